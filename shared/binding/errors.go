@@ -1,0 +1,77 @@
+package binding
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Business outcomes. The HTTP layer maps each to a status and a stable code.
+var (
+	ErrConsentRequired      = errors.New("consent required")
+	ErrSamePhone            = errors.New("number already bound to this account")
+	ErrPhoneTaken           = errors.New("number bound to another account")
+	ErrVerificationNotFound = errors.New("verification not found")
+	ErrVerificationUsed     = errors.New("verification already used or closed")
+	ErrCodeExpired          = errors.New("code expired")
+	ErrAttemptsExceeded     = errors.New("code attempts exceeded")
+	ErrStale                = errors.New("profile changed since the code was requested")
+	ErrNoPhoneBound         = errors.New("no phone bound")
+	ErrInvalidPurpose       = errors.New("unsupported purpose")
+)
+
+// CodeInvalidError is a wrong code; AttemptsLeft more may be tried.
+type CodeInvalidError struct{ AttemptsLeft int }
+
+func (e *CodeInvalidError) Error() string {
+	return fmt.Sprintf("code invalid, %d attempts left", e.AttemptsLeft)
+}
+
+// Limit names, as they appear in RateLimitError and logs.
+const (
+	LimitCooldown    = "resend_cooldown"
+	LimitAccountHour = "account_hour"
+	LimitPhoneDay    = "phone_day"
+	LimitIPHour      = "ip_hour"
+)
+
+// RateLimitError is a request refused by a limit until RetryAfter passes.
+type RateLimitError struct {
+	Limit      string
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("rate limited by %s, retry after %s", e.Limit, e.RetryAfter)
+}
+
+// ChangeTooSoonError refuses a change before CHANGE_COOLDOWN has passed.
+type ChangeTooSoonError struct{ AllowedAfter time.Time }
+
+func (e *ChangeTooSoonError) Error() string {
+	return "change allowed after " + e.AllowedAfter.Format(time.RFC3339)
+}
+
+// DeliveryError means the message with the code could not be sent; nothing
+// was left behind and the request may be retried after RetryAfter.
+type DeliveryError struct {
+	Channel    Channel
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *DeliveryError) Error() string { return fmt.Sprintf("send %s: %v", e.Channel, e.Err) }
+
+func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// CooldownError is the store's word that the previous code is too recent.
+type CooldownError struct{ ResendAfter time.Time }
+
+func (e *CooldownError) Error() string {
+	return "resend cooldown until " + e.ResendAfter.Format(time.RFC3339)
+}
+
+// LimitError is the store's word that a counter is full.
+type LimitError struct{ Counter Counter }
+
+func (e *LimitError) Error() string { return "limit reached: " + e.Counter.Name }

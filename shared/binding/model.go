@@ -1,0 +1,198 @@
+// Package binding holds the rules for saving, confirming and changing an
+// account's mobile number. It knows nothing of Lambda, HTTP, JSON bodies or
+// the AWS SDK: adapters reach it through the ports in ports.go.
+package binding
+
+import "time"
+
+// Purpose says what a verification will do once its code is confirmed.
+type Purpose string
+
+// Purposes a verification can have.
+const (
+	PurposeBind   Purpose = "bind"
+	PurposeUnbind Purpose = "unbind"
+)
+
+// Channel says where a code was sent.
+type Channel string
+
+// Channels a code can travel by.
+const (
+	ChannelSMS     Channel = "sms"
+	ChannelEmail   Channel = "email"
+	ChannelSupport Channel = "support"
+)
+
+// State is where an account's phone stands, as SPEC §4.4 names it.
+type State string
+
+// States of an account's phone.
+const (
+	StateNone     State = "none"
+	StatePending  State = "pending"
+	StateVerified State = "verified"
+)
+
+// RequestState is where the latest verification request stands.
+type RequestState string
+
+// States of a verification request.
+const (
+	RequestPending   RequestState = "pending"
+	RequestCompleted RequestState = "completed"
+	RequestRejected  RequestState = "rejected"
+)
+
+// Reasons a request was rejected, shown in status.
+const (
+	ReasonExpired          = "expired"
+	ReasonAttemptsExceeded = "attempts_exceeded"
+	ReasonPhoneTaken       = "phone_taken"
+	ReasonSuperseded       = "superseded"
+)
+
+// History events.
+const (
+	EventBound          = "bound"
+	EventChanged        = "changed"
+	EventUnbound        = "unbound"
+	EventSupportUnbound = "support_unbound"
+)
+
+// SealedPhone is how a number is kept at rest: a keyed hash for equality and
+// limits, a ciphertext for the rare moment the number must be dialled, and
+// the masked form for display. The plain number is never stored.
+type SealedPhone struct {
+	HMAC       string
+	KeyID      string
+	Ciphertext string
+	Masked     string
+}
+
+// IsZero reports whether no number is sealed here.
+func (p SealedPhone) IsZero() bool { return p.HMAC == "" }
+
+// Consent records the personal-data consent given with a binding.
+type Consent struct {
+	Version string
+	GivenAt time.Time
+}
+
+// Profile is the account's binding. Version grows by one with every change so
+// that a commit can insist nothing moved since it read; 0 means no item yet.
+type Profile struct {
+	AccountID  string
+	Phone      SealedPhone
+	VerifiedAt time.Time
+	// BoundAt is the last bind or change; CHANGE_COOLDOWN counts from it.
+	BoundAt time.Time
+	Consent Consent
+	Version int64
+}
+
+// Bound reports whether the profile holds a verified number.
+func (p Profile) Bound() bool { return !p.Phone.IsZero() }
+
+// Verification is one outstanding or finished code request. An account has
+// at most one: a new request overwrites the old one, whose code then no
+// longer matches anything.
+type Verification struct {
+	ID          string
+	AccountID   string
+	Purpose     Purpose
+	Channel     Channel
+	Destination SealedPhone
+	// CodeHMAC is HMAC(verification id, code); the code itself is never kept.
+	CodeHMAC    string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	ResendAfter time.Time
+	Attempts    int
+	MaxAttempts int
+	State       RequestState
+	Reason      string
+	// ProfileVersion is the profile version the request was made against;
+	// the commit fails if the profile moved since.
+	ProfileVersion int64
+	// Previous is the number bound when a change was requested, so the
+	// commit can release it and alert it without another read.
+	Previous       SealedPhone
+	ConsentVersion string
+}
+
+// Effective returns the request state as a user should see it at now:
+// a pending request past its expiry or out of attempts is rejected.
+func (v Verification) Effective(now time.Time) (RequestState, string) {
+	if v.State != RequestPending {
+		return v.State, v.Reason
+	}
+	if !now.Before(v.ExpiresAt) {
+		return RequestRejected, ReasonExpired
+	}
+	if v.Attempts >= v.MaxAttempts {
+		return RequestRejected, ReasonAttemptsExceeded
+	}
+	return RequestPending, ""
+}
+
+// AttemptsLeft is how many wrong entries the verification still allows.
+func (v Verification) AttemptsLeft() int {
+	if n := v.MaxAttempts - v.Attempts; n > 0 {
+		return n
+	}
+	return 0
+}
+
+// HistoryEntry is one change to the account's binding, newest first in status.
+type HistoryEntry struct {
+	At       time.Time
+	Event    string
+	Phone    string // masked
+	Actor    string // "user" or "support:NAME"
+	Channel  Channel
+	SourceIP string
+	// ExpiresAt is when retention ends and the store may drop the entry.
+	ExpiresAt time.Time
+}
+
+// Snapshot is everything status needs, read in one go.
+type Snapshot struct {
+	Profile      Profile
+	Verification *Verification
+	History      []HistoryEntry
+}
+
+// Counter is one rate-limit window: Name and Subject identify what is
+// counted, WindowStart and Period the fixed window, Max the ceiling.
+type Counter struct {
+	Name        string
+	Subject     string
+	WindowStart time.Time
+	Period      time.Duration
+	Max         int
+}
+
+// WindowEnd is when the counter's window closes.
+func (c Counter) WindowEnd() time.Time { return c.WindowStart.Add(c.Period) }
+
+// Start is everything a new verification writes in one atomic step: the
+// verification (replacing any earlier one whose cooldown has passed), one
+// more code on each counter, and the insistence that the profile is still at
+// ProfileVersion.
+type Start struct {
+	Verification Verification
+	Counters     []Counter
+	Now          time.Time
+}
+
+// Completion commits a confirmed bind or change in one atomic step: the
+// verification is consumed, the new number is claimed, the profile updated,
+// the previous number released and a history entry written.
+type Completion struct {
+	Verification Verification
+	Profile      Profile // the new profile; Version is the old version + 1
+	Release      SealedPhone
+	History      HistoryEntry
+	Now          time.Time
+}

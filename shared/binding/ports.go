@@ -1,0 +1,64 @@
+package binding
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps profiles, verifications, claims, counters and history. Every
+// method is one atomic step; none reads and then writes on the caller's
+// behalf. Adapters: store.Memory and store.Dynamo, held to one contract by
+// storetest.Run.
+type Store interface {
+	// Snapshot reads the profile, the verification and up to historyLimit
+	// newest history entries of an account. A missing profile is a zero
+	// Profile with Version 0, not an error.
+	Snapshot(ctx context.Context, accountID string, historyLimit int) (Snapshot, error)
+	// StartVerification writes s.Verification over the account's previous
+	// one and adds one to every counter, all or nothing. It fails with
+	// *CooldownError while the previous verification's ResendAfter is after
+	// s.Now, *LimitError when a counter is at its Max, and ErrStale when the
+	// profile is no longer at s.Verification.ProfileVersion.
+	StartVerification(ctx context.Context, s Start) error
+	// CancelVerification undoes a StartVerification whose message could not
+	// be sent: the verification goes (if it is still the same one) and every
+	// counter gives its code back.
+	CancelVerification(ctx context.Context, s Start) error
+	// CountAttempt spends one attempt on a pending verification before its
+	// code is judged and returns it as it is after the increment. It fails
+	// with ErrVerificationNotFound when the account has no verification of
+	// that id, ErrVerificationUsed when it is no longer pending,
+	// ErrCodeExpired past ExpiresAt (now) and ErrAttemptsExceeded when no
+	// attempt is left; in those cases nothing is written.
+	CountAttempt(ctx context.Context, accountID, verificationID string, now time.Time) (Verification, error)
+	// CompleteBind commits a confirmed bind or change. It fails with
+	// ErrPhoneTaken when another account holds the number, ErrVerificationUsed
+	// when the verification is no longer pending, and ErrStale when the
+	// profile moved since the code was requested.
+	CompleteBind(ctx context.Context, c Completion) error
+	// RejectVerification closes a pending verification with a reason.
+	RejectVerification(ctx context.Context, accountID, verificationID, reason string, now time.Time) error
+}
+
+// SMS sends a text message to an E.164 number.
+type SMS interface {
+	SendSMS(ctx context.Context, to, body string) error
+}
+
+// Keys turns numbers and codes into what may be stored. Key material stays
+// inside the adapter (secure.Keyring).
+type Keys interface {
+	// PhoneMAC is the HMAC-SHA256 of an E.164 number, hex-encoded.
+	PhoneMAC(e164 string) string
+	// SourceMAC is the HMAC-SHA256 of a client IP address, hex-encoded.
+	SourceMAC(ip string) string
+	// CodeMAC is the HMAC-SHA256 of a verification id and its code.
+	CodeMAC(verificationID, code string) string
+	// Seal encrypts with the newest key and says which key it used.
+	Seal(plaintext string) (keyID, ciphertext string, err error)
+	// Open decrypts what Seal produced under any key still in the ring.
+	Open(keyID, ciphertext string) (string, error)
+}
+
+// Clock tells the time; tests inject a fake one.
+type Clock func() time.Time

@@ -1,0 +1,355 @@
+package binding
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strings"
+	"time"
+)
+
+// Config holds the rules' numbers (SPEC §3, §4.2); shared/config fills it
+// from the environment.
+type Config struct {
+	CodeLength          int
+	CodeTTL             time.Duration
+	MaxAttempts         int
+	ResendCooldown      time.Duration
+	CodesPerAccountHour int
+	CodesPerPhoneDay    int
+	CodesPerIPHour      int
+	ChangeCooldown      time.Duration
+	// TestNumbers maps fictional E.164 numbers to their fixed codes: no SMS
+	// is sent to them, every other rule applies.
+	TestNumbers      map[string]string
+	ConsentVersion   string
+	HistoryRetention time.Duration
+	HistoryLimit     int
+}
+
+// DeliveryRetryAfter is what a caller is told to wait after a failed send.
+const DeliveryRetryAfter = 30 * time.Second
+
+// Service carries out the binding rules over a Store, an SMS sender and a
+// key ring. It is safe for concurrent use: all coordination happens in the
+// store's conditional writes.
+type Service struct {
+	cfg   Config
+	store Store
+	sms   SMS
+	keys  Keys
+	now   Clock
+	log   *slog.Logger
+}
+
+// New wires a Service. A nil clock means time.Now; a nil logger discards.
+func New(cfg Config, store Store, sms SMS, keys Keys, clock Clock, logger *slog.Logger) *Service {
+	if clock == nil {
+		clock = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.HistoryLimit <= 0 {
+		cfg.HistoryLimit = 20
+	}
+	return &Service{cfg: cfg, store: store, sms: sms, keys: keys, now: clock, log: logger}
+}
+
+// Texts of the messages the service sends. Codes never appear anywhere else.
+const (
+	codeText          = "Код подтверждения: %s. Никому не сообщайте его, даже сотрудникам Госуслуг. Действует %d мин."
+	changeRequestText = "Запрошена смена номера телефона в профиле Госуслуг. Если это были не вы, смените пароль и обратитесь в поддержку."
+	changeDoneText    = "Номер телефона в профиле Госуслуг изменён. Если это были не вы, срочно обратитесь в поддержку."
+)
+
+// RequestCode sends a code to a new number for binding or changing it. It
+// answers alike for a free and a taken number: whether a number is taken is
+// revealed only once its code is confirmed.
+func (s *Service) RequestCode(ctx context.Context, r CodeRequest) (CodeSent, error) {
+	if r.Purpose != PurposeBind {
+		return CodeSent{}, ErrInvalidPurpose
+	}
+	if !r.Consent {
+		return CodeSent{}, ErrConsentRequired
+	}
+	e164 := r.Phone.E164()
+	mac := s.keys.PhoneMAC(e164)
+	// A concurrent commit can move the profile between the read and the
+	// write; the write then fails with ErrStale and the rules are checked
+	// again on fresh data.
+	for try := 0; ; try++ {
+		now := s.now().UTC()
+		snap, err := s.store.Snapshot(ctx, r.AccountID, 0)
+		if err != nil {
+			return CodeSent{}, fmt.Errorf("read account: %w", err)
+		}
+		if err := s.checkBind(snap, mac, now); err != nil {
+			return CodeSent{}, err
+		}
+		sent, err := s.startBind(ctx, r, snap.Profile, mac, now)
+		if errors.Is(err, ErrStale) && try < 2 {
+			continue
+		}
+		return sent, err
+	}
+}
+
+func (s *Service) checkBind(snap Snapshot, mac string, now time.Time) error {
+	p := snap.Profile
+	if p.Bound() {
+		if p.Phone.HMAC == mac {
+			return ErrSamePhone
+		}
+		if allowed := p.BoundAt.Add(s.cfg.ChangeCooldown); now.Before(allowed) {
+			return &ChangeTooSoonError{AllowedAfter: allowed}
+		}
+	}
+	if v := snap.Verification; v != nil && now.Before(v.ResendAfter) {
+		return &RateLimitError{Limit: LimitCooldown, RetryAfter: v.ResendAfter.Sub(now)}
+	}
+	return nil
+}
+
+func (s *Service) startBind(ctx context.Context, r CodeRequest, p Profile, mac string, now time.Time) (CodeSent, error) {
+	e164 := r.Phone.E164()
+	id, err := newID()
+	if err != nil {
+		return CodeSent{}, err
+	}
+	code, test := s.cfg.TestNumbers[e164]
+	if !test {
+		if code, err = newCode(s.cfg.CodeLength); err != nil {
+			return CodeSent{}, err
+		}
+	}
+	keyID, sealed, err := s.keys.Seal(e164)
+	if err != nil {
+		return CodeSent{}, fmt.Errorf("seal number: %w", err)
+	}
+	v := Verification{
+		ID:             id,
+		AccountID:      r.AccountID,
+		Purpose:        PurposeBind,
+		Channel:        ChannelSMS,
+		Destination:    SealedPhone{HMAC: mac, KeyID: keyID, Ciphertext: sealed, Masked: r.Phone.Masked()},
+		CodeHMAC:       s.keys.CodeMAC(id, code),
+		CreatedAt:      now,
+		ExpiresAt:      now.Add(s.cfg.CodeTTL),
+		ResendAfter:    now.Add(s.cfg.ResendCooldown),
+		MaxAttempts:    s.cfg.MaxAttempts,
+		State:          RequestPending,
+		ProfileVersion: p.Version,
+		Previous:       p.Phone,
+		ConsentVersion: s.cfg.ConsentVersion,
+	}
+	start := Start{Verification: v, Counters: s.counters(r, mac, now), Now: now}
+	if err := s.store.StartVerification(ctx, start); err != nil {
+		return CodeSent{}, limitError(err, now)
+	}
+	if !test {
+		text := fmt.Sprintf(codeText, code, int(s.cfg.CodeTTL.Round(time.Minute)/time.Minute))
+		if err := s.sms.SendSMS(ctx, e164, text); err != nil {
+			// The code never reached anyone: take it back, and the counters
+			// with it, so the user may try again at once.
+			if cerr := s.store.CancelVerification(context.WithoutCancel(ctx), start); cerr != nil {
+				s.log.ErrorContext(ctx, "cancel unsent verification", "error", cerr.Error())
+			}
+			return CodeSent{}, &DeliveryError{Channel: ChannelSMS, RetryAfter: DeliveryRetryAfter, Err: err}
+		}
+	}
+	if p.Bound() {
+		s.alert(ctx, p.Phone, changeRequestText)
+	}
+	return CodeSent{
+		VerificationID: v.ID,
+		Purpose:        v.Purpose,
+		Channel:        v.Channel,
+		Destination:    v.Destination.Masked,
+		ExpiresAt:      v.ExpiresAt,
+		ResendAfter:    v.ResendAfter,
+		AttemptsLeft:   v.AttemptsLeft(),
+	}, nil
+}
+
+// counters are the limits one more code spends (SPEC §3).
+func (s *Service) counters(r CodeRequest, mac string, now time.Time) []Counter {
+	hour := now.Truncate(time.Hour)
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	cs := []Counter{
+		{Name: LimitAccountHour, Subject: r.AccountID, WindowStart: hour, Period: time.Hour, Max: s.cfg.CodesPerAccountHour},
+		{Name: LimitPhoneDay, Subject: mac, WindowStart: day, Period: 24 * time.Hour, Max: s.cfg.CodesPerPhoneDay},
+	}
+	if r.SourceIP != "" {
+		cs = append(cs, Counter{Name: LimitIPHour, Subject: s.keys.SourceMAC(r.SourceIP), WindowStart: hour, Period: time.Hour, Max: s.cfg.CodesPerIPHour})
+	}
+	return cs
+}
+
+// limitError turns the store's refusals into what the caller is told.
+func limitError(err error, now time.Time) error {
+	var cool *CooldownError
+	if errors.As(err, &cool) {
+		return &RateLimitError{Limit: LimitCooldown, RetryAfter: cool.ResendAfter.Sub(now)}
+	}
+	var full *LimitError
+	if errors.As(err, &full) {
+		return &RateLimitError{Limit: full.Counter.Name, RetryAfter: full.Counter.WindowEnd().Sub(now)}
+	}
+	if errors.Is(err, ErrStale) {
+		return err
+	}
+	return fmt.Errorf("start verification: %w", err)
+}
+
+// alert tells a number about a change on its account. A lost alert must not
+// fail the user's request, so failures are only logged.
+func (s *Service) alert(ctx context.Context, to SealedPhone, text string) {
+	e164, err := s.keys.Open(to.KeyID, to.Ciphertext)
+	if err != nil {
+		s.log.ErrorContext(ctx, "open number for alert", "error", err.Error(), "phone", to.Masked)
+		return
+	}
+	if _, test := s.cfg.TestNumbers[e164]; test {
+		return
+	}
+	if err := s.sms.SendSMS(ctx, e164, text); err != nil {
+		s.log.WarnContext(ctx, "alert not sent", "error", err.Error(), "phone", to.Masked)
+	}
+}
+
+// Confirm checks a code and, when it is right, binds the number. The
+// attempt is counted before the code is judged, so concurrent guesses can
+// never get more than MaxAttempts evaluations.
+func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
+	now := s.now().UTC()
+	v, err := s.store.CountAttempt(ctx, c.AccountID, c.VerificationID, now)
+	if err != nil {
+		return Status{}, err
+	}
+	want := s.keys.CodeMAC(v.ID, c.Code)
+	if !hmac.Equal([]byte(want), []byte(v.CodeHMAC)) {
+		return Status{}, &CodeInvalidError{AttemptsLeft: v.AttemptsLeft()}
+	}
+	if v.Purpose != PurposeBind {
+		return Status{}, ErrInvalidPurpose
+	}
+	event := EventBound
+	if !v.Previous.IsZero() {
+		event = EventChanged
+	}
+	completion := Completion{
+		Verification: v,
+		Profile: Profile{
+			AccountID:  c.AccountID,
+			Phone:      v.Destination,
+			VerifiedAt: now,
+			BoundAt:    now,
+			Consent:    Consent{Version: v.ConsentVersion, GivenAt: now},
+			Version:    v.ProfileVersion + 1,
+		},
+		Release: v.Previous,
+		History: HistoryEntry{
+			At:        now,
+			Event:     event,
+			Phone:     v.Destination.Masked,
+			Actor:     "user",
+			Channel:   v.Channel,
+			SourceIP:  c.SourceIP,
+			ExpiresAt: now.Add(s.cfg.HistoryRetention),
+		},
+		Now: now,
+	}
+	switch err := s.store.CompleteBind(ctx, completion); {
+	case errors.Is(err, ErrPhoneTaken):
+		s.reject(ctx, v, ReasonPhoneTaken, now)
+		return Status{}, ErrPhoneTaken
+	case errors.Is(err, ErrStale):
+		s.reject(ctx, v, ReasonSuperseded, now)
+		return Status{}, ErrStale
+	case errors.Is(err, ErrVerificationUsed):
+		return Status{}, err
+	case err != nil:
+		return Status{}, fmt.Errorf("complete bind: %w", err)
+	}
+	if event == EventChanged {
+		s.alert(ctx, v.Previous, changeDoneText)
+	}
+	return s.Status(ctx, c.AccountID)
+}
+
+func (s *Service) reject(ctx context.Context, v Verification, reason string, now time.Time) {
+	if err := s.store.RejectVerification(context.WithoutCancel(ctx), v.AccountID, v.ID, reason, now); err != nil {
+		s.log.ErrorContext(ctx, "reject verification", "error", err.Error(), "reason", reason)
+	}
+}
+
+// Status tells where the account's phone stands (SPEC §4.4).
+func (s *Service) Status(ctx context.Context, accountID string) (Status, error) {
+	snap, err := s.store.Snapshot(ctx, accountID, s.cfg.HistoryLimit)
+	if err != nil {
+		return Status{}, fmt.Errorf("read account: %w", err)
+	}
+	return s.status(snap, s.now().UTC()), nil
+}
+
+func (s *Service) status(snap Snapshot, now time.Time) Status {
+	st := Status{State: StateNone, History: snap.History}
+	if p := snap.Profile; p.Bound() {
+		st.State = StateVerified
+		st.Phone = p.Phone.Masked
+		st.VerifiedAt = p.VerifiedAt
+		st.ChangeAllowedAfter = p.BoundAt.Add(s.cfg.ChangeCooldown)
+		consent := p.Consent
+		st.Consent = &consent
+	}
+	if v := snap.Verification; v != nil {
+		state, reason := v.Effective(now)
+		st.Request = &RequestView{
+			VerificationID: v.ID,
+			Purpose:        v.Purpose,
+			State:          state,
+			Reason:         reason,
+			Destination:    v.Destination.Masked,
+			ExpiresAt:      v.ExpiresAt,
+			ResendAfter:    v.ResendAfter,
+			AttemptsLeft:   v.AttemptsLeft(),
+		}
+		if state == RequestPending {
+			st.State = StatePending
+			if st.Phone == "" {
+				st.Phone = v.Destination.Masked
+			}
+		}
+	}
+	if len(st.History) > s.cfg.HistoryLimit {
+		st.History = st.History[:s.cfg.HistoryLimit]
+	}
+	return st
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newID returns 128 random bits, lower-case base32: unguessable, URL-safe.
+func newID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("random id: %w", err)
+	}
+	return strings.ToLower(idEncoding.EncodeToString(b[:])), nil
+}
+
+// newCode returns n uniformly random decimal digits from crypto/rand.
+func newCode(n int) (string, error) {
+	limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
+	v, err := rand.Int(rand.Reader, limit)
+	if err != nil {
+		return "", fmt.Errorf("random code: %w", err)
+	}
+	return fmt.Sprintf("%0*d", n, v.Int64()), nil
+}

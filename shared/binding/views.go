@@ -1,0 +1,58 @@
+package binding
+
+import (
+	"time"
+
+	"github.com/gosuslugi/phonebind/shared/phone"
+)
+
+// CodeRequest asks for a code; the HTTP layer has already parsed the number.
+type CodeRequest struct {
+	AccountID string
+	Purpose   Purpose
+	Phone     phone.Number
+	Consent   bool
+	SourceIP  string
+}
+
+// CodeSent tells the caller a code is on its way and how long it lives.
+type CodeSent struct {
+	VerificationID string
+	Purpose        Purpose
+	Channel        Channel
+	Destination    string // masked
+	ExpiresAt      time.Time
+	ResendAfter    time.Time
+	AttemptsLeft   int
+}
+
+// Confirmation is a code entered by the user.
+type Confirmation struct {
+	AccountID      string
+	VerificationID string
+	Code           string
+	SourceIP       string
+}
+
+// Status is what GET /v1/phone shows (SPEC §4.4). Zero times mean "not set".
+type Status struct {
+	State              State
+	Phone              string // masked; empty when nothing is bound
+	VerifiedAt         time.Time
+	ChangeAllowedAfter time.Time
+	Consent            *Consent
+	Request            *RequestView
+	History            []HistoryEntry
+}
+
+// RequestView describes the latest verification request.
+type RequestView struct {
+	VerificationID string
+	Purpose        Purpose
+	State          RequestState
+	Reason         string
+	Destination    string // masked
+	ExpiresAt      time.Time
+	ResendAfter    time.Time
+	AttemptsLeft   int
+}

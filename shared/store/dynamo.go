@@ -1,0 +1,525 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+)
+
+var _ binding.Store = (*Dynamo)(nil)
+
+// DynamoAPI is the part of the DynamoDB client the adapter uses: only
+// operations that DynamoDB-compatible services (SPEC §8) offer too.
+type DynamoAPI interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Dynamo is the single-table DynamoDB adapter. Every rule that must hold
+// under concurrency is a condition expression or a transaction here; it
+// never reads in order to decide a write.
+type Dynamo struct {
+	db    DynamoAPI
+	table string
+}
+
+// NewDynamo returns an adapter over table.
+func NewDynamo(db DynamoAPI, table string) *Dynamo {
+	return &Dynamo{db: db, table: table}
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// Snapshot implements binding.Store with one Query: sort keys are laid out
+// so that, read backwards, the verification, the profile and the newest
+// history entries come first.
+func (d *Dynamo) Snapshot(ctx context.Context, accountID string, historyLimit int) (binding.Snapshot, error) {
+	lower, limit := skProfile, int32(2)
+	if historyLimit > 0 {
+		lower, limit = skHistoryFrom, int32(historyLimit)+2
+	}
+	kc := expression.Key(attrPK).Equal(expression.Value(accountPK(accountID))).
+		And(expression.Key(attrSK).Between(expression.Value(lower), expression.Value(skVerification)))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return binding.Snapshot{}, fmt.Errorf("build snapshot query: %w", err)
+	}
+	out, err := d.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &d.table,
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(limit),
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return binding.Snapshot{}, fmt.Errorf("query account: %w", err)
+	}
+	snap := binding.Snapshot{Profile: binding.Profile{AccountID: accountID}, History: []binding.HistoryEntry{}}
+	for _, item := range out.Items {
+		var sk string
+		if err := attributevalue.Unmarshal(item[attrSK], &sk); err != nil {
+			return binding.Snapshot{}, fmt.Errorf("read sort key: %w", err)
+		}
+		switch sk {
+		case skVerification:
+			var it verificationItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return binding.Snapshot{}, fmt.Errorf("read verification: %w", err)
+			}
+			v := it.verification()
+			snap.Verification = &v
+		case skProfile:
+			var it profileItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return binding.Snapshot{}, fmt.Errorf("read profile: %w", err)
+			}
+			snap.Profile = it.profile()
+		default:
+			if len(snap.History) >= historyLimit {
+				continue
+			}
+			var it historyItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return binding.Snapshot{}, fmt.Errorf("read history: %w", err)
+			}
+			snap.History = append(snap.History, it.entry())
+		}
+	}
+	return snap, nil
+}
+
+// profileCondition insists the profile is still at version (0: no item).
+func profileCondition(version int64) expression.ConditionBuilder {
+	if version == 0 {
+		return expression.AttributeNotExists(expression.Name(attrPK))
+	}
+	return expression.Name("version").Equal(expression.Value(version))
+}
+
+// StartVerification implements binding.Store with one TransactWriteItems:
+// the verification (only if the previous one's cooldown is over), a check
+// that the profile did not move, and one more code on every counter (only
+// below its ceiling).
+func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
+	v := s.Verification
+	item, err := attributevalue.MarshalMap(newVerificationItem(v))
+	if err != nil {
+		return fmt.Errorf("marshal verification: %w", err)
+	}
+	cooldown := expression.AttributeNotExists(expression.Name(attrPK)).
+		Or(expression.Name("resend_after").LessThanEqual(expression.Value(formatTime(s.Now))))
+	put, err := expression.NewBuilder().WithCondition(cooldown).Build()
+	if err != nil {
+		return fmt.Errorf("build verification condition: %w", err)
+	}
+	check, err := expression.NewBuilder().WithCondition(profileCondition(v.ProfileVersion)).Build()
+	if err != nil {
+		return fmt.Errorf("build profile condition: %w", err)
+	}
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName:                           &d.table,
+			Item:                                item,
+			ConditionExpression:                 put.Condition(),
+			ExpressionAttributeNames:            put.Names(),
+			ExpressionAttributeValues:           put.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		{ConditionCheck: &types.ConditionCheck{
+			TableName:                 &d.table,
+			Key:                       key(accountPK(v.AccountID), skProfile),
+			ConditionExpression:       check.Condition(),
+			ExpressionAttributeNames:  check.Names(),
+			ExpressionAttributeValues: check.Values(),
+		}},
+	}
+	for _, c := range s.Counters {
+		upd, err := counterUpdate(c, 1)
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName:                 &d.table,
+			Key:                       key(counterPK(c), counterSK(c)),
+			UpdateExpression:          upd.Update(),
+			ConditionExpression:       upd.Condition(),
+			ExpressionAttributeNames:  upd.Names(),
+			ExpressionAttributeValues: upd.Values(),
+		}})
+	}
+	reasons, err := d.transact(ctx, items)
+	if reasons == nil {
+		return err
+	}
+	if failed(reasons, 0) {
+		var old verificationItem
+		if reasons[0].Item != nil {
+			_ = attributevalue.UnmarshalMap(reasons[0].Item, &old)
+		}
+		return &binding.CooldownError{ResendAfter: parseTime(old.ResendAfter)}
+	}
+	if failed(reasons, 1) {
+		return binding.ErrStale
+	}
+	for i, c := range s.Counters {
+		if failed(reasons, i+2) {
+			return &binding.LimitError{Counter: c}
+		}
+	}
+	return err
+}
+
+// counterUpdate adds delta codes to a fixed-window counter; adding is
+// refused at the ceiling, taking back is refused below zero.
+func counterUpdate(c binding.Counter, delta int) (expression.Expression, error) {
+	count := expression.Name("count")
+	upd := expression.Add(count, expression.Value(delta)).
+		Set(expression.Name("type"), expression.Value("counter")).
+		Set(expression.Name("limit"), expression.Value(c.Name)).
+		Set(expression.Name("window_start"), expression.Value(formatTime(c.WindowStart))).
+		Set(expression.Name("window_end"), expression.Value(formatTime(c.WindowEnd()))).
+		Set(expression.Name("ttl"), expression.Value(c.WindowEnd().Add(time.Hour).Unix()))
+	cond := expression.AttributeNotExists(count).Or(count.LessThan(expression.Value(c.Max)))
+	if delta < 0 {
+		cond = count.GreaterThanEqual(expression.Value(-delta))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return expr, fmt.Errorf("build counter update: %w", err)
+	}
+	return expr, nil
+}
+
+// CancelVerification implements binding.Store. It runs only after a failed
+// send, so it is best effort item by item: a verification that was already
+// replaced is left alone, and counters never go below zero.
+func (d *Dynamo) CancelVerification(ctx context.Context, s binding.Start) error {
+	v := s.Verification
+	same, err := expression.NewBuilder().WithCondition(
+		expression.Name("verification_id").Equal(expression.Value(v.ID))).Build()
+	if err != nil {
+		return fmt.Errorf("build cancel condition: %w", err)
+	}
+	var errs []error
+	_, err = d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 &d.table,
+		Key:                       key(accountPK(v.AccountID), skVerification),
+		ConditionExpression:       same.Condition(),
+		ExpressionAttributeNames:  same.Names(),
+		ExpressionAttributeValues: same.Values(),
+	})
+	if err != nil && !isConditionFailed(err) {
+		errs = append(errs, fmt.Errorf("delete verification: %w", err))
+	}
+	for _, c := range s.Counters {
+		upd, err := counterUpdate(c, -1)
+		if err != nil {
+			return err
+		}
+		_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 &d.table,
+			Key:                       key(counterPK(c), counterSK(c)),
+			UpdateExpression:          upd.Update(),
+			ConditionExpression:       upd.Condition(),
+			ExpressionAttributeNames:  upd.Names(),
+			ExpressionAttributeValues: upd.Values(),
+		})
+		if err != nil && !isConditionFailed(err) {
+			errs = append(errs, fmt.Errorf("give back %s: %w", c.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CountAttempt implements binding.Store with one conditional UpdateItem:
+// the attempt is spent only on the right, pending, unexpired verification
+// with attempts left, and the item comes back to judge the code against.
+func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID string, now time.Time) (binding.Verification, error) {
+	attempts := expression.Name("attempts")
+	cond := expression.Name("verification_id").Equal(expression.Value(verificationID)).
+		And(expression.Name("state").Equal(expression.Value(string(binding.RequestPending)))).
+		And(expression.Name("expires_at").GreaterThan(expression.Value(formatTime(now)))).
+		And(attempts.LessThan(expression.Name("max_attempts")))
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Add(attempts, expression.Value(1))).
+		WithCondition(cond).Build()
+	if err != nil {
+		return binding.Verification{}, fmt.Errorf("build attempt update: %w", err)
+	}
+	out, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           &d.table,
+		Key:                                 key(accountPK(accountID), skVerification),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		var it verificationItem
+		found := len(ccf.Item) > 0
+		if found {
+			if uerr := attributevalue.UnmarshalMap(ccf.Item, &it); uerr != nil {
+				return binding.Verification{}, fmt.Errorf("read verification: %w", uerr)
+			}
+		}
+		if jerr := judgeAttempt(it.verification(), found, verificationID, now); jerr != nil {
+			return binding.Verification{}, jerr
+		}
+		// The item changed between the condition and the read-back; the
+		// attempt was not counted, so it is refused as a spent one.
+		return binding.Verification{}, binding.ErrAttemptsExceeded
+	}
+	if err != nil {
+		return binding.Verification{}, fmt.Errorf("count attempt: %w", err)
+	}
+	var it verificationItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return binding.Verification{}, fmt.Errorf("read verification: %w", err)
+	}
+	return it.verification(), nil
+}
+
+// CompleteBind implements binding.Store with one TransactWriteItems: consume
+// the verification, write the profile (only at the version the request saw),
+// claim the new number (only if free or already ours), release the old one
+// (only if ours) and add a history entry.
+func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
+	v := c.Verification
+	account := v.AccountID
+	consume, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("state"), expression.Value(string(binding.RequestCompleted))).
+			Set(expression.Name("completed_at"), expression.Value(formatTime(c.Now))).
+			Remove(expression.Name("code_hmac"))).
+		WithCondition(expression.Name("verification_id").Equal(expression.Value(v.ID)).
+			And(expression.Name("state").Equal(expression.Value(string(binding.RequestPending))))).
+		Build()
+	if err != nil {
+		return fmt.Errorf("build consume: %w", err)
+	}
+	profile, err := attributevalue.MarshalMap(newProfileItem(c.Profile, c.Now))
+	if err != nil {
+		return fmt.Errorf("marshal profile: %w", err)
+	}
+	atVersion, err := expression.NewBuilder().WithCondition(profileCondition(v.ProfileVersion)).Build()
+	if err != nil {
+		return fmt.Errorf("build profile condition: %w", err)
+	}
+	claim, err := attributevalue.MarshalMap(claimItem{
+		PK: claimPK(c.Profile.Phone.HMAC), SK: skClaim, Type: "claim",
+		AccountID: account, ClaimedAt: formatTime(c.Now),
+	})
+	if err != nil {
+		return fmt.Errorf("marshal claim: %w", err)
+	}
+	ours := expression.Name("account_id").Equal(expression.Value(account))
+	freeOrOurs, err := expression.NewBuilder().WithCondition(
+		expression.AttributeNotExists(expression.Name(attrPK)).Or(ours)).Build()
+	if err != nil {
+		return fmt.Errorf("build claim condition: %w", err)
+	}
+	historyID, err := randomHex(6)
+	if err != nil {
+		return err
+	}
+	history, err := attributevalue.MarshalMap(newHistoryItem(account, historyID, c.History))
+	if err != nil {
+		return fmt.Errorf("marshal history: %w", err)
+	}
+	items := []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName:                 &d.table,
+			Key:                       key(accountPK(account), skVerification),
+			UpdateExpression:          consume.Update(),
+			ConditionExpression:       consume.Condition(),
+			ExpressionAttributeNames:  consume.Names(),
+			ExpressionAttributeValues: consume.Values(),
+		}},
+		{Put: &types.Put{
+			TableName:                 &d.table,
+			Item:                      profile,
+			ConditionExpression:       atVersion.Condition(),
+			ExpressionAttributeNames:  atVersion.Names(),
+			ExpressionAttributeValues: atVersion.Values(),
+		}},
+		{Put: &types.Put{
+			TableName:                 &d.table,
+			Item:                      claim,
+			ConditionExpression:       freeOrOurs.Condition(),
+			ExpressionAttributeNames:  freeOrOurs.Names(),
+			ExpressionAttributeValues: freeOrOurs.Values(),
+		}},
+		{Put: &types.Put{
+			TableName:           &d.table,
+			Item:                history,
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}},
+	}
+	if r := c.Release; !r.IsZero() && r.HMAC != c.Profile.Phone.HMAC {
+		release, err := expression.NewBuilder().WithCondition(ours).Build()
+		if err != nil {
+			return fmt.Errorf("build release condition: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName:                 &d.table,
+			Key:                       key(claimPK(r.HMAC), skClaim),
+			ConditionExpression:       release.Condition(),
+			ExpressionAttributeNames:  release.Names(),
+			ExpressionAttributeValues: release.Values(),
+		}})
+	}
+	reasons, err := d.transact(ctx, items)
+	switch {
+	case reasons == nil:
+		return err
+	case failed(reasons, 0):
+		return binding.ErrVerificationUsed
+	case failed(reasons, 1), failed(reasons, 4):
+		return binding.ErrStale
+	case failed(reasons, 2):
+		return binding.ErrPhoneTaken
+	}
+	return err
+}
+
+// RejectVerification implements binding.Store; a verification that is no
+// longer pending is left as it is.
+func (d *Dynamo) RejectVerification(ctx context.Context, accountID, verificationID, reason string, now time.Time) error {
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("state"), expression.Value(string(binding.RequestRejected))).
+			Set(expression.Name("reason"), expression.Value(reason)).
+			Set(expression.Name("completed_at"), expression.Value(formatTime(now))).
+			Remove(expression.Name("code_hmac"))).
+		WithCondition(expression.Name("verification_id").Equal(expression.Value(verificationID)).
+			And(expression.Name("state").Equal(expression.Value(string(binding.RequestPending))))).
+		Build()
+	if err != nil {
+		return fmt.Errorf("build reject: %w", err)
+	}
+	_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &d.table,
+		Key:                       key(accountPK(accountID), skVerification),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("reject verification: %w", err)
+	}
+	return nil
+}
+
+// ClaimOwner reports which account holds a number, for tests and checks of
+// the one-claim-per-number invariant.
+func (d *Dynamo) ClaimOwner(ctx context.Context, phoneHMAC string) (string, bool, error) {
+	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &d.table,
+		Key:            key(claimPK(phoneHMAC), skClaim),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("get claim: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return "", false, nil
+	}
+	var it claimItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return "", false, fmt.Errorf("read claim: %w", err)
+	}
+	return it.AccountID, true, nil
+}
+
+// maxConflictRetries bounds how often a transaction that lost a race with
+// another transaction on the same item is tried again.
+const maxConflictRetries = 4
+
+// transact runs a transaction. When conditions fail it returns their
+// cancellation reasons (and an error); transaction conflicts with other
+// writers are retried after a short random pause.
+func (d *Dynamo) transact(ctx context.Context, items []types.TransactWriteItem) ([]types.CancellationReason, error) {
+	for try := 0; ; try++ {
+		_, err := d.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return nil, nil
+		}
+		var tce *types.TransactionCanceledException
+		conflict := errors.As(err, &tce) && hasReason(tce.CancellationReasons, "TransactionConflict")
+		var tconf *types.TransactionConflictException
+		conflict = conflict || errors.As(err, &tconf)
+		if conflict && try < maxConflictRetries {
+			if werr := backoff(ctx, try); werr != nil {
+				return nil, werr
+			}
+			continue
+		}
+		if tce != nil && hasReason(tce.CancellationReasons, "ConditionalCheckFailed") {
+			return tce.CancellationReasons, fmt.Errorf("transaction cancelled: %w", err)
+		}
+		return nil, fmt.Errorf("transact write: %w", err)
+	}
+}
+
+func backoff(ctx context.Context, try int) error {
+	var b [1]byte
+	_, _ = rand.Read(b[:])
+	pause := time.Duration(5<<try)*time.Millisecond + time.Duration(b[0])*50*time.Microsecond
+	t := time.NewTimer(pause)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func hasReason(reasons []types.CancellationReason, code string) bool {
+	for _, r := range reasons {
+		if aws.ToString(r.Code) == code {
+			return true
+		}
+	}
+	return false
+}
+
+func failed(reasons []types.CancellationReason, i int) bool {
+	return i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
+}
+
+func isConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}

@@ -1,0 +1,184 @@
+// Package store keeps the binding state: a DynamoDB single-table adapter for
+// production and emulators, and an in-memory one so `make run` needs
+// nothing. Both pass the same contract suite (storetest.Run).
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+)
+
+var _ binding.Store = (*Memory)(nil)
+
+// Memory is a binding.Store held in process memory. One mutex makes every
+// method atomic, which is exactly the guarantee the DynamoDB adapter gets
+// from conditional writes and transactions.
+type Memory struct {
+	mu            sync.Mutex
+	profiles      map[string]binding.Profile
+	verifications map[string]binding.Verification
+	claims        map[string]string // phone HMAC → account id
+	counters      map[string]int
+	history       map[string][]binding.HistoryEntry
+}
+
+// NewMemory returns an empty store.
+func NewMemory() *Memory {
+	return &Memory{
+		profiles:      map[string]binding.Profile{},
+		verifications: map[string]binding.Verification{},
+		claims:        map[string]string{},
+		counters:      map[string]int{},
+		history:       map[string][]binding.HistoryEntry{},
+	}
+}
+
+func counterKey(c binding.Counter) string {
+	return fmt.Sprintf("%s|%s|%d", c.Name, c.Subject, c.WindowStart.Unix())
+}
+
+// Snapshot implements binding.Store.
+func (m *Memory) Snapshot(_ context.Context, accountID string, historyLimit int) (binding.Snapshot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	snap := binding.Snapshot{Profile: m.profiles[accountID], History: []binding.HistoryEntry{}}
+	if v, ok := m.verifications[accountID]; ok {
+		snap.Verification = &v
+	}
+	if historyLimit > 0 {
+		h := m.history[accountID]
+		for i := len(h) - 1; i >= 0 && len(snap.History) < historyLimit; i-- {
+			snap.History = append(snap.History, h[i])
+		}
+	}
+	return snap, nil
+}
+
+// StartVerification implements binding.Store.
+func (m *Memory) StartVerification(_ context.Context, s binding.Start) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := s.Verification
+	if prev, ok := m.verifications[v.AccountID]; ok && prev.ResendAfter.After(s.Now) {
+		return &binding.CooldownError{ResendAfter: prev.ResendAfter}
+	}
+	if m.profiles[v.AccountID].Version != v.ProfileVersion {
+		return binding.ErrStale
+	}
+	for _, c := range s.Counters {
+		if m.counters[counterKey(c)] >= c.Max {
+			return &binding.LimitError{Counter: c}
+		}
+	}
+	for _, c := range s.Counters {
+		m.counters[counterKey(c)]++
+	}
+	m.verifications[v.AccountID] = v
+	return nil
+}
+
+// CancelVerification implements binding.Store.
+func (m *Memory) CancelVerification(_ context.Context, s binding.Start) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := s.Verification
+	if cur, ok := m.verifications[v.AccountID]; ok && cur.ID == v.ID {
+		delete(m.verifications, v.AccountID)
+	}
+	for _, c := range s.Counters {
+		if k := counterKey(c); m.counters[k] > 0 {
+			m.counters[k]--
+		}
+	}
+	return nil
+}
+
+// CountAttempt implements binding.Store.
+func (m *Memory) CountAttempt(_ context.Context, accountID, verificationID string, now time.Time) (binding.Verification, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.verifications[accountID]
+	if err := judgeAttempt(v, ok, verificationID, now); err != nil {
+		return binding.Verification{}, err
+	}
+	v.Attempts++
+	m.verifications[accountID] = v
+	return v, nil
+}
+
+// judgeAttempt says why an attempt may not be counted, in the order both
+// adapters check it.
+func judgeAttempt(v binding.Verification, found bool, id string, now time.Time) error {
+	switch {
+	case !found || v.ID != id:
+		return binding.ErrVerificationNotFound
+	case v.State != binding.RequestPending:
+		return binding.ErrVerificationUsed
+	case !now.Before(v.ExpiresAt):
+		return binding.ErrCodeExpired
+	case v.Attempts >= v.MaxAttempts:
+		return binding.ErrAttemptsExceeded
+	}
+	return nil
+}
+
+// CompleteBind implements binding.Store.
+func (m *Memory) CompleteBind(_ context.Context, c binding.Completion) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	account := c.Verification.AccountID
+	v, ok := m.verifications[account]
+	if !ok || v.ID != c.Verification.ID || v.State != binding.RequestPending {
+		return binding.ErrVerificationUsed
+	}
+	if m.profiles[account].Version != c.Verification.ProfileVersion {
+		return binding.ErrStale
+	}
+	if !c.Release.IsZero() && m.claims[c.Release.HMAC] != account {
+		return binding.ErrStale
+	}
+	if owner, taken := m.claims[c.Profile.Phone.HMAC]; taken && owner != account {
+		return binding.ErrPhoneTaken
+	}
+	v.State = binding.RequestCompleted
+	v.CodeHMAC = ""
+	m.verifications[account] = v
+	if !c.Release.IsZero() {
+		delete(m.claims, c.Release.HMAC)
+	}
+	m.claims[c.Profile.Phone.HMAC] = account
+	m.profiles[account] = c.Profile
+	h := append(m.history[account], c.History)
+	sort.SliceStable(h, func(i, j int) bool { return h[i].At.Before(h[j].At) })
+	m.history[account] = h
+	return nil
+}
+
+// RejectVerification implements binding.Store.
+func (m *Memory) RejectVerification(_ context.Context, accountID, verificationID, reason string, _ time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.verifications[accountID]
+	if !ok || v.ID != verificationID || v.State != binding.RequestPending {
+		return nil
+	}
+	v.State = binding.RequestRejected
+	v.Reason = reason
+	v.CodeHMAC = ""
+	m.verifications[accountID] = v
+	return nil
+}
+
+// ClaimOwner reports which account holds a number, for tests and checks of
+// the one-claim-per-number invariant.
+func (m *Memory) ClaimOwner(_ context.Context, phoneHMAC string) (string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	owner, ok := m.claims[phoneHMAC]
+	return owner, ok, nil
+}

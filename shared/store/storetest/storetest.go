@@ -1,0 +1,474 @@
+// Package storetest is the contract every binding.Store adapter passes: the
+// memory store and the DynamoDB adapter run the same cases, so `make run` on
+// memory behaves like production on DynamoDB.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+)
+
+// Store is a binding.Store that can also say who holds a number, which the
+// contract needs to check the one-claim-per-number invariant.
+type Store interface {
+	binding.Store
+	ClaimOwner(ctx context.Context, phoneHMAC string) (owner string, ok bool, err error)
+}
+
+// Run runs the contract against fresh stores made by newStore.
+func Run(t *testing.T, newStore func(t *testing.T) Store) {
+	t.Helper()
+	cases := []struct {
+		name string
+		run  func(t *testing.T, s Store)
+	}{
+		{"EmptySnapshot", emptySnapshot},
+		{"StartAndRead", startAndRead},
+		{"Cooldown", cooldown},
+		{"CounterCeiling", counterCeiling},
+		{"StaleProfileOnStart", staleProfileOnStart},
+		{"CancelGivesBack", cancelGivesBack},
+		{"CountAttempt", countAttempt},
+		{"CompleteBindAndChange", completeBindAndChange},
+		{"PhoneTakenWritesNothing", phoneTakenWritesNothing},
+		{"StaleProfileOnComplete", staleProfileOnComplete},
+		{"Reject", reject},
+		{"HistoryNewestFirst", historyNewestFirst},
+		{"ConcurrentAttempts", concurrentAttempts},
+		{"ConcurrentClaims", concurrentClaims},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.run(t, newStore(t))
+		})
+	}
+}
+
+var (
+	ctx  = context.Background()
+	base = time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
+	seq  atomic.Int64
+)
+
+// account returns an account id unique across runs sharing one table.
+func account(name string) string {
+	return fmt.Sprintf("%s-%d-%d", name, time.Now().UnixNano(), seq.Add(1))
+}
+
+func sealed(n string) binding.SealedPhone {
+	return binding.SealedPhone{HMAC: "hmac-" + n, KeyID: "k1", Ciphertext: "ct-" + n, Masked: "+7 912 ***-**-" + n[len(n)-2:]}
+}
+
+func verification(accountID, id string, dest binding.SealedPhone, version int64, previous binding.SealedPhone) binding.Verification {
+	return binding.Verification{
+		ID:             id,
+		AccountID:      accountID,
+		Purpose:        binding.PurposeBind,
+		Channel:        binding.ChannelSMS,
+		Destination:    dest,
+		CodeHMAC:       "code-" + id,
+		CreatedAt:      base,
+		ExpiresAt:      base.Add(5 * time.Minute),
+		ResendAfter:    base.Add(time.Minute),
+		MaxAttempts:    5,
+		State:          binding.RequestPending,
+		ProfileVersion: version,
+		Previous:       previous,
+		ConsentVersion: "2026-01",
+	}
+}
+
+func counter(name, subject string, max int) binding.Counter {
+	return binding.Counter{Name: name, Subject: subject, WindowStart: base.Truncate(time.Hour), Period: time.Hour, Max: max}
+}
+
+func start(t *testing.T, s Store, v binding.Verification, now time.Time, counters ...binding.Counter) {
+	t.Helper()
+	if err := s.StartVerification(ctx, binding.Start{Verification: v, Counters: counters, Now: now}); err != nil {
+		t.Fatalf("start %s: %v", v.ID, err)
+	}
+}
+
+func completion(v binding.Verification, now time.Time) binding.Completion {
+	event := binding.EventBound
+	if !v.Previous.IsZero() {
+		event = binding.EventChanged
+	}
+	return binding.Completion{
+		Verification: v,
+		Profile: binding.Profile{
+			AccountID: v.AccountID, Phone: v.Destination, VerifiedAt: now, BoundAt: now,
+			Consent: binding.Consent{Version: v.ConsentVersion, GivenAt: now}, Version: v.ProfileVersion + 1,
+		},
+		Release: v.Previous,
+		History: binding.HistoryEntry{At: now, Event: event, Phone: v.Destination.Masked, Actor: "user", Channel: binding.ChannelSMS, SourceIP: "203.0.113.7", ExpiresAt: now.Add(24 * time.Hour)},
+		Now:     now,
+	}
+}
+
+func snapshot(t *testing.T, s Store, accountID string, limit int) binding.Snapshot {
+	t.Helper()
+	snap, err := s.Snapshot(ctx, accountID, limit)
+	if err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	return snap
+}
+
+func owner(t *testing.T, s Store, hmac string) string {
+	t.Helper()
+	o, ok, err := s.ClaimOwner(ctx, hmac)
+	if err != nil {
+		t.Fatalf("claim owner: %v", err)
+	}
+	if !ok {
+		return ""
+	}
+	return o
+}
+
+func emptySnapshot(t *testing.T, s Store) {
+	snap := snapshot(t, s, account("empty"), 20)
+	if snap.Profile.Bound() || snap.Profile.Version != 0 || snap.Verification != nil || len(snap.History) != 0 {
+		t.Fatalf("empty account snapshot = %+v", snap)
+	}
+}
+
+func startAndRead(t *testing.T, s Store) {
+	a := account("read")
+	v := verification(a, "v1", sealed("1234567801"), 0, binding.SealedPhone{})
+	start(t, s, v, base, counter(binding.LimitAccountHour, a, 5))
+	snap := snapshot(t, s, a, 0)
+	if snap.Verification == nil {
+		t.Fatal("verification not stored")
+	}
+	got := *snap.Verification
+	if got.ID != v.ID || got.CodeHMAC != v.CodeHMAC || got.Destination != v.Destination ||
+		!got.ExpiresAt.Equal(v.ExpiresAt) || !got.ResendAfter.Equal(v.ResendAfter) ||
+		got.State != binding.RequestPending || got.MaxAttempts != 5 || got.Attempts != 0 ||
+		got.Purpose != binding.PurposeBind || got.Channel != binding.ChannelSMS || got.ConsentVersion != "2026-01" {
+		t.Fatalf("stored verification = %+v, want %+v", got, v)
+	}
+}
+
+func cooldown(t *testing.T, s Store) {
+	a := account("cool")
+	start(t, s, verification(a, "v1", sealed("1234567802"), 0, binding.SealedPhone{}), base)
+	err := s.StartVerification(ctx, binding.Start{Verification: verification(a, "v2", sealed("1234567802"), 0, binding.SealedPhone{}), Now: base.Add(30 * time.Second)})
+	var cool *binding.CooldownError
+	if !errors.As(err, &cool) || !cool.ResendAfter.Equal(base.Add(time.Minute)) {
+		t.Fatalf("second start within cooldown: err = %v, want CooldownError until %s", err, base.Add(time.Minute))
+	}
+	if snap := snapshot(t, s, a, 0); snap.Verification.ID != "v1" {
+		t.Fatalf("refused start replaced the verification with %s", snap.Verification.ID)
+	}
+	v3 := verification(a, "v3", sealed("1234567802"), 0, binding.SealedPhone{})
+	v3.ResendAfter = base.Add(2 * time.Minute)
+	start(t, s, v3, base.Add(time.Minute))
+	if snap := snapshot(t, s, a, 0); snap.Verification.ID != "v3" {
+		t.Fatalf("start after cooldown kept %s", snap.Verification.ID)
+	}
+}
+
+func counterCeiling(t *testing.T, s Store) {
+	ip := account("ip")
+	a1, a2, a3 := account("c1"), account("c2"), account("c3")
+	start(t, s, verification(a1, "v1", sealed("1234567803"), 0, binding.SealedPhone{}), base, counter(binding.LimitIPHour, ip, 2), counter(binding.LimitAccountHour, a1, 5))
+	start(t, s, verification(a2, "v2", sealed("1234567804"), 0, binding.SealedPhone{}), base, counter(binding.LimitIPHour, ip, 2), counter(binding.LimitAccountHour, a2, 5))
+	acct3 := counter(binding.LimitAccountHour, a3, 1)
+	err := s.StartVerification(ctx, binding.Start{Verification: verification(a3, "v3", sealed("1234567805"), 0, binding.SealedPhone{}), Now: base,
+		Counters: []binding.Counter{acct3, counter(binding.LimitIPHour, ip, 2)}})
+	var full *binding.LimitError
+	if !errors.As(err, &full) || full.Counter.Name != binding.LimitIPHour {
+		t.Fatalf("third code from one IP: err = %v, want LimitError on %s", err, binding.LimitIPHour)
+	}
+	if snap := snapshot(t, s, a3, 0); snap.Verification != nil {
+		t.Fatal("refused start wrote a verification")
+	}
+	// The account counter was not spent by the refused start: with a max of
+	// one it still takes a code.
+	start(t, s, verification(a3, "v4", sealed("1234567805"), 0, binding.SealedPhone{}), base, acct3)
+}
+
+func staleProfileOnStart(t *testing.T, s Store) {
+	a := account("stale")
+	err := s.StartVerification(ctx, binding.Start{Verification: verification(a, "v1", sealed("1234567806"), 3, binding.SealedPhone{}), Now: base})
+	if !errors.Is(err, binding.ErrStale) {
+		t.Fatalf("start against a profile version that is not there: err = %v, want ErrStale", err)
+	}
+}
+
+func cancelGivesBack(t *testing.T, s Store) {
+	a := account("cancel")
+	c := counter(binding.LimitAccountHour, a, 1)
+	st := binding.Start{Verification: verification(a, "v1", sealed("1234567807"), 0, binding.SealedPhone{}), Counters: []binding.Counter{c}, Now: base}
+	if err := s.StartVerification(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CancelVerification(ctx, st); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	if snap := snapshot(t, s, a, 0); snap.Verification != nil {
+		t.Fatal("cancelled verification still there")
+	}
+	// Neither cooldown nor the counter holds the next request back.
+	start(t, s, verification(a, "v2", sealed("1234567807"), 0, binding.SealedPhone{}), base, c)
+	// Cancelling a start that was already replaced leaves the new one.
+	if err := s.CancelVerification(ctx, binding.Start{Verification: verification(a, "v1", sealed("1234567807"), 0, binding.SealedPhone{}), Now: base}); err != nil {
+		t.Fatalf("cancel of a replaced start: %v", err)
+	}
+	if snap := snapshot(t, s, a, 0); snap.Verification == nil || snap.Verification.ID != "v2" {
+		t.Fatal("cancelling an old start removed the current verification")
+	}
+}
+
+func countAttempt(t *testing.T, s Store) {
+	a := account("attempt")
+	if _, err := s.CountAttempt(ctx, a, "nope", base); !errors.Is(err, binding.ErrVerificationNotFound) {
+		t.Fatalf("no verification: err = %v", err)
+	}
+	v := verification(a, "v1", sealed("1234567808"), 0, binding.SealedPhone{})
+	v.MaxAttempts = 3
+	start(t, s, v, base)
+	if _, err := s.CountAttempt(ctx, a, "other", base); !errors.Is(err, binding.ErrVerificationNotFound) {
+		t.Fatalf("wrong id: err = %v", err)
+	}
+	if _, err := s.CountAttempt(ctx, account("stranger"), "v1", base); !errors.Is(err, binding.ErrVerificationNotFound) {
+		t.Fatalf("another account's id: err = %v", err)
+	}
+	for i := 1; i <= 3; i++ {
+		got, err := s.CountAttempt(ctx, a, "v1", base.Add(time.Second))
+		if err != nil || got.Attempts != i || got.CodeHMAC != v.CodeHMAC {
+			t.Fatalf("attempt %d: %+v, %v", i, got, err)
+		}
+	}
+	if _, err := s.CountAttempt(ctx, a, "v1", base.Add(time.Second)); !errors.Is(err, binding.ErrAttemptsExceeded) {
+		t.Fatalf("attempt past max: err = %v", err)
+	}
+	b := account("expiry")
+	start(t, s, verification(b, "v2", sealed("1234567809"), 0, binding.SealedPhone{}), base)
+	if _, err := s.CountAttempt(ctx, b, "v2", base.Add(5*time.Minute)); !errors.Is(err, binding.ErrCodeExpired) {
+		t.Fatalf("attempt at expiry: err = %v", err)
+	}
+	if snap := snapshot(t, s, b, 0); snap.Verification.Attempts != 0 {
+		t.Fatal("an expired attempt was counted")
+	}
+}
+
+func completeBindAndChange(t *testing.T, s Store) {
+	a := account("bind")
+	first := sealed("1234567810")
+	v := verification(a, "v1", first, 0, binding.SealedPhone{})
+	start(t, s, v, base)
+	counted, err := s.CountAttempt(ctx, a, "v1", base.Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteBind(ctx, completion(counted, base.Add(2*time.Second))); err != nil {
+		t.Fatalf("complete bind: %v", err)
+	}
+	if err := s.CompleteBind(ctx, completion(counted, base.Add(3*time.Second))); !errors.Is(err, binding.ErrVerificationUsed) {
+		t.Fatalf("second completion: err = %v, want ErrVerificationUsed", err)
+	}
+	if _, err := s.CountAttempt(ctx, a, "v1", base.Add(3*time.Second)); !errors.Is(err, binding.ErrVerificationUsed) {
+		t.Fatalf("attempt on a used verification: err = %v", err)
+	}
+	snap := snapshot(t, s, a, 20)
+	p := snap.Profile
+	if p.Phone != first || p.Version != 1 || !p.BoundAt.Equal(base.Add(2*time.Second)) || p.Consent.Version != "2026-01" {
+		t.Fatalf("profile after bind = %+v", p)
+	}
+	if snap.Verification.State != binding.RequestCompleted || snap.Verification.CodeHMAC != "" {
+		t.Fatalf("verification after bind = %+v (code HMAC must be gone)", snap.Verification)
+	}
+	if owner(t, s, first.HMAC) != a {
+		t.Fatal("bound number not claimed")
+	}
+
+	second := sealed("1234567811")
+	later := base.Add(40 * 24 * time.Hour)
+	w := verification(a, "v2", second, 1, first)
+	w.CreatedAt, w.ExpiresAt, w.ResendAfter = later, later.Add(5*time.Minute), later.Add(time.Minute)
+	start(t, s, w, later)
+	counted, err = s.CountAttempt(ctx, a, "v2", later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteBind(ctx, completion(counted, later.Add(time.Second))); err != nil {
+		t.Fatalf("complete change: %v", err)
+	}
+	if owner(t, s, first.HMAC) != "" {
+		t.Fatal("old number not released by the change")
+	}
+	if owner(t, s, second.HMAC) != a {
+		t.Fatal("new number not claimed by the change")
+	}
+	snap = snapshot(t, s, a, 20)
+	if snap.Profile.Phone != second || snap.Profile.Version != 2 {
+		t.Fatalf("profile after change = %+v", snap.Profile)
+	}
+	if len(snap.History) != 2 || snap.History[0].Event != binding.EventChanged || snap.History[1].Event != binding.EventBound ||
+		snap.History[0].Phone != second.Masked || snap.History[0].SourceIP != "203.0.113.7" || snap.History[0].Actor != "user" {
+		t.Fatalf("history = %+v", snap.History)
+	}
+}
+
+func phoneTakenWritesNothing(t *testing.T, s Store) {
+	a, b := account("holder"), account("taker")
+	n := sealed("1234567812")
+	va := verification(a, "va", n, 0, binding.SealedPhone{})
+	start(t, s, va, base)
+	if err := s.CompleteBind(ctx, completion(va, base)); err != nil {
+		t.Fatal(err)
+	}
+	vb := verification(b, "vb", n, 0, binding.SealedPhone{})
+	start(t, s, vb, base)
+	if err := s.CompleteBind(ctx, completion(vb, base)); !errors.Is(err, binding.ErrPhoneTaken) {
+		t.Fatalf("claiming a taken number: err = %v, want ErrPhoneTaken", err)
+	}
+	snap := snapshot(t, s, b, 20)
+	if snap.Profile.Bound() || len(snap.History) != 0 || snap.Verification.State != binding.RequestPending {
+		t.Fatalf("refused claim left state behind: %+v", snap)
+	}
+	if owner(t, s, n.HMAC) != a {
+		t.Fatal("number moved off its holder")
+	}
+}
+
+func staleProfileOnComplete(t *testing.T, s Store) {
+	a := account("stale-complete")
+	v := verification(a, "v1", sealed("1234567813"), 0, binding.SealedPhone{})
+	start(t, s, v, base)
+	v.ProfileVersion = 7 // as if the request had seen another profile
+	if err := s.CompleteBind(ctx, completion(v, base)); !errors.Is(err, binding.ErrStale) {
+		t.Fatalf("complete against a moved profile: err = %v, want ErrStale", err)
+	}
+	if owner(t, s, "hmac-1234567813") != "" {
+		t.Fatal("stale completion claimed the number")
+	}
+}
+
+func reject(t *testing.T, s Store) {
+	a := account("reject")
+	start(t, s, verification(a, "v1", sealed("1234567814"), 0, binding.SealedPhone{}), base)
+	if err := s.RejectVerification(ctx, a, "v1", binding.ReasonPhoneTaken, base); err != nil {
+		t.Fatal(err)
+	}
+	v := snapshot(t, s, a, 0).Verification
+	if v.State != binding.RequestRejected || v.Reason != binding.ReasonPhoneTaken || v.CodeHMAC != "" {
+		t.Fatalf("rejected verification = %+v", v)
+	}
+	if _, err := s.CountAttempt(ctx, a, "v1", base); !errors.Is(err, binding.ErrVerificationUsed) {
+		t.Fatalf("attempt on a rejected verification: err = %v", err)
+	}
+	if err := s.RejectVerification(ctx, a, "v1", binding.ReasonSuperseded, base); err != nil {
+		t.Fatalf("rejecting twice: %v", err)
+	}
+	if v := snapshot(t, s, a, 0).Verification; v.Reason != binding.ReasonPhoneTaken {
+		t.Fatalf("second reject changed the reason to %q", v.Reason)
+	}
+}
+
+func historyNewestFirst(t *testing.T, s Store) {
+	a := account("history")
+	var prev binding.SealedPhone
+	for i := 0; i < 23; i++ {
+		n := sealed(fmt.Sprintf("12345679%02d", i))
+		at := base.Add(time.Duration(i) * time.Hour)
+		v := verification(a, fmt.Sprintf("v%d", i), n, int64(i), prev)
+		v.ResendAfter = at
+		start(t, s, v, at)
+		if err := s.CompleteBind(ctx, completion(v, at)); err != nil {
+			t.Fatalf("bind %d: %v", i, err)
+		}
+		prev = n
+	}
+	snap := snapshot(t, s, a, 20)
+	if len(snap.History) != 20 {
+		t.Fatalf("history has %d entries, want the newest 20", len(snap.History))
+	}
+	for i, h := range snap.History {
+		if want := base.Add(time.Duration(22-i) * time.Hour); !h.At.Equal(want) {
+			t.Fatalf("history[%d].At = %s, want %s", i, h.At, want)
+		}
+	}
+	if snap.Profile.Version != 23 || snap.Verification == nil {
+		t.Fatalf("snapshot with history lost profile or verification: %+v", snap.Profile)
+	}
+}
+
+func concurrentAttempts(t *testing.T, s Store) {
+	a := account("guess")
+	start(t, s, verification(a, "v1", sealed("1234567815"), 0, binding.SealedPhone{}), base)
+	var counted atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.CountAttempt(ctx, a, "v1", base)
+			switch {
+			case err == nil:
+				counted.Add(1)
+			case !errors.Is(err, binding.ErrAttemptsExceeded):
+				t.Errorf("attempt: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if counted.Load() != 5 {
+		t.Fatalf("40 concurrent attempts counted %d, want exactly 5", counted.Load())
+	}
+}
+
+func concurrentClaims(t *testing.T, s Store) {
+	n := sealed("1234567816")
+	accounts := []string{account("race-a"), account("race-b"), account("race-c")}
+	var vs []binding.Verification
+	for i, a := range accounts {
+		v := verification(a, fmt.Sprintf("v%d", i), n, 0, binding.SealedPhone{})
+		start(t, s, v, base)
+		vs = append(vs, v)
+	}
+	var won, taken atomic.Int64
+	var wg sync.WaitGroup
+	for _, v := range vs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.CompleteBind(ctx, completion(v, base))
+			switch {
+			case err == nil:
+				won.Add(1)
+			case errors.Is(err, binding.ErrPhoneTaken):
+				taken.Add(1)
+			default:
+				t.Errorf("complete: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won.Load() != 1 || taken.Load() != 2 {
+		t.Fatalf("3 accounts claiming one number: %d won, %d taken; want 1 and 2", won.Load(), taken.Load())
+	}
+	holder := owner(t, s, n.HMAC)
+	bound := 0
+	for _, a := range accounts {
+		if snapshot(t, s, a, 0).Profile.Bound() {
+			bound++
+			if a != holder {
+				t.Fatalf("account %s is bound but the claim is %s's", a, holder)
+			}
+		}
+	}
+	if bound != 1 {
+		t.Fatalf("%d accounts bound to one number", bound)
+	}
+}
