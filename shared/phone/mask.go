@@ -1,0 +1,86 @@
+package phone
+
+import (
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Mask hides all but the country code, the first three national digits and
+// the last two: +79123456789 becomes +7 912 ***-**-89, +447400123456 becomes
+// +44 740 *****-56. It never shows more than five national digits, nor more
+// than half of them, so short national numbers show fewer. Anything that is
+// not an E.164 number with a known country code becomes "***", never the
+// input itself; the empty string (a zero Number) stays empty.
+func Mask(e164 string) string {
+	const garbage = "***"
+	if e164 == "" {
+		return ""
+	}
+	if len(e164) < 1+minDigits || len(e164) > 1+maxDigits || e164[0] != '+' {
+		return garbage
+	}
+	digits := e164[1:]
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return garbage
+		}
+	}
+	ccLen := countryCodeLen(digits)
+	if ccLen == 0 {
+		return garbage
+	}
+	cc, national := digits[:ccLen], digits[ccLen:]
+
+	// Show at most 3 leading and 2 trailing digits, and together never more
+	// than half of the national number; give up leading digits first, since
+	// the last two are what people recognise their number by.
+	head, tail := 3, 2
+	for head+tail > len(national)/2 {
+		switch {
+		case head > 1:
+			head--
+		case tail > 1:
+			tail--
+		default:
+			head--
+		}
+	}
+	hidden := len(national) - head - tail
+
+	var b strings.Builder
+	b.Grow(len(e164) + 4)
+	b.WriteByte('+')
+	b.WriteString(cc)
+	b.WriteByte(' ')
+	if head > 0 {
+		b.WriteString(national[:head])
+		b.WriteByte(' ')
+	}
+	if cc == "7" && hidden == 5 {
+		// The Russian grouping people know: +7 912 345-67-89.
+		b.WriteString("***-**")
+	} else {
+		b.WriteString(strings.Repeat("*", hidden))
+	}
+	b.WriteByte('-')
+	b.WriteString(national[len(national)-tail:])
+	return b.String()
+}
+
+// countryCodeLen returns the length of the calling code digits start with, or
+// 0 if none is known. Calling codes are prefix-free, so the first known
+// prefix of one to three digits is the code; none starts with 0.
+func countryCodeLen(digits string) int {
+	if digits == "" || digits[0] == '0' {
+		return 0
+	}
+	cc := 0
+	for i := 0; i < 3 && i < len(digits); i++ {
+		cc = cc*10 + int(digits[i]-'0')
+		if phonenumbers.GetRegionCodeForCountryCode(cc) != phonenumbers.UNKNOWN_REGION {
+			return i + 1
+		}
+	}
+	return 0
+}
