@@ -195,16 +195,22 @@ func (s *Service) counters(r CodeRequest, mac string, now time.Time) []Counter {
 func limitError(err error, now time.Time) error {
 	var cool *CooldownError
 	if errors.As(err, &cool) {
-		return &RateLimitError{Limit: LimitCooldown, RetryAfter: cool.ResendAfter.Sub(now)}
+		return &RateLimitError{Limit: LimitCooldown, RetryAfter: atLeastASecond(cool.ResendAfter.Sub(now))}
 	}
 	var full *LimitError
 	if errors.As(err, &full) {
-		return &RateLimitError{Limit: full.Counter.Name, RetryAfter: full.Counter.WindowEnd().Sub(now)}
+		return &RateLimitError{Limit: full.Counter.Name, RetryAfter: atLeastASecond(full.Counter.WindowEnd().Sub(now))}
 	}
 	if errors.Is(err, ErrStale) {
 		return err
 	}
 	return fmt.Errorf("start verification: %w", err)
+}
+
+// atLeastASecond keeps Retry-After meaningful when the store could not say
+// exactly when the refusal ends.
+func atLeastASecond(d time.Duration) time.Duration {
+	return max(d, time.Second)
 }
 
 // alert tells a number about a change on its account. A lost alert must not

@@ -279,10 +279,24 @@ func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID str
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
+		old := ccf.Item
+		if len(old) == 0 {
+			// Some DynamoDB-compatible engines (DynamoDB Local among them)
+			// return no item with a failed condition; read it to say why.
+			got, gerr := d.db.GetItem(ctx, &dynamodb.GetItemInput{
+				TableName:      &d.table,
+				Key:            key(accountPK(accountID), skVerification),
+				ConsistentRead: aws.Bool(true),
+			})
+			if gerr != nil {
+				return binding.Verification{}, fmt.Errorf("read refused verification: %w", gerr)
+			}
+			old = got.Item
+		}
 		var it verificationItem
-		found := len(ccf.Item) > 0
+		found := len(old) > 0
 		if found {
-			if uerr := attributevalue.UnmarshalMap(ccf.Item, &it); uerr != nil {
+			if uerr := attributevalue.UnmarshalMap(old, &it); uerr != nil {
 				return binding.Verification{}, fmt.Errorf("read verification: %w", uerr)
 			}
 		}
