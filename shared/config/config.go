@@ -1,0 +1,337 @@
+// Package config reads the service's settings from environment variables
+// (SPEC §6) once, at cold start, and builds the AWS configuration from them.
+// A bad value stops the function with a message that names the variable.
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// Config is every setting of SPEC §6, validated.
+type Config struct {
+	// TableName is the DynamoDB table (TABLE_NAME, default "phonebind").
+	TableName string
+	// EventsTopicARN is the SNS topic for domain events (EVENTS_TOPIC_ARN);
+	// empty means events are not published.
+	EventsTopicARN string
+	// SMSSenderID is the SNS SMS sender id (SMS_SENDER_ID, default
+	// "Gosuslugi").
+	SMSSenderID string
+	// EmailFrom is the SES sender address for e-mailed codes (EMAIL_FROM).
+	EmailFrom string
+	// AllowedRegions are the ISO 3166 regions numbers may come from
+	// (ALLOWED_REGIONS, comma-separated, default RU).
+	AllowedRegions []string
+	// CodeLength is the number of digits in a code (CODE_LENGTH, 4..10,
+	// default 6).
+	CodeLength int
+	// CodeTTL is how long a code stays valid (CODE_TTL, default 5m).
+	CodeTTL time.Duration
+	// CodeMaxAttempts is how many entries a code allows (CODE_MAX_ATTEMPTS,
+	// default 5).
+	CodeMaxAttempts int
+	// ResendCooldown is the least time between two codes for one account
+	// (RESEND_COOLDOWN, default 60s).
+	ResendCooldown time.Duration
+	// CodesPerAccountHour limits codes per account per hour
+	// (CODES_PER_ACCOUNT_HOUR, default 5).
+	CodesPerAccountHour int
+	// CodesPerPhoneDay limits codes to one number per day, whatever the
+	// account (CODES_PER_PHONE_DAY, default 10).
+	CodesPerPhoneDay int
+	// CodesPerIPHour limits codes requested from one source IP per hour
+	// (CODES_PER_IP_HOUR, default 20).
+	CodesPerIPHour int
+	// ChangeCooldown is the least time between a bind and a change
+	// (CHANGE_COOLDOWN, default 720h).
+	ChangeCooldown time.Duration
+	// TestPhoneNumbers maps fictional E.164 numbers to their fixed codes
+	// (TEST_PHONE_NUMBERS, "+79990000001:123456,…"; empty by default). No
+	// SMS is sent to them.
+	TestPhoneNumbers map[string]string
+	// KeysSecretARN is the Secrets Manager secret holding the key material
+	// (KEYS_SECRET_ARN); empty means the development keys.
+	KeysSecretARN string
+	// DynamoDBEndpoint overrides the DynamoDB endpoint (DYNAMODB_ENDPOINT),
+	// for DynamoDB Local or a DynamoDB-compatible service.
+	DynamoDBEndpoint string
+	// SNSEndpoint overrides the SNS endpoint (SNS_ENDPOINT).
+	SNSEndpoint string
+	// SESEndpoint overrides the SES endpoint (SES_ENDPOINT).
+	SESEndpoint string
+	// SecretsEndpoint overrides the Secrets Manager endpoint
+	// (SECRETS_ENDPOINT).
+	SecretsEndpoint string
+	// AWSRegion is the region (AWS_REGION). It defaults to us-east-1 when an
+	// endpoint is overridden (emulators need one) and is otherwise left to
+	// the SDK (Lambda always sets it).
+	AWSRegion string
+	// ConsentVersion is the version of the personal-data consent text
+	// recorded with a binding (CONSENT_VERSION, default "2026-01").
+	ConsentVersion string
+	// HistoryRetention is how long history entries are kept
+	// (HISTORY_RETENTION, default 26280h, three years).
+	HistoryRetention time.Duration
+
+	// envCredentials says whether the environment names credentials, so that
+	// AWS does not replace them with the emulator placeholders.
+	envCredentials bool
+}
+
+// Defaults for the variables that have one.
+const (
+	DefaultTableName        = "phonebind"
+	DefaultSMSSenderID      = "Gosuslugi"
+	DefaultAllowedRegions   = "RU"
+	DefaultCodeLength       = 6
+	DefaultCodeTTL          = 5 * time.Minute
+	DefaultCodeMaxAttempts  = 5
+	DefaultResendCooldown   = 60 * time.Second
+	DefaultPerAccountHour   = 5
+	DefaultPerPhoneDay      = 10
+	DefaultPerIPHour        = 20
+	DefaultChangeCooldown   = 720 * time.Hour
+	DefaultConsentVersion   = "2026-01"
+	DefaultHistoryRetention = 26280 * time.Hour
+	// DefaultEmulatorRegion is the region used when an endpoint is
+	// overridden and AWS_REGION is unset.
+	DefaultEmulatorRegion = "us-east-1"
+)
+
+// VarError is one bad environment variable. Load joins them all, so one run
+// reports every mistake.
+type VarError struct {
+	// Var is the variable's name, e.g. CODE_TTL.
+	Var string
+	// Problem says what is wrong with the value, e.g. `"5x" is not a duration`.
+	Problem string
+}
+
+func (e *VarError) Error() string { return e.Var + ": " + e.Problem }
+
+var (
+	regionPattern   = regexp.MustCompile(`^[A-Z]{2}$`)
+	e164Pattern     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	digitsPattern   = regexp.MustCompile(`^[0-9]+$`)
+	tableNameRegexp = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
+	senderIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,11}$`)
+	hasLetter       = regexp.MustCompile(`[A-Za-z]`)
+)
+
+// Load reads and checks every variable through getenv (os.Getenv in mains,
+// a map in tests). Unset or blank variables take their defaults. On any bad
+// value it returns a zero Config and all the *VarError problems joined.
+func Load(getenv func(string) string) (Config, error) {
+	l := loader{getenv: getenv}
+	c := Config{
+		TableName:           l.str("TABLE_NAME", DefaultTableName),
+		EventsTopicARN:      l.str("EVENTS_TOPIC_ARN", ""),
+		SMSSenderID:         l.str("SMS_SENDER_ID", DefaultSMSSenderID),
+		EmailFrom:           l.str("EMAIL_FROM", ""),
+		AllowedRegions:      l.regions("ALLOWED_REGIONS"),
+		CodeLength:          l.integer("CODE_LENGTH", DefaultCodeLength, 4, 10),
+		CodeTTL:             l.duration("CODE_TTL", DefaultCodeTTL, false),
+		CodeMaxAttempts:     l.integer("CODE_MAX_ATTEMPTS", DefaultCodeMaxAttempts, 1, 0),
+		ResendCooldown:      l.duration("RESEND_COOLDOWN", DefaultResendCooldown, true),
+		CodesPerAccountHour: l.integer("CODES_PER_ACCOUNT_HOUR", DefaultPerAccountHour, 1, 0),
+		CodesPerPhoneDay:    l.integer("CODES_PER_PHONE_DAY", DefaultPerPhoneDay, 1, 0),
+		CodesPerIPHour:      l.integer("CODES_PER_IP_HOUR", DefaultPerIPHour, 1, 0),
+		ChangeCooldown:      l.duration("CHANGE_COOLDOWN", DefaultChangeCooldown, true),
+		KeysSecretARN:       l.str("KEYS_SECRET_ARN", ""),
+		DynamoDBEndpoint:    l.endpoint("DYNAMODB_ENDPOINT"),
+		SNSEndpoint:         l.endpoint("SNS_ENDPOINT"),
+		SESEndpoint:         l.endpoint("SES_ENDPOINT"),
+		SecretsEndpoint:     l.endpoint("SECRETS_ENDPOINT"),
+		AWSRegion:           l.str("AWS_REGION", ""),
+		ConsentVersion:      l.str("CONSENT_VERSION", DefaultConsentVersion),
+		HistoryRetention:    l.duration("HISTORY_RETENTION", DefaultHistoryRetention, false),
+		envCredentials:      l.str("AWS_ACCESS_KEY_ID", "") != "" || l.str("AWS_PROFILE", "") != "",
+	}
+	codeLengthOK := l.ok("CODE_LENGTH")
+	c.TestPhoneNumbers = l.testNumbers("TEST_PHONE_NUMBERS", c.CodeLength, codeLengthOK)
+
+	if !tableNameRegexp.MatchString(c.TableName) {
+		l.fail("TABLE_NAME", fmt.Sprintf("%q is not a DynamoDB table name (3 to 255 letters, digits, '_', '-' or '.')", c.TableName))
+	}
+	if c.EventsTopicARN != "" && !strings.HasPrefix(c.EventsTopicARN, "arn:") {
+		l.fail("EVENTS_TOPIC_ARN", fmt.Sprintf("%q is not an ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", c.EventsTopicARN))
+	}
+	if !senderIDPattern.MatchString(c.SMSSenderID) || !hasLetter.MatchString(c.SMSSenderID) {
+		l.fail("SMS_SENDER_ID", fmt.Sprintf("%q is not a sender id (1 to 11 Latin letters, digits or '-', at least one letter)", c.SMSSenderID))
+	}
+	if c.EmailFrom != "" {
+		if a, err := mail.ParseAddress(c.EmailFrom); err != nil || a.Address == "" {
+			l.fail("EMAIL_FROM", fmt.Sprintf("%q is not an e-mail address", c.EmailFrom))
+		}
+	}
+	if c.AWSRegion == "" && c.UsesEmulators() {
+		c.AWSRegion = DefaultEmulatorRegion
+	}
+	if len(l.errs) > 0 {
+		return Config{}, errors.Join(l.errs...)
+	}
+	return c, nil
+}
+
+// UsesEmulators reports whether any AWS endpoint is overridden, as it is for
+// local runs against DynamoDB Local and moto.
+func (c Config) UsesEmulators() bool {
+	return c.DynamoDBEndpoint != "" || c.SNSEndpoint != "" || c.SESEndpoint != "" || c.SecretsEndpoint != ""
+}
+
+// AWS loads the shared AWS configuration; call it once per cold start and
+// build every client from its result, each with its own endpoint override
+// (BaseEndpoint) from c. When an endpoint is overridden and the environment
+// names no credentials, it uses the static credentials local/local, which
+// emulators accept, instead of searching the machine for real ones.
+func (c Config) AWS(ctx context.Context) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if c.AWSRegion != "" {
+		opts = append(opts, awsconfig.WithRegion(c.AWSRegion))
+	}
+	if c.UsesEmulators() && !c.envCredentials {
+		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
+	}
+	return cfg, nil
+}
+
+// loader reads variables and collects what is wrong with them.
+type loader struct {
+	getenv func(string) string
+	errs   []error
+	bad    map[string]bool
+}
+
+func (l *loader) fail(name, problem string) {
+	l.errs = append(l.errs, &VarError{Var: name, Problem: problem})
+	if l.bad == nil {
+		l.bad = map[string]bool{}
+	}
+	l.bad[name] = true
+}
+
+func (l *loader) ok(name string) bool { return !l.bad[name] }
+
+func (l *loader) str(name, def string) string {
+	if v := strings.TrimSpace(l.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+// integer reads a whole number in [lo, hi]; hi 0 means no upper bound.
+func (l *loader) integer(name string, def, lo, hi int) int {
+	raw := l.str(name, "")
+	if raw == "" {
+		return def
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		l.fail(name, fmt.Sprintf("%q is not a whole number", raw))
+		return def
+	}
+	switch {
+	case hi > 0 && (n < lo || n > hi):
+		l.fail(name, fmt.Sprintf("%d is out of range (allowed %d to %d)", n, lo, hi))
+	case n < lo:
+		l.fail(name, fmt.Sprintf("%d is too small (at least %d)", n, lo))
+	}
+	return n
+}
+
+// duration reads a Go duration; zero is allowed only when zeroOK.
+func (l *loader) duration(name string, def time.Duration, zeroOK bool) time.Duration {
+	raw := l.str(name, "")
+	if raw == "" {
+		return def
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		l.fail(name, fmt.Sprintf("%q is not a duration (use Go syntax like 90s or 5m)", raw))
+		return def
+	}
+	switch {
+	case d < 0:
+		l.fail(name, fmt.Sprintf("%q is negative", raw))
+	case d == 0 && !zeroOK:
+		l.fail(name, fmt.Sprintf("%q must be greater than zero", raw))
+	}
+	return d
+}
+
+func (l *loader) regions(name string) []string {
+	raw := l.str(name, DefaultAllowedRegions)
+	var out []string
+	seen := map[string]bool{}
+	for part := range strings.SplitSeq(raw, ",") {
+		r := strings.TrimSpace(part)
+		if !regionPattern.MatchString(r) {
+			l.fail(name, fmt.Sprintf("%q is not a region code (two capital letters, like RU or KZ)", r))
+			continue
+		}
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (l *loader) endpoint(name string) string {
+	raw := l.str(name, "")
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		l.fail(name, fmt.Sprintf("%q is not an endpoint URL (use http://host:port or https://host)", raw))
+	}
+	return raw
+}
+
+// testNumbers parses "number:code,…". Its messages name entries by position
+// and never repeat a number or a code: the variable is a secret of sorts.
+func (l *loader) testNumbers(name string, codeLength int, checkLength bool) map[string]string {
+	raw := l.str(name, "")
+	if raw == "" {
+		return nil
+	}
+	out := map[string]string{}
+	i := 0
+	for part := range strings.SplitSeq(raw, ",") {
+		i++
+		number, code, found := strings.Cut(strings.TrimSpace(part), ":")
+		number, code = strings.TrimSpace(number), strings.TrimSpace(code)
+		switch {
+		case !found:
+			l.fail(name, fmt.Sprintf("entry %d is not number:code", i))
+		case !e164Pattern.MatchString(number):
+			l.fail(name, fmt.Sprintf("entry %d: the number is not E.164 ('+' then 7 to 15 digits, no spaces)", i))
+		case !digitsPattern.MatchString(code):
+			l.fail(name, fmt.Sprintf("entry %d: the code is not all digits", i))
+		case checkLength && len(code) != codeLength:
+			l.fail(name, fmt.Sprintf("entry %d: the code has %d digits, CODE_LENGTH is %d", i, len(code), codeLength))
+		case out[number] != "":
+			l.fail(name, fmt.Sprintf("entry %d repeats the number of an earlier entry", i))
+		default:
+			out[number] = code
+		}
+	}
+	return out
+}

@@ -1,0 +1,197 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+)
+
+// fakeSNS records what it was asked to publish.
+type fakeSNS struct {
+	inputs []*sns.PublishInput
+	err    error
+}
+
+func (f *fakeSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	f.inputs = append(f.inputs, in)
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &sns.PublishOutput{MessageId: aws.String("m-1")}, nil
+}
+
+func TestSNSSMSPublishInput(t *testing.T) {
+	str := func(v string) types.MessageAttributeValue {
+		return types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+	}
+	tests := []struct {
+		name     string
+		senderID string
+		want     *sns.PublishInput
+	}{
+		{"with sender id", "Gosuslugi", &sns.PublishInput{
+			PhoneNumber: aws.String("+79123456789"),
+			Message:     aws.String("Код: 123456"),
+			MessageAttributes: map[string]types.MessageAttributeValue{
+				"AWS.SNS.SMS.SMSType":  str("Transactional"),
+				"AWS.SNS.SMS.SenderID": str("Gosuslugi"),
+			},
+		}},
+		{"without sender id", "", &sns.PublishInput{
+			PhoneNumber: aws.String("+79123456789"),
+			Message:     aws.String("Код: 123456"),
+			MessageAttributes: map[string]types.MessageAttributeValue{
+				"AWS.SNS.SMS.SMSType": str("Transactional"),
+			},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeSNS{}
+			if err := NewSNSSMS(f, tt.senderID).SendSMS(context.Background(), "+79123456789", "Код: 123456"); err != nil {
+				t.Fatalf("SendSMS: %v", err)
+			}
+			if len(f.inputs) != 1 {
+				t.Fatalf("published %d times, want 1", len(f.inputs))
+			}
+			if !reflect.DeepEqual(f.inputs[0], tt.want) {
+				got, _ := json.Marshal(f.inputs[0])
+				want, _ := json.Marshal(tt.want)
+				t.Errorf("PublishInput\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+func TestSNSSMSErrorHidesNumberAndCode(t *testing.T) {
+	cause := errors.New("InvalidParameter: PhoneNumber +79123456789 (79123456789) rejected for message Код: 123456")
+	f := &fakeSNS{err: cause}
+	err := NewSNSSMS(f, "Gosuslugi").SendSMS(context.Background(), "+79123456789", "Код: 123456")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if !errors.Is(err, cause) {
+		t.Errorf("error does not wrap the cause: %v", err)
+	}
+	msg := err.Error()
+	for _, secret := range []string{"9123456789", "123456"} {
+		if strings.Contains(msg, secret) {
+			t.Errorf("error shows %q: %s", secret, msg)
+		}
+	}
+	if !strings.HasPrefix(msg, "send sms via sns: ") || !strings.Contains(msg, "InvalidParameter") {
+		t.Errorf("error lost its context: %s", msg)
+	}
+}
+
+// motoEndpoint is the moto server to test against, from MOTO_ENDPOINT. With
+// REQUIRE_EMULATORS=1 a missing endpoint fails the test instead of skipping.
+func motoEndpoint(t *testing.T) string {
+	t.Helper()
+	ep := os.Getenv("MOTO_ENDPOINT")
+	if ep == "" {
+		if os.Getenv("REQUIRE_EMULATORS") == "1" {
+			t.Fatal("MOTO_ENDPOINT is not set but REQUIRE_EMULATORS=1")
+		}
+		t.Skip("MOTO_ENDPOINT not set (e.g. http://127.0.0.1:5000 with moto_server running); skipping SNS emulator test")
+	}
+	return strings.TrimRight(ep, "/")
+}
+
+// motoSMS is one entry of sns.SMS in moto's /moto-api/data.json. moto keeps
+// neither the message attributes nor the region.
+type motoSMS struct {
+	MessageID   string `json:"message_id"`
+	PhoneNumber string `json:"phone_number"`
+	Message     string `json:"message"`
+}
+
+func motoSentSMS(t *testing.T, endpoint string) []motoSMS {
+	t.Helper()
+	resp, err := http.Get(endpoint + "/moto-api/data.json")
+	if err != nil {
+		t.Fatalf("read moto state: %v", err)
+	}
+	defer resp.Body.Close()
+	var state struct {
+		SNS struct {
+			SMS []motoSMS `json:"SMS"`
+		} `json:"sns"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&state); err != nil {
+		t.Fatalf("decode moto state: %v", err)
+	}
+	return state.SNS.SMS
+}
+
+func TestSNSSMSMoto(t *testing.T) {
+	endpoint := motoEndpoint(t)
+	ctx := context.Background()
+	cfg, err := awsconfig.LoadDefaultConfig(ctx,
+		awsconfig.WithRegion("us-east-1"),
+		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = aws.String(endpoint) })
+
+	// Record the message id so the test finds its own SMS without resetting
+	// moto, which other tests may be using at the same time.
+	var ids []string
+	rec := publisherFunc(func(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error) {
+		out, err := client.Publish(ctx, in, opts...)
+		if err == nil {
+			ids = append(ids, aws.ToString(out.MessageId))
+		}
+		return out, err
+	})
+	body := fmt.Sprintf("Код подтверждения: 123456 (%d)", time.Now().UnixNano())
+	if err := NewSNSSMS(rec, "Gosuslugi").SendSMS(ctx, "+79123456789", body); err != nil {
+		t.Fatalf("SendSMS: %v", err)
+	}
+	if len(ids) != 1 {
+		t.Fatalf("message ids = %v", ids)
+	}
+
+	var found *motoSMS
+	for _, m := range motoSentSMS(t, endpoint) {
+		if m.MessageID == ids[0] {
+			found = &m
+		}
+	}
+	if found == nil {
+		t.Fatalf("moto has no SMS with message id %s", ids[0])
+	}
+	if found.PhoneNumber != "+79123456789" || found.Message != body {
+		t.Errorf("moto got %+v, want +79123456789 / %q", *found, body)
+	}
+
+	// moto refuses numbers that are not E.164; the error must not echo ours.
+	err = NewSNSSMS(client, "Gosuslugi").SendSMS(ctx, "+7912345678901234567", "Код: 654321")
+	if err == nil {
+		t.Fatal("moto accepted a 19-digit number")
+	}
+	if strings.Contains(err.Error(), "912345678901234567") || strings.Contains(err.Error(), "654321") {
+		t.Errorf("error shows the number or code: %v", err)
+	}
+}
+
+type publisherFunc func(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error)
+
+func (f publisherFunc) Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	return f(ctx, in, opts...)
+}
