@@ -1,0 +1,133 @@
+// Command local serves the whole HTTP API on a laptop (`make run`): the routes
+// template.yaml declares, the same handlers the Lambda functions run, HS256
+// development tokens in place of the JWT authorizer, and by default an
+// in-memory store and a console outbox in place of DynamoDB and SNS.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gosuslugi/phonebind/infra/local/runner"
+	"github.com/gosuslugi/phonebind/infra/template"
+	"github.com/gosuslugi/phonebind/shared/app"
+	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/config"
+	"github.com/gosuslugi/phonebind/shared/notify"
+)
+
+// defaultJWTSecret signs development tokens; it is public on purpose.
+const defaultJWTSecret = "local-dev-secret"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "local:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	srv, err := newServer(ctx, getenv, stdout, logger, nil)
+	if err != nil {
+		return err
+	}
+	port := getenv("PORT")
+	if port == "" {
+		port = "3000"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		return fmt.Errorf("PORT: %w", err)
+	}
+	fmt.Fprintf(stdout, "Phone binding API on http://%s (%s)\n", ln.Addr(), srv.describe)
+	fmt.Fprintf(stdout, "Token: make token SUB=alice; outbox: GET /_local/outbox\n")
+	hs := &http.Server{Handler: srv.handler, ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := hs.Shutdown(shutdown); err != nil {
+			return err
+		}
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
+
+// server is the assembled local API.
+type server struct {
+	handler  http.Handler
+	app      *app.App
+	describe string
+}
+
+// newServer assembles the API from the environment, as a Lambda cold start
+// would, and puts the local runner in front of it. clock may be nil.
+func newServer(ctx context.Context, getenv func(string) string, console io.Writer, logger *slog.Logger, clock binding.Clock) (*server, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	a, err := app.New(ctx, cfg, app.Options{
+		Local:  true,
+		Logger: logger,
+		Outbox: notify.NewOutbox(console, nil),
+		Clock:  clock,
+	})
+	if err != nil {
+		return nil, err
+	}
+	root, err := template.FindRoot()
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := template.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	secret := getenv("LOCAL_JWT_SECRET")
+	if secret == "" {
+		secret = defaultJWTSecret
+	}
+	opts := runner.Options{
+		Routes:            tpl.Routes(),
+		Handlers:          a.Handlers(),
+		JWTSecret:         []byte(secret),
+		TrustForwardedFor: getenv("TRUST_FORWARDED_FOR") == "1",
+		Logger:            logger,
+	}
+	if a.Outbox != nil {
+		opts.Outbox = func() any { return a.Outbox.Messages() }
+	}
+	h, err := runner.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	store, sms := "in-memory store", "SMS to the console outbox"
+	if cfg.DynamoDBEndpoint != "" {
+		store = "DynamoDB at " + cfg.DynamoDBEndpoint + ", table " + cfg.TableName
+	}
+	if cfg.SNSEndpoint != "" {
+		sms = "SMS through SNS at " + cfg.SNSEndpoint
+	}
+	return &server{handler: h, app: a, describe: store + ", " + sms}, nil
+}

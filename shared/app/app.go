@@ -1,0 +1,165 @@
+// Package app assembles the service from its configuration: key ring, store,
+// message senders, domain service and HTTP handlers. Every Lambda main and
+// the local runner build the same thing here, so what runs on a laptop is
+// what runs in AWS.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/config"
+	"github.com/gosuslugi/phonebind/shared/httpapi"
+	"github.com/gosuslugi/phonebind/shared/notify"
+	"github.com/gosuslugi/phonebind/shared/phone"
+	"github.com/gosuslugi/phonebind/shared/secure"
+	"github.com/gosuslugi/phonebind/shared/store"
+)
+
+// Options say how far the assembly may stand in for AWS.
+type Options struct {
+	// Local allows the embedded stand-ins: the in-memory store when no
+	// DYNAMODB_ENDPOINT is set, the console outbox when no SNS_ENDPOINT is
+	// set, and development keys when no KEYS_SECRET_ARN is set. Deployed
+	// functions never set it.
+	Local bool
+	// Logger receives the service's logs; nil means JSON on stdout, which
+	// is what CloudWatch Logs expects from a Lambda function.
+	Logger *slog.Logger
+	// Outbox receives messages when Local stands in for SNS; nil makes one
+	// that prints to stdout.
+	Outbox *notify.Outbox
+	// Clock replaces time.Now, for tests.
+	Clock binding.Clock
+}
+
+// App is the assembled service.
+type App struct {
+	Config  config.Config
+	Service *binding.Service
+	API     *httpapi.API
+	Logger  *slog.Logger
+	// Outbox is the local stand-in for SMS, nil when SNS is used.
+	Outbox *notify.Outbox
+}
+
+// New assembles the service. It is called once per cold start.
+func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	}
+	a := &App{Config: cfg, Logger: logger}
+
+	needAWS := !opts.Local || cfg.UsesEmulators() || cfg.KeysSecretARN != ""
+	var awsCfg aws.Config
+	if needAWS {
+		var err error
+		if awsCfg, err = cfg.AWS(ctx); err != nil {
+			return nil, err
+		}
+	}
+
+	keys, err := loadKeys(ctx, cfg, awsCfg, opts.Local)
+	if err != nil {
+		return nil, err
+	}
+
+	var st binding.Store
+	if opts.Local && cfg.DynamoDBEndpoint == "" {
+		st = store.NewMemory()
+	} else {
+		st = store.NewDynamo(dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+			if cfg.DynamoDBEndpoint != "" {
+				o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint)
+				// DynamoDB Local's CRC header does not match its error
+				// bodies; the check matters only on the wire to AWS.
+				o.DisableValidateResponseChecksum = true
+			}
+		}), cfg.TableName)
+	}
+
+	var sms binding.SMS
+	if opts.Local && cfg.SNSEndpoint == "" {
+		a.Outbox = opts.Outbox
+		if a.Outbox == nil {
+			a.Outbox = notify.NewOutbox(os.Stdout, nil)
+		}
+		sms = a.Outbox
+	} else {
+		sms = notify.NewSNSSMS(sns.NewFromConfig(awsCfg, func(o *sns.Options) {
+			if cfg.SNSEndpoint != "" {
+				o.BaseEndpoint = aws.String(cfg.SNSEndpoint)
+			}
+		}), cfg.SMSSenderID)
+	}
+
+	a.Service = binding.New(binding.Config{
+		CodeLength:          cfg.CodeLength,
+		CodeTTL:             cfg.CodeTTL,
+		MaxAttempts:         cfg.CodeMaxAttempts,
+		ResendCooldown:      cfg.ResendCooldown,
+		CodesPerAccountHour: cfg.CodesPerAccountHour,
+		CodesPerPhoneDay:    cfg.CodesPerPhoneDay,
+		CodesPerIPHour:      cfg.CodesPerIPHour,
+		ChangeCooldown:      cfg.ChangeCooldown,
+		TestNumbers:         cfg.TestPhoneNumbers,
+		ConsentVersion:      cfg.ConsentVersion,
+		HistoryRetention:    cfg.HistoryRetention,
+	}, st, sms, keys, opts.Clock, logger)
+	a.API = httpapi.New(a.Service, phone.NewParser(cfg.AllowedRegions), logger)
+	return a, nil
+}
+
+func loadKeys(ctx context.Context, cfg config.Config, awsCfg aws.Config, local bool) (*secure.Keyring, error) {
+	if cfg.KeysSecretARN == "" {
+		if !local {
+			return nil, fmt.Errorf("KEYS_SECRET_ARN: required outside local runs (development keys are public)")
+		}
+		return secure.DevKeyring(), nil
+	}
+	client := secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
+		if cfg.SecretsEndpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.SecretsEndpoint)
+		}
+	})
+	keys, err := secure.LoadFromSecretsManager(ctx, client, cfg.KeysSecretARN)
+	if err != nil {
+		return nil, fmt.Errorf("load keys: %w", err)
+	}
+	return keys, nil
+}
+
+// Function logical ids, as template.yaml names them.
+const (
+	RequestCodeFunction = "RequestCodeFunction"
+	ConfirmCodeFunction = "ConfirmCodeFunction"
+	StatusFunction      = "StatusFunction"
+)
+
+// Handlers maps each function's logical id to its handler, for the local
+// runner, which serves the routes template.yaml gives each function.
+func (a *App) Handlers() map[string]httpapi.Handler {
+	return map[string]httpapi.Handler{
+		RequestCodeFunction: a.API.RequestCode,
+		ConfirmCodeFunction: a.API.ConfirmCode,
+		StatusFunction:      a.API.Status,
+	}
+}
+
+// Handler returns one function's handler, for a Lambda main.
+func (a *App) Handler(functionID string) (httpapi.Handler, error) {
+	h, ok := a.Handlers()[functionID]
+	if !ok {
+		return nil, fmt.Errorf("no handler for function %s", functionID)
+	}
+	return h, nil
+}
