@@ -1,0 +1,92 @@
+// Package runner serves the HTTP API on a laptop the way API Gateway would
+// in front of the deployed functions: routes come from template.yaml, a JWT
+// is checked before any function runs, and each function gets a real-shaped
+// payload 2.0 event and has its response written back as API Gateway would.
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gosuslugi/phonebind/infra/template"
+	"github.com/gosuslugi/phonebind/shared/httpapi"
+)
+
+// MaxBodyBytes is the largest request body the runner reads. API Gateway
+// allows 10 MB; no route of this API needs more than a few kilobytes, and the
+// functions' own limits are lower still.
+const MaxBodyBytes = 1 << 20
+
+// OutboxPath is where the runner lists messages sent during a local run.
+const OutboxPath = "/_local/outbox"
+
+// Options configures a runner.
+type Options struct {
+	// Routes are the template's routes (template.Template.Routes).
+	Routes []template.Route
+	// Handlers are the functions by logical id (Route.FunctionID). A route
+	// whose function is missing answers 500, as an unwired integration would.
+	Handlers map[string]httpapi.Handler
+	// JWTSecret is the HS256 key tokens must be signed with.
+	JWTSecret []byte
+	// TrustForwardedFor takes the source IP from the first X-Forwarded-For
+	// entry, for a runner behind a local proxy.
+	TrustForwardedFor bool
+	// Outbox, when set, is served JSON-encoded at GET /_local/outbox.
+	Outbox func() any
+	// Logger receives one line per request; nil discards.
+	Logger *slog.Logger
+	// Now is the clock for token expiry and event times; nil is time.Now.
+	Now func() time.Time
+}
+
+// server is the http.Handler New returns.
+type server struct {
+	routes            []route
+	secret            []byte
+	trustForwardedFor bool
+	outbox            func() any
+	logger            *slog.Logger
+	now               func() time.Time
+}
+
+// New checks the options and returns the handler serving the API.
+func New(opts Options) (http.Handler, error) {
+	if len(opts.JWTSecret) == 0 {
+		return nil, errors.New("runner: JWTSecret is empty")
+	}
+	s := &server{
+		secret:            opts.JWTSecret,
+		trustForwardedFor: opts.TrustForwardedFor,
+		outbox:            opts.Outbox,
+		logger:            opts.Logger,
+		now:               opts.Now,
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	seen := map[string]bool{}
+	for _, r := range opts.Routes {
+		if seen[r.Key()] {
+			return nil, fmt.Errorf("runner: route %s declared twice", r.Key())
+		}
+		seen[r.Key()] = true
+		compiled, err := compile(r)
+		if err != nil {
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+		compiled.handler = opts.Handlers[r.FunctionID]
+		if compiled.handler == nil {
+			s.logger.Warn("route has no handler; it will answer 500",
+				slog.String("route", r.Key()), slog.String("function", r.FunctionID))
+		}
+		s.routes = append(s.routes, compiled)
+	}
+	return s, nil
+}

@@ -1,0 +1,122 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/gosuslugi/phonebind/shared/httpapi"
+)
+
+// ServeHTTP does what API Gateway does for one request: route, authorize,
+// read the body, invoke the function, write its answer.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	req := s.baseEvent(r, start)
+	status, routeKey := s.serve(w, r, &req)
+	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("route", routeKey),
+		slog.String("request_id", req.RequestContext.RequestID),
+		slog.Int("status", status),
+		slog.Duration("latency", s.now().Sub(start)))
+}
+
+// serve answers the request and reports the status sent and the route
+// matched ("" for none).
+func (s *server) serve(w http.ResponseWriter, r *http.Request, req *events.APIGatewayV2HTTPRequest) (int, string) {
+	if s.outbox != nil && r.Method == http.MethodGet && r.URL.Path == OutboxPath {
+		return s.serveOutbox(w, req), OutboxPath
+	}
+	rt, params, ok := lookup(s.routes, r.Method, r.URL.EscapedPath())
+	if !ok {
+		return s.write(w, req, httpapi.ErrorResponse(*req, httpapi.ErrNotFound)), ""
+	}
+	key := rt.Key()
+	req.RouteKey, req.RequestContext.RouteKey, req.PathParameters = key, key, params
+
+	claims, err := s.authorize(r)
+	if err != nil {
+		resp := httpapi.ErrorResponse(*req, httpapi.ErrUnauthorized)
+		resp.Headers["WWW-Authenticate"] = `Bearer error="invalid_token"`
+		s.logger.Debug("token refused", slog.String("route", key), slog.String("reason", err.Error()))
+		return s.write(w, req, resp), key
+	}
+	req.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+		JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+			Claims: claimStrings(claims),
+			Scopes: scopes(claims),
+		},
+	}
+	if err := readBody(r, req); err != nil {
+		return s.write(w, req, httpapi.ErrorResponse(*req, err)), key
+	}
+	if rt.handler == nil {
+		s.logger.Error("no handler wired for route", slog.String("route", key), slog.String("function", rt.FunctionID))
+		return s.write(w, req, httpapi.ErrorResponse(*req, errors.New("no handler"))), key
+	}
+	resp, err := invoke(r.Context(), rt, *req)
+	if err != nil {
+		// API Gateway answers a failed invocation with a bare 500; the
+		// runner keeps the API's problem+json shape but no more detail.
+		s.logger.Error("function failed", slog.String("route", key),
+			slog.String("function", rt.FunctionID), slog.String("error", err.Error()))
+		return s.write(w, req, httpapi.ErrorResponse(*req, err)), key
+	}
+	return s.write(w, req, resp), key
+}
+
+// invoke calls the function as the Lambda runtime would, with a Lambda
+// context, turning a panic into the error the runtime would report.
+func invoke(ctx context.Context, rt route, req events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
+		AwsRequestID:       req.RequestContext.RequestID,
+		InvokedFunctionArn: "arn:aws:lambda:local:000000000000:function:" + rt.FunctionID,
+	})
+	return rt.handler(ctx, req)
+}
+
+// authorize checks the bearer token as the JWT authorizer would.
+func (s *server) authorize(r *http.Request) (map[string]any, error) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return nil, errors.New("no bearer token")
+	}
+	return verifyHS256(s.secret, strings.TrimSpace(token), s.now())
+}
+
+// serveOutbox lists what the local notifiers sent. A nil list is shown as
+// an empty one, so clients can always iterate.
+func (s *server) serveOutbox(w http.ResponseWriter, req *events.APIGatewayV2HTTPRequest) int {
+	v := s.outbox()
+	if rv := reflect.ValueOf(v); v == nil || (rv.Kind() == reflect.Slice && rv.IsNil()) {
+		v = []any{}
+	}
+	body, err := json.Marshal(v)
+	if err != nil {
+		s.logger.Error("encode outbox", slog.String("error", err.Error()))
+		return s.write(w, req, httpapi.ErrorResponse(*req, err))
+	}
+	return s.write(w, req, events.APIGatewayV2HTTPResponse{
+		StatusCode: http.StatusOK,
+		Headers: map[string]string{
+			"Content-Type":  "application/json; charset=utf-8",
+			"Cache-Control": "no-store",
+		},
+		Body: string(body),
+	})
+}

@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// maxBodyBytes is the largest request body the API reads (decoded). Every
+// body it expects is a few hundred bytes.
+const maxBodyBytes = 16 << 10
+
+// decodeBody reads the request body, base64-encoded or not, into dst: one
+// JSON object with no unknown fields and nothing after it. Its errors say
+// which field was wrong and how.
+func decodeBody(req events.APIGatewayV2HTTPRequest, dst any) error {
+	raw, err := bodyBytes(req)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return &requestError{code: codeInvalidJSON, detail: detailEmptyBody}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &requestError{code: codeInvalidJSON, detail: detailTrailingData}
+	}
+	return nil
+}
+
+// bodyBytes decodes the body and enforces maxBodyBytes on what was sent, not
+// on its base64 form.
+func bodyBytes(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	tooLarge := &PayloadTooLargeError{Limit: maxBodyBytes}
+	if !req.IsBase64Encoded {
+		if len(req.Body) > maxBodyBytes {
+			return nil, tooLarge
+		}
+		return []byte(req.Body), nil
+	}
+	if base64.StdEncoding.DecodedLen(len(req.Body)) > maxBodyBytes+2 {
+		return nil, tooLarge
+	}
+	raw, err := base64.StdEncoding.DecodeString(req.Body)
+	if err != nil {
+		return nil, &requestError{code: codeInvalidJSON, err: err}
+	}
+	if len(raw) > maxBodyBytes {
+		return nil, tooLarge
+	}
+	return raw, nil
+}
+
+// jsonError explains a json.Decoder failure in terms of the request.
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return &requestError{code: codeInvalidRequest, detail: detailNotObject, err: err}
+		}
+		return &requestError{code: codeInvalidRequest, detail: detailWrongType, field: typeErr.Field,
+			args: []any{typeErr.Field, jsonTypes[jsonTypeOf(typeErr.Type)]}, err: err}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		if unquoted, uerr := strconv.Unquote(field); uerr == nil {
+			field = unquoted
+		}
+		return &requestError{code: codeInvalidRequest, detail: detailUnknownField, field: field,
+			args: []any{field}, err: err}
+	default:
+		// Syntax errors, truncated input and anything else the decoder
+		// could not read as JSON.
+		return &requestError{code: codeInvalidJSON, err: err}
+	}
+}
+
+// jsonTypeOf names the JSON type a Go field accepts.
+func jsonTypeOf(t reflect.Type) string {
+	if t == nil {
+		return "object"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	default:
+		return "object"
+	}
+}
+
+// missing reports a required field that was absent or null.
+func missing(field string) error {
+	return &requestError{code: codeInvalidRequest, status: http.StatusUnprocessableEntity,
+		detail: detailRequired, field: field, args: []any{field}}
+}
+
+// notOneOf reports a field whose value is not among those allowed.
+func notOneOf(field string, allowed ...string) error {
+	return &requestError{code: codeInvalidRequest, status: http.StatusUnprocessableEntity,
+		detail: detailOneOf, field: field, args: []any{field, strings.Join(allowed, ", ")}}
+}

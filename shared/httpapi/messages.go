@@ -1,0 +1,246 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/phone"
+)
+
+// Every text a user can read, in Russian and English, kept together so that a
+// translator (or a reviewer) sees them all at once. Machine codes are stable:
+// frontends switch on them, so a code is never renamed once shipped.
+
+// Machine codes of problem responses (SPEC §5).
+const (
+	codeUnauthorized         = "unauthorized"
+	codeNotFound             = "not_found"
+	codeInvalidJSON          = "invalid_json"
+	codeInvalidRequest       = "invalid_request"
+	codePayloadTooLarge      = "payload_too_large"
+	codeInvalidPhone         = "invalid_phone"
+	codeConsentRequired      = "consent_required"
+	codeSamePhone            = "same_phone"
+	codePhoneTaken           = "phone_taken"
+	codeChangeTooSoon        = "change_too_soon"
+	codeVerificationNotFound = "verification_not_found"
+	codeCodeInvalid          = "code_invalid"
+	codeCodeExpired          = "code_expired"
+	codeAttemptsExceeded     = "code_attempts_exceeded"
+	codeRateLimited          = "rate_limited"
+	codeSMSUnavailable       = "sms_unavailable"
+	codeNoPhoneBound         = "no_phone_bound"
+	codeInternal             = "internal"
+)
+
+// kind is what a code always means: its status and its English title.
+type kind struct {
+	status int
+	title  string
+}
+
+var kinds = map[string]kind{
+	codeUnauthorized:         {http.StatusUnauthorized, "Unauthorized"},
+	codeNotFound:             {http.StatusNotFound, "Not found"},
+	codeInvalidJSON:          {http.StatusBadRequest, "Invalid JSON"},
+	codeInvalidRequest:       {http.StatusBadRequest, "Invalid request"},
+	codePayloadTooLarge:      {http.StatusRequestEntityTooLarge, "Payload too large"},
+	codeInvalidPhone:         {http.StatusUnprocessableEntity, "Invalid phone number"},
+	codeConsentRequired:      {http.StatusUnprocessableEntity, "Consent required"},
+	codeSamePhone:            {http.StatusConflict, "Same phone number"},
+	codePhoneTaken:           {http.StatusConflict, "Phone number taken"},
+	codeChangeTooSoon:        {http.StatusConflict, "Change too soon"},
+	codeVerificationNotFound: {http.StatusNotFound, "Verification not found"},
+	codeCodeInvalid:          {http.StatusUnprocessableEntity, "Invalid code"},
+	codeCodeExpired:          {http.StatusGone, "Code expired"},
+	codeAttemptsExceeded:     {http.StatusGone, "Code attempts exceeded"},
+	codeRateLimited:          {http.StatusTooManyRequests, "Too many requests"},
+	codeSMSUnavailable:       {http.StatusServiceUnavailable, "SMS unavailable"},
+	codeNoPhoneBound:         {http.StatusConflict, "No phone bound"},
+	codeInternal:             {http.StatusInternalServerError, "Internal error"},
+}
+
+// text is one message in both languages.
+type text struct{ ru, en string }
+
+func (t text) in(l lang) string {
+	if l == langEN {
+		return t.en
+	}
+	return t.ru
+}
+
+// Detail keys: a code's own key, or code.variant where one code has several
+// explanations. Formats take the arguments the mapping passes (see render).
+const (
+	detailVerificationUsed  = "verification_not_found.used"
+	detailVerificationStale = "verification_not_found.stale"
+	detailEmptyBody         = "invalid_json.empty"
+	detailTrailingData      = "invalid_json.trailing"
+	detailNotObject         = "invalid_request.not_object"
+	detailUnknownField      = "invalid_request.unknown_field"
+	detailWrongType         = "invalid_request.wrong_type"
+	detailRequired          = "invalid_request.required"
+	detailOneOf             = "invalid_request.one_of"
+	detailCooldown          = "rate_limited." + binding.LimitCooldown
+)
+
+var details = map[string]text{
+	codeUnauthorized: {
+		"Требуется вход в систему.",
+		"Sign-in required."},
+	codeNotFound: {
+		"Такого адреса нет.",
+		"No such resource."},
+	codeInvalidJSON: {
+		"Тело запроса не является корректным JSON.",
+		"The request body is not valid JSON."},
+	detailEmptyBody: {
+		"Тело запроса пустое, ожидается JSON-объект.",
+		"The request body is empty; a JSON object is expected."},
+	detailTrailingData: {
+		"После JSON-объекта в теле запроса есть лишние данные.",
+		"The request body has extra data after the JSON object."},
+	codeInvalidRequest: {
+		"Некорректный запрос.",
+		"The request is invalid."},
+	detailNotObject: {
+		"Тело запроса должно быть JSON-объектом.",
+		"The request body must be a JSON object."},
+	detailUnknownField: {
+		"Неизвестное поле «%s».",
+		`Unknown field "%s".`},
+	detailWrongType: {
+		"Поле «%s» имеет неверный тип: ожидается %s.",
+		`Field "%s" has the wrong type: expected %s.`},
+	detailRequired: {
+		"Не заполнено обязательное поле «%s».",
+		`Required field "%s" is missing.`},
+	detailOneOf: {
+		"Недопустимое значение поля «%s»; допустимо: %s.",
+		`Field "%s" has an unsupported value; allowed: %s.`},
+	codePayloadTooLarge: {
+		"Тело запроса больше %d байт.",
+		"The request body is larger than %d bytes."},
+	codeInvalidPhone: {
+		"Неверный номер телефона.",
+		"Invalid phone number."},
+	codeInvalidPhone + "." + string(phone.ReasonEmpty): {
+		"Введите номер телефона.",
+		"Enter a phone number."},
+	codeInvalidPhone + "." + string(phone.ReasonInvalidCharacters): {
+		"Номер может содержать только цифры, пробелы, «+», дефисы, точки и скобки.",
+		`A phone number may contain only digits, spaces, "+", hyphens, dots and parentheses.`},
+	codeInvalidPhone + "." + string(phone.ReasonInvalidLength): {
+		"В номере неверное количество цифр.",
+		"The number has the wrong number of digits."},
+	codeInvalidPhone + "." + string(phone.ReasonInvalidNumber): {
+		"Такого номера не существует.",
+		"This is not a valid phone number."},
+	codeInvalidPhone + "." + string(phone.ReasonRegionNotAllowed): {
+		"Номера этой страны не принимаются.",
+		"Numbers from this country are not accepted."},
+	codeInvalidPhone + "." + string(phone.ReasonNotMobile): {
+		"Укажите номер мобильного телефона.",
+		"Enter a mobile phone number."},
+	codeConsentRequired: {
+		"Нужно согласие на обработку персональных данных.",
+		"Consent to the processing of personal data is required."},
+	codeSamePhone: {
+		"Этот номер уже привязан к вашей учётной записи.",
+		"This number is already saved to your account."},
+	codePhoneTaken: {
+		"Этот номер привязан к другой учётной записи.",
+		"This number is saved to another account."},
+	codeChangeTooSoon: {
+		"Номер недавно менялся. Сменить его снова можно будет после %s.",
+		"The number was changed recently. It can be changed again after %s."},
+	codeVerificationNotFound: {
+		"Запрос на подтверждение не найден. Запросите новый код.",
+		"Verification request not found. Request a new code."},
+	detailVerificationUsed: {
+		"Этот код уже использован или заменён новым запросом. Запросите новый код.",
+		"This code was already used or replaced by a newer request. Request a new code."},
+	detailVerificationStale: {
+		"Данные профиля изменились после запроса кода. Запросите новый код.",
+		"Your profile changed after the code was requested. Request a new code."},
+	codeCodeInvalid: {
+		"Неверный код. Осталось попыток: %d.",
+		"Wrong code. Attempts left: %d."},
+	codeCodeExpired: {
+		"Срок действия кода истёк. Запросите новый код.",
+		"The code has expired. Request a new one."},
+	codeAttemptsExceeded: {
+		"Превышено число попыток ввода кода. Запросите новый код.",
+		"Too many wrong attempts. Request a new code."},
+	codeRateLimited: {
+		"Слишком много запросов. Повторите через %d с.",
+		"Too many requests. Try again in %d s."},
+	detailCooldown: {
+		"Новый код можно запросить через %d с.",
+		"A new code can be requested in %d s."},
+	codeSMSUnavailable: {
+		"Не удалось отправить SMS. Повторите попытку через %d с.",
+		"The SMS could not be sent. Try again in %d s."},
+	codeNoPhoneBound: {
+		"К учётной записи не привязан номер телефона.",
+		"No phone number is saved to your account."},
+	codeInternal: {
+		"Внутренняя ошибка. Повторите попытку позже.",
+		"Internal error. Please try again later."},
+}
+
+// jsonTypes names what a field expects, for wrong-type details.
+var jsonTypes = map[string]text{
+	"string":  {"строка", "a string"},
+	"boolean": {"true или false", "true or false"},
+	"number":  {"число", "a number"},
+	"object":  {"объект", "an object"},
+	"array":   {"массив", "an array"},
+}
+
+// stateTexts are the status_text values of SPEC §4.4.
+var stateTexts = map[binding.State]text{
+	binding.StateNone:     {"Номер не привязан", "No number saved"},
+	binding.StatePending:  {"Ожидание подтверждения", "Awaiting confirmation"},
+	binding.StateVerified: {"Номер сохранён", "Number saved"},
+}
+
+// requestStateTexts are the request.state_text values of SPEC §4.4.
+var requestStateTexts = map[binding.RequestState]text{
+	binding.RequestPending:   {"В обработке", "In progress"},
+	binding.RequestCompleted: {"Успешно завершено", "Completed"},
+	binding.RequestRejected:  {"Отклонено", "Rejected"},
+}
+
+// render fills a detail format for l. Times are shown in UTC in each
+// language's usual way; text arguments are picked in l.
+func render(key string, l lang, args ...any) string {
+	t, ok := details[key]
+	if !ok {
+		code, _, _ := strings.Cut(key, ".")
+		t = details[code]
+	}
+	if len(args) == 0 {
+		return t.in(l)
+	}
+	local := make([]any, len(args))
+	for i, a := range args {
+		switch a := a.(type) {
+		case time.Time:
+			if l == langEN {
+				local[i] = a.UTC().Format("2 January 2006, 15:04 UTC")
+			} else {
+				local[i] = a.UTC().Format("02.01.2006 15:04 UTC")
+			}
+		case text:
+			local[i] = a.in(l)
+		default:
+			local[i] = a
+		}
+	}
+	return fmt.Sprintf(t.in(l), local...)
+}

@@ -1,0 +1,198 @@
+package httpapi
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/phone"
+)
+
+// Errors the HTTP layer itself reports; the local runner raises them too, as
+// API Gateway would before a function ran.
+var (
+	// ErrUnauthorized is a request without a usable identity (no JWT, a bad
+	// one, or no sub claim).
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrNotFound is a request for a route that does not exist.
+	ErrNotFound = errors.New("route not found")
+)
+
+// PayloadTooLargeError refuses a request body longer than Limit bytes.
+type PayloadTooLargeError struct{ Limit int }
+
+// Error names the limit, for logs.
+func (e *PayloadTooLargeError) Error() string {
+	return "request body over " + strconv.Itoa(e.Limit) + " bytes"
+}
+
+// requestError is a client fault found while reading a request: bad JSON,
+// an unknown or missing field, a wrong type or value.
+type requestError struct {
+	code   string // invalid_json or invalid_request
+	detail string // key into details
+	status int    // 0 means the code's own status
+	field  string
+	args   []any
+	err    error
+}
+
+func (e *requestError) Error() string {
+	msg := e.code
+	if e.field != "" {
+		msg += " (" + e.field + ")"
+	}
+	if e.err != nil {
+		msg += ": " + e.err.Error()
+	}
+	return msg
+}
+
+func (e *requestError) Unwrap() error { return e.err }
+
+// problemBody is an RFC 9457 problem document with this API's extras.
+type problemBody struct {
+	Type               string `json:"type"`
+	Title              string `json:"title"`
+	Status             int    `json:"status"`
+	Detail             string `json:"detail"`
+	Code               string `json:"code"`
+	Field              string `json:"field,omitempty"`
+	Reason             string `json:"reason,omitempty"`
+	AttemptsLeft       *int   `json:"attempts_left,omitempty"`
+	RetryAfter         int    `json:"retry_after,omitempty"`
+	Limit              string `json:"limit,omitempty"`
+	ChangeAllowedAfter string `json:"change_allowed_after,omitempty"`
+}
+
+// fault is what an error means to a client, before it is put into words.
+type fault struct {
+	code       string
+	status     int
+	detail     string // key into details
+	args       []any
+	body       problemBody // extras only
+	retryAfter int         // seconds; 0 means no Retry-After header
+}
+
+// internal reports whether the fault hides a server-side error that must be
+// logged, since the client is told nothing about it.
+func (f fault) internal() bool { return f.code == codeInternal }
+
+// classify is the one place that decides what an error means to a client.
+// Anything it does not recognise is an internal error.
+func classify(err error) fault {
+	var (
+		reqErr    *requestError
+		tooLarge  *PayloadTooLargeError
+		invalid   *phone.InvalidError
+		tooSoon   *binding.ChangeTooSoonError
+		wrongCode *binding.CodeInvalidError
+		limited   *binding.RateLimitError
+		delivery  *binding.DeliveryError
+	)
+	switch {
+	case errors.As(err, &reqErr):
+		f := fault{code: reqErr.code, status: reqErr.status, detail: reqErr.detail, args: reqErr.args}
+		f.body.Field = reqErr.field
+		return f
+	case errors.As(err, &tooLarge):
+		return fault{code: codePayloadTooLarge, args: []any{tooLarge.Limit}}
+	case errors.Is(err, ErrUnauthorized):
+		return fault{code: codeUnauthorized}
+	case errors.Is(err, ErrNotFound):
+		return fault{code: codeNotFound}
+	case errors.As(err, &invalid):
+		f := fault{code: codeInvalidPhone, detail: codeInvalidPhone + "." + string(invalid.Reason)}
+		f.body.Reason = string(invalid.Reason)
+		return f
+	case errors.As(err, &delivery):
+		secs := wholeSeconds(delivery.RetryAfter)
+		return fault{code: codeSMSUnavailable, args: []any{secs}, retryAfter: secs,
+			body: problemBody{RetryAfter: secs}}
+	case errors.As(err, &limited):
+		secs := wholeSeconds(limited.RetryAfter)
+		f := fault{code: codeRateLimited, detail: codeRateLimited + "." + limited.Limit,
+			args: []any{secs}, retryAfter: secs}
+		f.body.RetryAfter, f.body.Limit = secs, limited.Limit
+		return f
+	case errors.As(err, &tooSoon):
+		f := fault{code: codeChangeTooSoon, args: []any{tooSoon.AllowedAfter}}
+		f.body.ChangeAllowedAfter = timestamp(tooSoon.AllowedAfter)
+		return f
+	case errors.As(err, &wrongCode):
+		f := fault{code: codeCodeInvalid, args: []any{wrongCode.AttemptsLeft}}
+		f.body.AttemptsLeft = &wrongCode.AttemptsLeft
+		return f
+	case errors.Is(err, binding.ErrAttemptsExceeded):
+		zero := 0
+		return fault{code: codeAttemptsExceeded, body: problemBody{AttemptsLeft: &zero}}
+	case errors.Is(err, binding.ErrCodeExpired):
+		return fault{code: codeCodeExpired}
+	case errors.Is(err, binding.ErrVerificationNotFound):
+		return fault{code: codeVerificationNotFound}
+	case errors.Is(err, binding.ErrVerificationUsed):
+		return fault{code: codeVerificationNotFound, detail: detailVerificationUsed}
+	case errors.Is(err, binding.ErrStale):
+		return fault{code: codeVerificationNotFound, detail: detailVerificationStale}
+	case errors.Is(err, binding.ErrConsentRequired):
+		return fault{code: codeConsentRequired}
+	case errors.Is(err, binding.ErrSamePhone):
+		return fault{code: codeSamePhone}
+	case errors.Is(err, binding.ErrPhoneTaken):
+		return fault{code: codePhoneTaken}
+	case errors.Is(err, binding.ErrNoPhoneBound):
+		return fault{code: codeNoPhoneBound}
+	case errors.Is(err, binding.ErrInvalidPurpose):
+		f := fault{code: codeInvalidRequest, status: 422, detail: detailOneOf,
+			args: []any{"purpose", strings.Join(supportedPurposes, ", ")}}
+		f.body.Field = "purpose"
+		return f
+	default:
+		return fault{code: codeInternal}
+	}
+}
+
+// ErrorResponse turns err into a problem+json response worded in the
+// language the request prefers. It does not log: a caller that gets an
+// internal error back must log err itself, once.
+func ErrorResponse(req events.APIGatewayV2HTTPRequest, err error) events.APIGatewayV2HTTPResponse {
+	return problemResponse(classify(err), preferredLang(header(req.Headers, "accept-language")))
+}
+
+// problemResponse puts a fault into words.
+func problemResponse(f fault, l lang) events.APIGatewayV2HTTPResponse {
+	k := kinds[f.code]
+	status := f.status
+	if status == 0 {
+		status = k.status
+	}
+	detail := f.detail
+	if detail == "" {
+		detail = f.code
+	}
+	body := f.body
+	body.Type = "urn:phonebind:problem:" + f.code
+	body.Title = k.title
+	body.Status = status
+	body.Detail = render(detail, l, f.args...)
+	body.Code = f.code
+	resp := jsonResponse(status, body)
+	resp.Headers["Content-Type"] = "application/problem+json"
+	resp.Headers["Content-Language"] = l.String()
+	if f.retryAfter > 0 {
+		resp.Headers["Retry-After"] = strconv.Itoa(f.retryAfter)
+	}
+	return resp
+}
+
+// wholeSeconds rounds a wait up to whole seconds, at least one: a client
+// told "0" would retry at once and be refused again.
+func wholeSeconds(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
+}

@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+)
+
+// statusView is GET /v1/phone exactly as SPEC §4.4 shows it. Optional
+// values are omitted rather than sent empty; history is always an array.
+type statusView struct {
+	Status             string         `json:"status"`
+	StatusText         string         `json:"status_text"`
+	Phone              string         `json:"phone,omitempty"`
+	VerifiedAt         string         `json:"verified_at,omitempty"`
+	ChangeAllowedAfter string         `json:"change_allowed_after,omitempty"`
+	Consent            *consentView   `json:"consent,omitempty"`
+	Request            *requestView   `json:"request,omitempty"`
+	History            []historyEntry `json:"history"`
+}
+
+type consentView struct {
+	Version string `json:"version"`
+	GivenAt string `json:"given_at,omitempty"`
+}
+
+type requestView struct {
+	VerificationID string `json:"verification_id"`
+	Purpose        string `json:"purpose"`
+	State          string `json:"state"`
+	StateText      string `json:"state_text"`
+	Reason         string `json:"reason,omitempty"`
+	Destination    string `json:"destination,omitempty"`
+	ExpiresAt      string `json:"expires_at,omitempty"`
+	ResendAfter    string `json:"resend_after,omitempty"`
+	AttemptsLeft   int    `json:"attempts_left"`
+}
+
+type historyEntry struct {
+	At      string `json:"at"`
+	Event   string `json:"event"`
+	Phone   string `json:"phone,omitempty"`
+	Actor   string `json:"actor,omitempty"`
+	Channel string `json:"channel,omitempty"`
+}
+
+// Status is GET /v1/phone: where the caller's number stands, the latest
+// request and the history of changes.
+func (a *API) Status(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return a.serve(ctx, req, routeStatus, a.status)
+}
+
+func (a *API) status(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller) (events.APIGatewayV2HTTPResponse, error) {
+	st, err := a.svc.Status(ctx, c.accountID)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	return statusResponse(st, req), nil
+}
+
+// statusResponse is the 200 answer of both status and confirm.
+func statusResponse(st binding.Status, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	l := preferredLang(header(req.Headers, "accept-language"))
+	resp := jsonResponse(http.StatusOK, statusViewOf(st, l))
+	resp.Headers["Content-Language"] = l.String()
+	return resp
+}
+
+// statusViewOf words a status in l.
+func statusViewOf(st binding.Status, l lang) statusView {
+	v := statusView{
+		Status:             string(st.State),
+		StatusText:         stateTexts[st.State].in(l),
+		Phone:              st.Phone,
+		VerifiedAt:         timestamp(st.VerifiedAt),
+		ChangeAllowedAfter: timestamp(st.ChangeAllowedAfter),
+		History:            make([]historyEntry, 0, len(st.History)),
+	}
+	if st.Consent != nil {
+		v.Consent = &consentView{Version: st.Consent.Version, GivenAt: timestamp(st.Consent.GivenAt)}
+	}
+	if r := st.Request; r != nil {
+		v.Request = &requestView{
+			VerificationID: r.VerificationID,
+			Purpose:        string(r.Purpose),
+			State:          string(r.State),
+			StateText:      requestStateTexts[r.State].in(l),
+			Reason:         r.Reason,
+			Destination:    r.Destination,
+			ExpiresAt:      timestamp(r.ExpiresAt),
+			ResendAfter:    timestamp(r.ResendAfter),
+			AttemptsLeft:   r.AttemptsLeft,
+		}
+	}
+	for _, h := range st.History {
+		v.History = append(v.History, historyEntry{
+			At:      timestamp(h.At),
+			Event:   h.Event,
+			Phone:   h.Phone,
+			Actor:   h.Actor,
+			Channel: string(h.Channel),
+		})
+	}
+	return v
+}

@@ -1,0 +1,134 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+)
+
+// codeRequestBody is POST /v1/phone/verification. Pointers tell a missing
+// field from a zero one. Fields a purpose does not use are refused by
+// that purpose's builder, so a new purpose adds its fields here and one case
+// in codeRequest.
+type codeRequestBody struct {
+	Purpose *string `json:"purpose"`
+	Phone   *string `json:"phone"`
+	Consent *bool   `json:"consent"`
+}
+
+// codeSentView is the 202 answer to a code request (SPEC §4.1).
+type codeSentView struct {
+	VerificationID string `json:"verification_id"`
+	Purpose        string `json:"purpose"`
+	Channel        string `json:"channel"`
+	Destination    string `json:"destination"`
+	ExpiresAt      string `json:"expires_at"`
+	ResendAfter    string `json:"resend_after"`
+	AttemptsLeft   int    `json:"attempts_left"`
+}
+
+// confirmBody is POST /v1/phone/verification/confirm.
+type confirmBody struct {
+	VerificationID *string `json:"verification_id"`
+	Code           *string `json:"code"`
+}
+
+// supportedPurposes lists the purposes RequestCode accepts, for the error
+// that names them.
+var supportedPurposes = []string{string(binding.PurposeBind)}
+
+// RequestCode is POST /v1/phone/verification: it sends a code to the number
+// being bound and answers 202 with where it went and how long it lives.
+func (a *API) RequestCode(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return a.serve(ctx, req, routeRequestCode, a.requestCode)
+}
+
+func (a *API) requestCode(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller) (events.APIGatewayV2HTTPResponse, error) {
+	var body codeRequestBody
+	if err := decodeBody(req, &body); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	cr, err := a.codeRequest(body, c)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	sent, err := a.svc.RequestCode(ctx, cr)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	return jsonResponse(http.StatusAccepted, codeSentView{
+		VerificationID: sent.VerificationID,
+		Purpose:        string(sent.Purpose),
+		Channel:        string(sent.Channel),
+		Destination:    sent.Destination,
+		ExpiresAt:      timestamp(sent.ExpiresAt),
+		ResendAfter:    timestamp(sent.ResendAfter),
+		AttemptsLeft:   sent.AttemptsLeft,
+	}), nil
+}
+
+// codeRequest checks the body against what its purpose needs.
+func (a *API) codeRequest(body codeRequestBody, c caller) (binding.CodeRequest, error) {
+	if body.Purpose == nil {
+		return binding.CodeRequest{}, missing("purpose")
+	}
+	switch binding.Purpose(*body.Purpose) {
+	case binding.PurposeBind:
+		return a.bindRequest(body, c)
+	default:
+		return binding.CodeRequest{}, notOneOf("purpose", supportedPurposes...)
+	}
+}
+
+// bindRequest asks for a code to a new number. Consent is the service's to
+// judge; a missing one is simply not given.
+func (a *API) bindRequest(body codeRequestBody, c caller) (binding.CodeRequest, error) {
+	if body.Phone == nil {
+		return binding.CodeRequest{}, missing("phone")
+	}
+	number, err := a.phones.Parse(*body.Phone)
+	if err != nil {
+		return binding.CodeRequest{}, err
+	}
+	return binding.CodeRequest{
+		AccountID: c.accountID,
+		Purpose:   binding.PurposeBind,
+		Phone:     number,
+		Consent:   body.Consent != nil && *body.Consent,
+		SourceIP:  c.sourceIP,
+	}, nil
+}
+
+// ConfirmCode is POST /v1/phone/verification/confirm: it checks the code and,
+// when it matches, completes the request and answers with the new status.
+func (a *API) ConfirmCode(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return a.serve(ctx, req, routeConfirmCode, a.confirmCode)
+}
+
+func (a *API) confirmCode(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller) (events.APIGatewayV2HTTPResponse, error) {
+	var body confirmBody
+	if err := decodeBody(req, &body); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if body.VerificationID == nil || strings.TrimSpace(*body.VerificationID) == "" {
+		return events.APIGatewayV2HTTPResponse{}, missing("verification_id")
+	}
+	if body.Code == nil || strings.TrimSpace(*body.Code) == "" {
+		return events.APIGatewayV2HTTPResponse{}, missing("code")
+	}
+	st, err := a.svc.Confirm(ctx, binding.Confirmation{
+		AccountID:      c.accountID,
+		VerificationID: strings.TrimSpace(*body.VerificationID),
+		// People paste codes with the spaces around them.
+		Code:     strings.TrimSpace(*body.Code),
+		SourceIP: c.sourceIP,
+	})
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	return statusResponse(st, req), nil
+}
