@@ -1,0 +1,131 @@
+// Package ops routes what a Lambda function is invoked with: API Gateway
+// HTTP API events go to the function's HTTP handler, and operators' direct
+// invocations ({"action": …}, from the console's Test tab or
+// `aws lambda invoke`) go to the function's ops actions. API Gateway never
+// sends a top-level "action", so an HTTP request can never reach an action.
+package ops
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/gosuslugi/phonebind/shared/httpapi"
+)
+
+// Action carries out one ops event and returns what the operator reads.
+// Problems with the event are returned as *Error.
+type Action func(ctx context.Context, raw json.RawMessage) (any, error)
+
+// Error is an ops event the function refuses; the operator sees Code and
+// Message in the result (the invocation itself succeeds).
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Result is the JSON an operator reads after an ops invocation.
+type Result struct {
+	OK     bool   `json:"ok"`
+	Action string `json:"action"`
+	Result any    `json:"result,omitempty"`
+	Error  *Error `json:"error,omitempty"`
+}
+
+// Handler is a Lambda handler taking any payload.
+type Handler func(ctx context.Context, raw json.RawMessage) (any, error)
+
+// Function builds a Lambda handler from an HTTP handler (nil when the
+// function has no route) and the ops actions it accepts (nil when none).
+func Function(http httpapi.Handler, actions map[string]Action, logger *slog.Logger) Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var probe struct {
+			Version        string          `json:"version"`
+			RouteKey       string          `json:"routeKey"`
+			RequestContext json.RawMessage `json:"requestContext"`
+			Action         *string         `json:"action"`
+		}
+		if err := json.Unmarshal(raw, &probe); err != nil {
+			return Result{Error: &Error{Code: "invalid_event", Message: "the event is not a JSON object"}}, nil
+		}
+		if probe.RouteKey != "" || len(probe.RequestContext) > 0 {
+			if http == nil {
+				return nil, errors.New("this function serves no HTTP route")
+			}
+			var req events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(raw, &req); err != nil {
+				return nil, fmt.Errorf("decode HTTP API event: %w", err)
+			}
+			return http(ctx, req)
+		}
+		if probe.Action == nil {
+			return Result{Error: &Error{Code: "invalid_event", Message: "neither an API Gateway HTTP API event nor an ops event with \"action\"", Field: "action"}}, nil
+		}
+		name := *probe.Action
+		act, ok := actions[name]
+		if !ok {
+			return Result{Action: name, Error: &Error{Code: "unknown_action", Message: "unknown action; this function accepts: " + strings.Join(names(actions), ", "), Field: "action"}}, nil
+		}
+		out, err := act(ctx, raw)
+		var refused *Error
+		switch {
+		case errors.As(err, &refused):
+			logger.WarnContext(ctx, "ops event refused", "action", name, "code", refused.Code)
+			return Result{Action: name, Error: refused}, nil
+		case err != nil:
+			logger.ErrorContext(ctx, "ops event failed", "action", name, "error", err.Error())
+			return nil, fmt.Errorf("%s failed: %w", name, err)
+		}
+		logger.InfoContext(ctx, "ops event done", "action", name)
+		return Result{OK: true, Action: name, Result: out}, nil
+	}
+}
+
+func names(actions map[string]Action) []string {
+	out := make([]string, 0, len(actions))
+	for n := range actions {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Decode reads an ops event strictly into v: unknown fields and wrong types
+// are refused with an *Error naming the field.
+func Decode(raw json.RawMessage, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return &Error{Code: "invalid_event", Message: "wrong type for " + typeErr.Field, Field: typeErr.Field}
+		}
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			f = strings.Trim(f, `"`)
+			return &Error{Code: "invalid_event", Message: "unknown field " + f, Field: f}
+		}
+		return &Error{Code: "invalid_event", Message: "the event is not valid JSON"}
+	}
+	return nil
+}
+
+// Required refuses an empty (after trimming) field.
+func Required(field, value string) error {
+	if strings.TrimSpace(value) == "" {
+		return &Error{Code: "invalid_event", Message: field + " is required", Field: field}
+	}
+	return nil
+}
