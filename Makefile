@@ -1,0 +1,115 @@
+# Phone binding service: local runs, tests, lint and the SAM build.
+# `make` (or `make help`) lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO ?= go
+
+# Lambda functions as LogicalId=directory under functions/. To add one, add
+# its pair here and the resource to template.yaml: `make build` and
+# `sam build` (which runs `make build-<LogicalId>`) pick it up.
+FUNCTIONS := \
+	RequestCodeFunction=request-code \
+	ConfirmCodeFunction=confirm-code \
+	StatusFunction=status
+
+LOGICAL_IDS := $(foreach f,$(FUNCTIONS),$(firstword $(subst =, ,$(f))))
+BUILD_TARGETS := $(addprefix build-,$(LOGICAL_IDS))
+# function_dir maps a LogicalId to its directory under functions/.
+function_dir = $(word 2,$(subst =, ,$(filter $(1)=%,$(FUNCTIONS))))
+
+# Where `make build` puts bootstrap files; `sam build` passes ARTIFACTS_DIR.
+SAM_BUILD_DIR ?= .aws-sam/build
+
+# Emulator ports for `make test` (infra/emulators.sh reads the same names).
+export DYNAMODB_PORT ?= 8000
+export MOTO_PORT ?= 5000
+EMULATOR_ENV := DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNAMODB_PORT) \
+	MOTO_ENDPOINT=http://127.0.0.1:$(MOTO_PORT) \
+	REQUIRE_EMULATORS=1
+
+# cfn-lint from PATH, else from .emulators/venv (installed there on demand).
+CFN_LINT_VERSION := 1.51.0
+# staticcheck 2025.1.1 is the Go module version v0.6.1.
+STATICCHECK_VERSION := v0.6.1
+
+SUB ?=
+EMAIL ?=
+
+.PHONY: help run token test check cfn-lint lint bench build $(BUILD_TARGETS) \
+	emulators-start emulators-stop emulators-status clean
+
+help: ## Show this help
+	@awk 'BEGIN { FS = ":.*## " } \
+		/^[a-zA-Z0-9_%-]+:.*## / { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 }' \
+		$(MAKEFILE_LIST)
+
+run: ## Serve the API on 127.0.0.1:3000 (PORT overrides; env vars pass through)
+	$(GO) run ./infra/local
+
+token: ## Print a dev JWT for the local runner: make token SUB=acc-1 [EMAIL=a@b.ru]
+	@test -n "$(SUB)" || { echo 'usage: make token SUB=<account id> [EMAIL=<address>]' >&2; exit 2; }
+	@$(GO) run ./infra/token -sub '$(SUB)' $(if $(EMAIL),-email '$(EMAIL)')
+
+# The emulators are stopped by infra/emulators.sh's trap whatever happens;
+# its exit code is check's.
+test: ## Start the emulators, run vet, all tests (-race) and cfn-lint, stop them
+	@bash infra/emulators.sh run -- env $(EMULATOR_ENV) $(MAKE) --no-print-directory check
+
+# Runs all three steps even when one fails, and exits with the first failure.
+check: ## Vet, test and cfn-lint without starting emulators (their tests skip)
+	@rc=0; \
+	echo '>> go vet ./...'; $(GO) vet ./... || rc=$$?; \
+	echo '>> go test -race -count=1 ./...'; $(GO) test -race -count=1 ./... || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
+	$(MAKE) --no-print-directory cfn-lint || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
+	exit $$rc
+
+cfn-lint: ## Lint template.yaml (pip-installs cfn-lint into .emulators/venv if missing)
+	@cfn="$$(command -v cfn-lint || echo .emulators/venv/bin/cfn-lint)"; \
+	if [ ! -x "$$cfn" ]; then \
+		echo '>> cfn-lint not found: pip install cfn-lint==$(CFN_LINT_VERSION) into .emulators/venv'; \
+		bash infra/emulators.sh pip-install 'cfn-lint==$(CFN_LINT_VERSION)' || { \
+			echo 'cfn-lint is missing and pip could not install it (PyPI unreachable?); install cfn-lint==$(CFN_LINT_VERSION)' >&2; \
+			exit 1; }; \
+	fi; \
+	echo '>> cfn-lint template.yaml'; \
+	"$$cfn" template.yaml
+
+lint: ## gofmt, go vet, staticcheck (when it resolves) and go mod tidy -diff
+	@out="$$(gofmt -l .)"; \
+	if [ -n "$$out" ]; then echo 'gofmt: these files need formatting (gofmt -w):'; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@if command -v staticcheck >/dev/null 2>&1; then \
+		echo '>> staticcheck ./...'; staticcheck ./...; \
+	elif GOFLAGS=-mod=mod $(GO) list -m honnef.co/go/tools@$(STATICCHECK_VERSION) >/dev/null 2>&1; then \
+		echo '>> staticcheck $(STATICCHECK_VERSION) (2025.1.1) ./...'; \
+		$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...; \
+	else \
+		echo '>> staticcheck skipped: not installed and honnef.co/go/tools@$(STATICCHECK_VERSION) does not resolve'; \
+	fi
+	$(GO) mod tidy -diff
+
+bench: ## Run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+build: $(BUILD_TARGETS) ## Build every function for linux/arm64 into .aws-sam/build/<LogicalId>/bootstrap
+
+# sam build runs `make build-<LogicalId> ARTIFACTS_DIR=…` in a copy of the
+# source (CodeUri: .); run by hand, the bootstrap goes to .aws-sam/build.
+$(BUILD_TARGETS): ARTIFACTS_DIR ?= $(SAM_BUILD_DIR)/$*
+$(BUILD_TARGETS): build-%:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags="-s -w" -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(call function_dir,$*)
+
+emulators-start: ## Start DynamoDB Local and moto_server (DYNAMODB_PORT, MOTO_PORT)
+	@bash infra/emulators.sh start
+	@bash infra/emulators.sh env
+
+emulators-stop: ## Stop the emulators started by emulators-start
+	@bash infra/emulators.sh stop
+
+emulators-status: ## Say which emulators answer
+	@bash infra/emulators.sh status
+
+clean: ## Remove build output (keeps the installed emulators)
+	rm -rf .aws-sam bin
