@@ -18,12 +18,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/gosuslugi/phonebind/infra/local/runner"
 	"github.com/gosuslugi/phonebind/infra/template"
 	"github.com/gosuslugi/phonebind/shared/app"
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/config"
 	"github.com/gosuslugi/phonebind/shared/notify"
+	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
 )
 
 // defaultJWTSecret signs development tokens; it is public on purpose.
@@ -87,6 +91,11 @@ func newServer(ctx context.Context, getenv func(string) string, console io.Write
 	if err != nil {
 		return nil, err
 	}
+	if cfg.DynamoDBEndpoint != "" {
+		if err := ensureTable(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
 	a, err := app.New(ctx, cfg, app.Options{
 		Local:  true,
 		Logger: logger,
@@ -130,4 +139,21 @@ func newServer(ctx context.Context, getenv func(string) string, console io.Write
 		sms = "SMS through SNS at " + cfg.SNSEndpoint
 	}
 	return &server{handler: h, app: a, describe: store + ", " + sms}, nil
+}
+
+// ensureTable creates TABLE_NAME on a local DynamoDB endpoint from
+// template.yaml's definition when it is not there yet, so
+// `DYNAMODB_ENDPOINT=… make run` needs no separate set-up step.
+func ensureTable(ctx context.Context, cfg config.Config) error {
+	db := dynamotest.NewClient(cfg.DynamoDBEndpoint)
+	if _, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: &cfg.TableName}); err == nil {
+		return nil
+	}
+	if err := dynamotest.CreateTable(ctx, db, cfg.TableName); err != nil {
+		var inUse *types.ResourceInUseException
+		if !errors.As(err, &inUse) {
+			return fmt.Errorf("DYNAMODB_ENDPOINT: %w", err)
+		}
+	}
+	return nil
 }

@@ -43,14 +43,6 @@ func field(m *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// path follows keys down nested mappings.
-func path(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, k := range keys {
-		n = field(n, k)
-	}
-	return n
-}
-
 // scalar is a plain scalar's value, or "" for anything else (a missing
 // node, a collection, an intrinsic function).
 func scalar(n *yaml.Node) string {
