@@ -163,3 +163,21 @@ func (a *App) Handler(functionID string) (httpapi.Handler, error) {
 	}
 	return h, nil
 }
+
+// Start is a Lambda cold start: it reads the environment, assembles the
+// service and, when a variable is bad or a dependency cannot be loaded,
+// stops the process with a message naming the problem (Lambda shows it as
+// an init error, and no request is ever served half-configured).
+func Start() *App {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "configuration:", err)
+		os.Exit(1)
+	}
+	a, err := New(context.Background(), cfg, Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start:", err)
+		os.Exit(1)
+	}
+	return a
+}
