@@ -63,7 +63,7 @@ func New(cfg Config, store Store, sms SMS, keys Keys, clock Clock, logger *slog.
 
 // Texts of the messages the service sends. Codes never appear anywhere else.
 const (
-	codeText          = "Код подтверждения: %s. Никому не сообщайте его, даже сотрудникам Госуслуг. Действует %d мин."
+	codeText          = "Код подтверждения: %s. Никому не сообщайте его, даже сотрудникам Госуслуг. Действует %s."
 	changeRequestText = "Запрошена смена номера телефона в профиле Госуслуг. Если это были не вы, смените пароль и обратитесь в поддержку."
 	changeDoneText    = "Номер телефона в профиле Госуслуг изменён. Если это были не вы, срочно обратитесь в поддержку."
 )
@@ -153,7 +153,7 @@ func (s *Service) startBind(ctx context.Context, r CodeRequest, p Profile, mac s
 		return CodeSent{}, limitError(err, now)
 	}
 	if !test {
-		text := fmt.Sprintf(codeText, code, int(s.cfg.CodeTTL.Round(time.Minute)/time.Minute))
+		text := fmt.Sprintf(codeText, code, lifetime(s.cfg.CodeTTL))
 		if err := s.sms.SendSMS(ctx, e164, text); err != nil {
 			// The code never reached anyone: take it back, and the counters
 			// with it, so the user may try again at once.
@@ -175,6 +175,15 @@ func (s *Service) startBind(ctx context.Context, r CodeRequest, p Profile, mac s
 		ResendAfter:    v.ResendAfter,
 		AttemptsLeft:   v.AttemptsLeft(),
 	}, nil
+}
+
+// lifetime says how long a code lives in the words of the SMS: whole
+// minutes, or seconds for the short TTLs used in tests.
+func lifetime(ttl time.Duration) string {
+	if ttl < time.Minute {
+		return fmt.Sprintf("%d сек", int(ttl.Seconds()))
+	}
+	return fmt.Sprintf("%d мин", int(ttl/time.Minute))
 }
 
 // counters are the limits one more code spends (SPEC §3).

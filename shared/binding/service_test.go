@@ -170,7 +170,7 @@ func TestBindHappyPath(t *testing.T) {
 		t.Fatalf("code sent = %+v", sent)
 	}
 	msgs := e.sms.to("+79123456789")
-	if len(msgs) != 1 || !strings.HasPrefix(msgs[0], "Код подтверждения: ") {
+	if len(msgs) != 1 || !strings.HasPrefix(msgs[0], "Код подтверждения: ") || !strings.HasSuffix(msgs[0], "Действует 5 мин.") {
 		t.Fatalf("SMS to the number = %q", msgs)
 	}
 	st, err := e.svc.Status(context.Background(), "alice")
