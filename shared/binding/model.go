@@ -196,3 +196,14 @@ type Completion struct {
 	History      HistoryEntry
 	Now          time.Time
 }
+
+// Unbinding removes the number from an account in one atomic step: the
+// verification (nil for a support unbind) is consumed, the profile is written
+// without a number at the version after Profile.Version, the claim on the
+// number is released and a history entry written.
+type Unbinding struct {
+	Verification *Verification
+	Profile      Profile // as read: its Version is the one insisted on
+	History      HistoryEntry
+	Now          time.Time
+}

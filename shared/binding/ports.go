@@ -36,6 +36,10 @@ type Store interface {
 	// when the verification is no longer pending, and ErrStale when the
 	// profile moved since the code was requested.
 	CompleteBind(ctx context.Context, c Completion) error
+	// CompleteUnbind commits an unbind. It fails with ErrVerificationUsed
+	// when the verification is no longer pending and ErrStale when the
+	// profile moved since it was read (or no longer holds the number).
+	CompleteUnbind(ctx context.Context, u Unbinding) error
 	// RejectVerification closes a pending verification with a reason.
 	RejectVerification(ctx context.Context, accountID, verificationID, reason string, now time.Time) error
 }

@@ -324,15 +324,9 @@ func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID str
 func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 	v := c.Verification
 	account := v.AccountID
-	consume, err := expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name("state"), expression.Value(string(binding.RequestCompleted))).
-			Set(expression.Name("completed_at"), expression.Value(formatTime(c.Now))).
-			Remove(expression.Name("code_hmac"))).
-		WithCondition(expression.Name("verification_id").Equal(expression.Value(v.ID)).
-			And(expression.Name("state").Equal(expression.Value(string(binding.RequestPending))))).
-		Build()
+	consume, err := consumeUpdate(d.table, v, c.Now)
 	if err != nil {
-		return fmt.Errorf("build consume: %w", err)
+		return err
 	}
 	profile, err := attributevalue.MarshalMap(newProfileItem(c.Profile, c.Now))
 	if err != nil {
@@ -364,14 +358,7 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 		return fmt.Errorf("marshal history: %w", err)
 	}
 	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName:                 &d.table,
-			Key:                       key(accountPK(account), skVerification),
-			UpdateExpression:          consume.Update(),
-			ConditionExpression:       consume.Condition(),
-			ExpressionAttributeNames:  consume.Names(),
-			ExpressionAttributeValues: consume.Values(),
-		}},
+		consume,
 		{Put: &types.Put{
 			TableName:                 &d.table,
 			Item:                      profile,
@@ -417,6 +404,95 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 		return binding.ErrPhoneTaken
 	}
 	return err
+}
+
+// CompleteUnbind implements binding.Store with one TransactWriteItems:
+// consume the verification (when there is one), write the profile without
+// a number (only at the version read), release the claim (only if ours) and
+// add a history entry.
+func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error {
+	p := u.Profile
+	profile, err := attributevalue.MarshalMap(newProfileItem(binding.Profile{AccountID: p.AccountID, Version: p.Version + 1}, u.Now))
+	if err != nil {
+		return fmt.Errorf("marshal profile: %w", err)
+	}
+	atVersion, err := expression.NewBuilder().WithCondition(profileCondition(p.Version)).Build()
+	if err != nil {
+		return fmt.Errorf("build profile condition: %w", err)
+	}
+	ours, err := expression.NewBuilder().WithCondition(
+		expression.Name("account_id").Equal(expression.Value(p.AccountID))).Build()
+	if err != nil {
+		return fmt.Errorf("build release condition: %w", err)
+	}
+	historyID, err := randomHex(6)
+	if err != nil {
+		return err
+	}
+	history, err := attributevalue.MarshalMap(newHistoryItem(p.AccountID, historyID, u.History))
+	if err != nil {
+		return fmt.Errorf("marshal history: %w", err)
+	}
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName:                 &d.table,
+			Item:                      profile,
+			ConditionExpression:       atVersion.Condition(),
+			ExpressionAttributeNames:  atVersion.Names(),
+			ExpressionAttributeValues: atVersion.Values(),
+		}},
+		{Delete: &types.Delete{
+			TableName:                 &d.table,
+			Key:                       key(claimPK(p.Phone.HMAC), skClaim),
+			ConditionExpression:       ours.Condition(),
+			ExpressionAttributeNames:  ours.Names(),
+			ExpressionAttributeValues: ours.Values(),
+		}},
+		{Put: &types.Put{
+			TableName:           &d.table,
+			Item:                history,
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}},
+	}
+	if v := u.Verification; v != nil {
+		consume, err := consumeUpdate(d.table, *v, u.Now)
+		if err != nil {
+			return err
+		}
+		items = append(items, consume)
+	}
+	reasons, err := d.transact(ctx, items)
+	switch {
+	case reasons == nil:
+		return err
+	case failed(reasons, 3):
+		return binding.ErrVerificationUsed
+	case failed(reasons, 0), failed(reasons, 1):
+		return binding.ErrStale
+	}
+	return err
+}
+
+// consumeUpdate marks a pending verification completed and drops its code.
+func consumeUpdate(table string, v binding.Verification, now time.Time) (types.TransactWriteItem, error) {
+	consume, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("state"), expression.Value(string(binding.RequestCompleted))).
+			Set(expression.Name("completed_at"), expression.Value(formatTime(now))).
+			Remove(expression.Name("code_hmac"))).
+		WithCondition(expression.Name("verification_id").Equal(expression.Value(v.ID)).
+			And(expression.Name("state").Equal(expression.Value(string(binding.RequestPending))))).
+		Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("build consume: %w", err)
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 &table,
+		Key:                       key(accountPK(v.AccountID), skVerification),
+		UpdateExpression:          consume.Update(),
+		ConditionExpression:       consume.Condition(),
+		ExpressionAttributeNames:  consume.Names(),
+		ExpressionAttributeValues: consume.Values(),
+	}}, nil
 }
 
 // RejectVerification implements binding.Store; a verification that is no

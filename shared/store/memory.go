@@ -159,6 +159,37 @@ func (m *Memory) CompleteBind(_ context.Context, c binding.Completion) error {
 	return nil
 }
 
+// CompleteUnbind implements binding.Store.
+func (m *Memory) CompleteUnbind(_ context.Context, u binding.Unbinding) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	account := u.Profile.AccountID
+	v, ok := m.verifications[account]
+	if u.Verification != nil && (!ok || v.ID != u.Verification.ID || v.State != binding.RequestPending) {
+		return binding.ErrVerificationUsed
+	}
+	if m.profiles[account].Version != u.Profile.Version || m.claims[u.Profile.Phone.HMAC] != account {
+		return binding.ErrStale
+	}
+	if u.Verification != nil {
+		v.State = binding.RequestCompleted
+		v.CodeHMAC = ""
+		m.verifications[account] = v
+	}
+	delete(m.claims, u.Profile.Phone.HMAC)
+	m.profiles[account] = unboundProfile(u.Profile)
+	h := append(m.history[account], u.History)
+	sort.SliceStable(h, func(i, j int) bool { return h[i].At.Before(h[j].At) })
+	m.history[account] = h
+	return nil
+}
+
+// unboundProfile is p without its number, consent or bind time (a bind
+// after an unbind is not a change), one version on.
+func unboundProfile(p binding.Profile) binding.Profile {
+	return binding.Profile{AccountID: p.AccountID, Version: p.Version + 1}
+}
+
 // RejectVerification implements binding.Store.
 func (m *Memory) RejectVerification(_ context.Context, accountID, verificationID, reason string, _ time.Time) error {
 	m.mu.Lock()

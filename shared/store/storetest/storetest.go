@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"PhoneTakenWritesNothing", phoneTakenWritesNothing},
 		{"StaleProfileOnComplete", staleProfileOnComplete},
 		{"Reject", reject},
+		{"CompleteUnbind", completeUnbind},
 		{"HistoryNewestFirst", historyNewestFirst},
 		{"ConcurrentAttempts", concurrentAttempts},
 		{"ConcurrentClaims", concurrentClaims},
@@ -470,5 +471,59 @@ func concurrentClaims(t *testing.T, s Store) {
 	}
 	if bound != 1 {
 		t.Fatalf("%d accounts bound to one number", bound)
+	}
+}
+
+func completeUnbind(t *testing.T, s Store) {
+	a, b := account("unbind"), account("rebind")
+	n := sealed("1234567817")
+	v := verification(a, "v1", n, 0, binding.SealedPhone{})
+	start(t, s, v, base)
+	if err := s.CompleteBind(ctx, completion(v, base)); err != nil {
+		t.Fatal(err)
+	}
+	profile := snapshot(t, s, a, 0).Profile
+	u := verification(a, "u1", n, profile.Version, binding.SealedPhone{})
+	u.Purpose = binding.PurposeUnbind
+	u.ResendAfter = base.Add(2 * time.Minute)
+	start(t, s, u, base.Add(time.Minute))
+	unbinding := binding.Unbinding{
+		Verification: &u,
+		Profile:      profile,
+		History:      binding.HistoryEntry{At: base.Add(time.Minute), Event: binding.EventUnbound, Phone: n.Masked, Actor: "user", Channel: binding.ChannelSMS},
+		Now:          base.Add(time.Minute),
+	}
+	stale := unbinding
+	stale.Profile.Version = 9
+	if err := s.CompleteUnbind(ctx, stale); !errors.Is(err, binding.ErrStale) {
+		t.Fatalf("unbind against a moved profile: err = %v, want ErrStale", err)
+	}
+	if err := s.CompleteUnbind(ctx, unbinding); err != nil {
+		t.Fatalf("unbind: %v", err)
+	}
+	if err := s.CompleteUnbind(ctx, unbinding); !errors.Is(err, binding.ErrVerificationUsed) {
+		t.Fatalf("second unbind with one code: err = %v, want ErrVerificationUsed", err)
+	}
+	snap := snapshot(t, s, a, 20)
+	if snap.Profile.Bound() || snap.Profile.Version != profile.Version+1 || !snap.Profile.BoundAt.IsZero() || snap.Profile.Consent.Version != "" {
+		t.Fatalf("profile after unbind = %+v", snap.Profile)
+	}
+	if snap.Verification.State != binding.RequestCompleted || len(snap.History) != 2 || snap.History[0].Event != binding.EventUnbound {
+		t.Fatalf("after unbind: verification %+v, history %+v", snap.Verification, snap.History)
+	}
+	if owner(t, s, n.HMAC) != "" {
+		t.Fatal("unbind did not release the number")
+	}
+	// A support unbind (no verification) of an account whose number is gone
+	// already is stale, not a second release.
+	again := binding.Unbinding{Profile: profile, History: unbinding.History, Now: base.Add(2 * time.Minute)}
+	if err := s.CompleteUnbind(ctx, again); !errors.Is(err, binding.ErrStale) {
+		t.Fatalf("unbinding twice: err = %v, want ErrStale", err)
+	}
+	// The released number is free for anyone at once.
+	w := verification(b, "w1", n, 0, binding.SealedPhone{})
+	start(t, s, w, base.Add(time.Minute))
+	if err := s.CompleteBind(ctx, completion(w, base.Add(time.Minute))); err != nil {
+		t.Fatalf("binding a released number: %v", err)
 	}
 }
