@@ -64,6 +64,7 @@ func New(cfg Config, store Store, sms SMS, keys Keys, clock Clock, logger *slog.
 // Texts of the messages the service sends. Codes never appear anywhere else.
 const (
 	codeText          = "Код подтверждения: %s. Никому не сообщайте его, даже сотрудникам Госуслуг. Действует %s."
+	unbindCodeText    = "Код для отвязки номера от профиля Госуслуг: %s. Никому не сообщайте его. Действует %s."
 	changeRequestText = "Запрошена смена номера телефона в профиле Госуслуг. Если это были не вы, смените пароль и обратитесь в поддержку."
 	changeDoneText    = "Номер телефона в профиле Госуслуг изменён. Если это были не вы, срочно обратитесь в поддержку."
 )
@@ -72,7 +73,11 @@ const (
 // answers alike for a free and a taken number: whether a number is taken is
 // revealed only once its code is confirmed.
 func (s *Service) RequestCode(ctx context.Context, r CodeRequest) (CodeSent, error) {
-	if r.Purpose != PurposeBind {
+	switch r.Purpose {
+	case PurposeBind:
+	case PurposeUnbind:
+		return s.requestUnbind(ctx, r)
+	default:
 		return CodeSent{}, ErrInvalidPurpose
 	}
 	if !r.Consent {
@@ -100,6 +105,41 @@ func (s *Service) RequestCode(ctx context.Context, r CodeRequest) (CodeSent, err
 	}
 }
 
+// requestUnbind sends a code to the number now bound, whose owner must
+// confirm its removal (SPEC §4.3).
+func (s *Service) requestUnbind(ctx context.Context, r CodeRequest) (CodeSent, error) {
+	if r.Channel != ChannelSMS {
+		return CodeSent{}, ErrInvalidPurpose
+	}
+	for try := 0; ; try++ {
+		now := s.now().UTC()
+		snap, err := s.store.Snapshot(ctx, r.AccountID, 0)
+		if err != nil {
+			return CodeSent{}, fmt.Errorf("read account: %w", err)
+		}
+		p := snap.Profile
+		if !p.Bound() {
+			return CodeSent{}, ErrNoPhoneBound
+		}
+		if v := snap.Verification; v != nil && now.Before(v.ResendAfter) {
+			return CodeSent{}, &RateLimitError{Limit: LimitCooldown, RetryAfter: v.ResendAfter.Sub(now)}
+		}
+		e164, err := s.keys.Open(p.Phone.KeyID, p.Phone.Ciphertext)
+		if err != nil {
+			return CodeSent{}, fmt.Errorf("open bound number: %w", err)
+		}
+		v, code, err := s.issue(r.AccountID, PurposeUnbind, e164, p.Phone, p, now)
+		if err != nil {
+			return CodeSent{}, err
+		}
+		sent, err := s.deliver(ctx, v, e164, code, s.counters(r, p.Phone.HMAC, now), unbindCodeText, now)
+		if errors.Is(err, ErrStale) && try < 2 {
+			continue
+		}
+		return sent, err
+	}
+}
+
 func (s *Service) checkBind(snap Snapshot, mac string, now time.Time) error {
 	p := snap.Profile
 	if p.Bound() {
@@ -118,26 +158,43 @@ func (s *Service) checkBind(snap Snapshot, mac string, now time.Time) error {
 
 func (s *Service) startBind(ctx context.Context, r CodeRequest, p Profile, mac string, now time.Time) (CodeSent, error) {
 	e164 := r.Phone.E164()
-	id, err := newID()
-	if err != nil {
-		return CodeSent{}, err
-	}
-	code, test := s.cfg.TestNumbers[e164]
-	if !test {
-		if code, err = newCode(s.cfg.CodeLength); err != nil {
-			return CodeSent{}, err
-		}
-	}
 	keyID, sealed, err := s.keys.Seal(e164)
 	if err != nil {
 		return CodeSent{}, fmt.Errorf("seal number: %w", err)
 	}
-	v := Verification{
+	dest := SealedPhone{HMAC: mac, KeyID: keyID, Ciphertext: sealed, Masked: r.Phone.Masked()}
+	v, code, err := s.issue(r.AccountID, PurposeBind, e164, dest, p, now)
+	if err != nil {
+		return CodeSent{}, err
+	}
+	v.Previous = p.Phone
+	v.ConsentVersion = s.cfg.ConsentVersion
+	sent, err := s.deliver(ctx, v, e164, code, s.counters(r, mac, now), codeText, now)
+	if err == nil && p.Bound() {
+		s.alert(ctx, p.Phone, changeRequestText)
+	}
+	return sent, err
+}
+
+// issue makes a fresh verification to dest and its code (the fixed one for
+// a fictional test number).
+func (s *Service) issue(accountID string, purpose Purpose, e164 string, dest SealedPhone, p Profile, now time.Time) (Verification, string, error) {
+	id, err := newID()
+	if err != nil {
+		return Verification{}, "", err
+	}
+	code, test := s.cfg.TestNumbers[e164]
+	if !test {
+		if code, err = newCode(s.cfg.CodeLength); err != nil {
+			return Verification{}, "", err
+		}
+	}
+	return Verification{
 		ID:             id,
-		AccountID:      r.AccountID,
-		Purpose:        PurposeBind,
+		AccountID:      accountID,
+		Purpose:        purpose,
 		Channel:        ChannelSMS,
-		Destination:    SealedPhone{HMAC: mac, KeyID: keyID, Ciphertext: sealed, Masked: r.Phone.Masked()},
+		Destination:    dest,
 		CodeHMAC:       s.keys.CodeMAC(id, code),
 		CreatedAt:      now,
 		ExpiresAt:      now.Add(s.cfg.CodeTTL),
@@ -145,15 +202,18 @@ func (s *Service) startBind(ctx context.Context, r CodeRequest, p Profile, mac s
 		MaxAttempts:    s.cfg.MaxAttempts,
 		State:          RequestPending,
 		ProfileVersion: p.Version,
-		Previous:       p.Phone,
-		ConsentVersion: s.cfg.ConsentVersion,
-	}
-	start := Start{Verification: v, Counters: s.counters(r, mac, now), Now: now}
+	}, code, nil
+}
+
+// deliver stores v with one more code on every counter, then sends the
+// code by SMS; a failed send takes both back.
+func (s *Service) deliver(ctx context.Context, v Verification, e164, code string, counters []Counter, format string, now time.Time) (CodeSent, error) {
+	start := Start{Verification: v, Counters: counters, Now: now}
 	if err := s.store.StartVerification(ctx, start); err != nil {
 		return CodeSent{}, limitError(err, now)
 	}
-	if !test {
-		text := fmt.Sprintf(codeText, code, lifetime(s.cfg.CodeTTL))
+	if _, test := s.cfg.TestNumbers[e164]; !test {
+		text := fmt.Sprintf(format, code, lifetime(s.cfg.CodeTTL))
 		if err := s.sms.SendSMS(ctx, e164, text); err != nil {
 			// The code never reached anyone: take it back, and the counters
 			// with it, so the user may try again at once.
@@ -162,9 +222,6 @@ func (s *Service) startBind(ctx context.Context, r CodeRequest, p Profile, mac s
 			}
 			return CodeSent{}, &DeliveryError{Channel: ChannelSMS, RetryAfter: DeliveryRetryAfter, Err: err}
 		}
-	}
-	if p.Bound() {
-		s.alert(ctx, p.Phone, changeRequestText)
 	}
 	return CodeSent{
 		VerificationID: v.ID,
@@ -367,4 +424,71 @@ func newCode(n int) (string, error) {
 		return "", fmt.Errorf("random code: %w", err)
 	}
 	return fmt.Sprintf("%0*d", n, v.Int64()), nil
+}
+
+// Unbind checks an unbind code and, when it is right, removes the number
+// and releases it for anyone (SPEC §4.3). A bind verification cannot unbind.
+func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
+	now := s.now().UTC()
+	v, err := s.store.CountAttempt(ctx, c.AccountID, c.VerificationID, now)
+	if err != nil {
+		return Status{}, err
+	}
+	want := s.keys.CodeMAC(v.ID, c.Code)
+	if !hmac.Equal([]byte(want), []byte(v.CodeHMAC)) {
+		return Status{}, &CodeInvalidError{AttemptsLeft: v.AttemptsLeft()}
+	}
+	if v.Purpose != PurposeUnbind {
+		return Status{}, ErrInvalidPurpose
+	}
+	err = s.store.CompleteUnbind(ctx, Unbinding{
+		Verification: &v,
+		Profile:      Profile{AccountID: c.AccountID, Phone: v.Destination, Version: v.ProfileVersion},
+		History: HistoryEntry{
+			At: now, Event: EventUnbound, Phone: v.Destination.Masked, Actor: "user",
+			Channel: v.Channel, SourceIP: c.SourceIP, ExpiresAt: now.Add(s.cfg.HistoryRetention),
+		},
+		Now: now,
+	})
+	switch {
+	case errors.Is(err, ErrStale):
+		s.reject(ctx, v, ReasonSuperseded, now)
+		return Status{}, ErrStale
+	case errors.Is(err, ErrVerificationUsed):
+		return Status{}, err
+	case err != nil:
+		return Status{}, fmt.Errorf("complete unbind: %w", err)
+	}
+	return s.Status(ctx, c.AccountID)
+}
+
+// SupportUnbind removes an account's number on an operator's word, after
+// identity was checked in person. It is idempotent: with nothing bound it
+// reports ErrNoPhoneBound and changes nothing.
+func (s *Service) SupportUnbind(ctx context.Context, accountID, operator string) (Status, error) {
+	for try := 0; ; try++ {
+		now := s.now().UTC()
+		snap, err := s.store.Snapshot(ctx, accountID, 0)
+		if err != nil {
+			return Status{}, fmt.Errorf("read account: %w", err)
+		}
+		if !snap.Profile.Bound() {
+			return Status{}, ErrNoPhoneBound
+		}
+		err = s.store.CompleteUnbind(ctx, Unbinding{
+			Profile: snap.Profile,
+			History: HistoryEntry{
+				At: now, Event: EventSupportUnbound, Phone: snap.Profile.Phone.Masked,
+				Actor: "support:" + operator, Channel: ChannelSupport, ExpiresAt: now.Add(s.cfg.HistoryRetention),
+			},
+			Now: now,
+		})
+		if errors.Is(err, ErrStale) && try < 2 {
+			continue
+		}
+		if err != nil {
+			return Status{}, fmt.Errorf("support unbind: %w", err)
+		}
+		return s.Status(ctx, accountID)
+	}
 }

@@ -526,3 +526,54 @@ func wrongCode(right string) string {
 	}
 	return "000000"
 }
+
+func TestUnbindBySMS(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.svc.RequestCode(ctx, binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS}); !errors.Is(err, binding.ErrNoPhoneBound) {
+		t.Fatalf("unbind with nothing bound: err = %v", err)
+	}
+	e.bind(t, "acc", "+79123456789")
+	e.clock.Advance(time.Minute)
+	sent, err := e.svc.RequestCode(ctx, binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.sms.to("+79123456789")
+	if !strings.HasPrefix(msgs[len(msgs)-1], "Код для отвязки") || sent.Destination != "+7 912 ***-**-89" {
+		t.Fatalf("unbind code SMS %q / %+v", msgs, sent)
+	}
+	code := e.sms.lastCode(t, "+79123456789")
+	if _, err := e.confirm("acc", sent.VerificationID, code); !errors.Is(err, binding.ErrInvalidPurpose) {
+		t.Fatalf("an unbind code at confirm: err = %v", err)
+	}
+	st, err := e.svc.Unbind(ctx, binding.Confirmation{AccountID: "acc", VerificationID: sent.VerificationID, Code: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != binding.StateNone || st.Phone != "" || len(st.History) != 2 || st.History[0].Event != binding.EventUnbound {
+		t.Fatalf("status after unbind = %+v", st)
+	}
+	// Released at once, and a new bind is not a change (no cooldown).
+	e.clock.Advance(time.Minute)
+	e.bind(t, "other", "+79123456789")
+	e.clock.Advance(time.Minute)
+	e.bind(t, "acc", "+79123456780")
+}
+
+func TestSupportUnbind(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.bind(t, "acc", "+79123456789")
+	st, err := e.svc.SupportUnbind(ctx, "acc", "ivanova")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != binding.StateNone || st.History[0].Event != binding.EventSupportUnbound ||
+		st.History[0].Actor != "support:ivanova" || st.History[0].Channel != binding.ChannelSupport {
+		t.Fatalf("status after support unbind = %+v", st)
+	}
+	if _, err := e.svc.SupportUnbind(ctx, "acc", "ivanova"); !errors.Is(err, binding.ErrNoPhoneBound) {
+		t.Fatalf("second support unbind: err = %v", err)
+	}
+}

@@ -10,9 +10,12 @@ import (
 type CodeRequest struct {
 	AccountID string
 	Purpose   Purpose
-	Phone     phone.Number
-	Consent   bool
-	SourceIP  string
+	// Channel is where an unbind code goes; a bind code always goes by SMS
+	// to the new number.
+	Channel  Channel
+	Phone    phone.Number
+	Consent  bool
+	SourceIP string
 }
 
 // CodeSent tells the caller a code is on its way and how long it lives.
