@@ -12,7 +12,8 @@ GO ?= go
 FUNCTIONS := \
 	RequestCodeFunction=request-code \
 	ConfirmCodeFunction=confirm-code \
-	StatusFunction=status
+	StatusFunction=status \
+	UnbindFunction=unbind
 
 LOGICAL_IDS := $(foreach f,$(FUNCTIONS),$(firstword $(subst =, ,$(f))))
 BUILD_TARGETS := $(addprefix build-,$(LOGICAL_IDS))

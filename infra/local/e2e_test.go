@@ -703,3 +703,74 @@ func TestE2EMemoryStoreAndOutbox(t *testing.T) {
 		t.Fatalf("a fictional number got an SMS: %s", out.raw)
 	}
 }
+
+func (e *e2e) requestUnbind(sub string) response {
+	e.t.Helper()
+	return e.call(sub, "POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"sms"}`)
+}
+
+func TestE2EUnbindBySMS(t *testing.T) {
+	e := newE2E(t, nil)
+	num := uniqueNumber()
+	expect(t, e.requestUnbind("alice"), 409, "no_phone_bound")
+	e.bind("alice", num)
+	e.clock.Advance(time.Minute)
+	r := e.requestUnbind("alice")
+	expect(t, r, 202, "")
+	if r.str("purpose") != "unbind" || !strings.HasSuffix(r.str("destination"), num[len(num)-2:]) {
+		t.Fatalf("unbind request: %s", r.raw)
+	}
+	code := e.code(num)
+	// Purpose mix-up: an unbind code cannot bind, nor a wrong code unbind.
+	expect(t, e.confirm("alice", r.str("verification_id"), code), 422, "invalid_request")
+	expect(t, e.call("alice", "POST", "/v1/phone/unbind", fmt.Sprintf(`{"verification_id":%q,"code":%q}`, r.str("verification_id"), wrong(code))), 422, "code_invalid")
+	expect(t, e.call("mallory", "POST", "/v1/phone/unbind", fmt.Sprintf(`{"verification_id":%q,"code":%q}`, r.str("verification_id"), code)), 404, "verification_not_found")
+	st := e.call("alice", "POST", "/v1/phone/unbind", fmt.Sprintf(`{"verification_id":%q,"code":%q}`, r.str("verification_id"), code))
+	expect(t, st, 200, "")
+	history, _ := st.body["history"].([]any)
+	if st.str("status") != "none" || len(history) != 2 || history[0].(map[string]any)["event"] != "unbound" {
+		t.Fatalf("status after unbind: %s", st.raw)
+	}
+	if e.scanClaims() != 0 {
+		t.Fatal("the number is still claimed")
+	}
+	// Released at once for another account.
+	e.bind("bob", num)
+}
+
+func TestE2ESupportUnbindFromSampleEvent(t *testing.T) {
+	e := newE2E(t, nil)
+	e.bind("acc-1", uniqueNumber())
+	e.clock.Advance(time.Hour)
+	raw, err := os.ReadFile("../events/support-unbind.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := e.srv.app.Unbind()
+	out, err := fn(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(out)
+	if !strings.Contains(string(b), `"ok":true`) || !strings.Contains(string(b), `"unbound":true`) {
+		t.Fatalf("support unbind result: %s", b)
+	}
+	st := e.status("acc-1")
+	history, _ := st.body["history"].([]any)
+	if st.str("status") != "none" || len(history) != 2 || history[0].(map[string]any)["actor"] != "support:ivanova" || history[0].(map[string]any)["channel"] != "support" {
+		t.Fatalf("status after support unbind: %s", st.raw)
+	}
+	// Idempotent, and bad events are refused with a readable result.
+	for _, ev := range []struct{ event, want string }{
+		{string(raw), `"unbound":false`},
+		{`{"action":"support_unbind","account_id":"acc-1","reason":"x","ticket_id":"FB-1"}`, `"field":"operator"`},
+		{`{"action":"drop_everything"}`, `"code":"unknown_action"`},
+		{`{"action":"support_unbind","account_id":"nobody","operator":"o","reason":"r","ticket_id":"t"}`, `"unbound":false`},
+	} {
+		out, err := fn(context.Background(), json.RawMessage(ev.event))
+		b, _ := json.Marshal(out)
+		if err != nil || !strings.Contains(string(b), ev.want) {
+			t.Fatalf("event %s: %s, %v (want %s)", ev.event, b, err, ev.want)
+		}
+	}
+}

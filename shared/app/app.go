@@ -19,6 +19,7 @@ import (
 	"github.com/gosuslugi/phonebind/shared/config"
 	"github.com/gosuslugi/phonebind/shared/httpapi"
 	"github.com/gosuslugi/phonebind/shared/notify"
+	"github.com/gosuslugi/phonebind/shared/ops"
 	"github.com/gosuslugi/phonebind/shared/phone"
 	"github.com/gosuslugi/phonebind/shared/secure"
 	"github.com/gosuslugi/phonebind/shared/store"
@@ -143,6 +144,7 @@ const (
 	RequestCodeFunction = "RequestCodeFunction"
 	ConfirmCodeFunction = "ConfirmCodeFunction"
 	StatusFunction      = "StatusFunction"
+	UnbindFunction      = "UnbindFunction"
 )
 
 // Handlers maps each function's logical id to its handler, for the local
@@ -152,6 +154,7 @@ func (a *App) Handlers() map[string]httpapi.Handler {
 		RequestCodeFunction: a.API.RequestCode,
 		ConfirmCodeFunction: a.API.ConfirmCode,
 		StatusFunction:      a.API.Status,
+		UnbindFunction:      a.API.Unbind,
 	}
 }
 
@@ -162,6 +165,14 @@ func (a *App) Handler(functionID string) (httpapi.Handler, error) {
 		return nil, fmt.Errorf("no handler for function %s", functionID)
 	}
 	return h, nil
+}
+
+// Unbind is the unbind function's Lambda handler: POST /v1/phone/unbind, and
+// the operators' support_unbind event by direct invocation.
+func (a *App) Unbind() ops.Handler {
+	return ops.Function(a.API.Unbind, map[string]ops.Action{
+		"support_unbind": ops.SupportUnbind(a.Service, a.Logger),
+	}, a.Logger)
 }
 
 // Start is a Lambda cold start: it reads the environment, assembles the

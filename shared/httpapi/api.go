@@ -26,6 +26,7 @@ type Binding interface {
 	RequestCode(ctx context.Context, req binding.CodeRequest) (binding.CodeSent, error)
 	Confirm(ctx context.Context, c binding.Confirmation) (binding.Status, error)
 	Status(ctx context.Context, accountID string) (binding.Status, error)
+	Unbind(ctx context.Context, c binding.Confirmation) (binding.Status, error)
 }
 
 // PhoneParser turns what a user typed into a validated number, failing with

@@ -93,3 +93,10 @@ func base64Body(r *events.APIGatewayV2HTTPRequest) {
 	r.Body = base64.StdEncoding.EncodeToString([]byte(r.Body))
 	r.IsBase64Encoded = true
 }
+
+func (f *fakeBinding) Unbind(_ context.Context, c binding.Confirmation) (binding.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.confirmed = append(f.confirmed, c)
+	return f.status, f.err
+}

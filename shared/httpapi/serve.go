@@ -13,6 +13,7 @@ const (
 	routeRequestCode = "POST /v1/phone/verification"
 	routeConfirmCode = "POST /v1/phone/verification/confirm"
 	routeStatus      = "GET /v1/phone"
+	routeUnbind      = "POST /v1/phone/unbind"
 )
 
 // handlerFunc is one route's work once the caller is known. It returns a

@@ -18,6 +18,7 @@ type codeRequestBody struct {
 	Purpose *string `json:"purpose"`
 	Phone   *string `json:"phone"`
 	Consent *bool   `json:"consent"`
+	Channel *string `json:"channel"`
 }
 
 // codeSentView is the 202 answer to a code request (SPEC §4.1).
@@ -39,7 +40,10 @@ type confirmBody struct {
 
 // supportedPurposes lists the purposes RequestCode accepts, for the error
 // that names them.
-var supportedPurposes = []string{string(binding.PurposeBind)}
+var supportedPurposes = []string{string(binding.PurposeBind), string(binding.PurposeUnbind)}
+
+// unbindChannels lists where an unbind code can go.
+var unbindChannels = []string{string(binding.ChannelSMS)}
 
 // RequestCode is POST /v1/phone/verification: it sends a code to the number
 // being bound and answers 202 with where it went and how long it lives.
@@ -79,6 +83,8 @@ func (a *API) codeRequest(body codeRequestBody, c caller) (binding.CodeRequest, 
 	switch binding.Purpose(*body.Purpose) {
 	case binding.PurposeBind:
 		return a.bindRequest(body, c)
+	case binding.PurposeUnbind:
+		return unbindRequest(body, c)
 	default:
 		return binding.CodeRequest{}, notOneOf("purpose", supportedPurposes...)
 	}
@@ -103,6 +109,22 @@ func (a *API) bindRequest(body codeRequestBody, c caller) (binding.CodeRequest, 
 	}, nil
 }
 
+// unbindRequest asks for a code that confirms removing the bound number.
+func unbindRequest(body codeRequestBody, c caller) (binding.CodeRequest, error) {
+	if body.Channel == nil {
+		return binding.CodeRequest{}, missing("channel")
+	}
+	if *body.Channel != string(binding.ChannelSMS) {
+		return binding.CodeRequest{}, notOneOf("channel", unbindChannels...)
+	}
+	return binding.CodeRequest{
+		AccountID: c.accountID,
+		Purpose:   binding.PurposeUnbind,
+		Channel:   binding.ChannelSMS,
+		SourceIP:  c.sourceIP,
+	}, nil
+}
+
 // ConfirmCode is POST /v1/phone/verification/confirm: it checks the code and,
 // when it matches, completes the request and answers with the new status.
 func (a *API) ConfirmCode(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -110,6 +132,19 @@ func (a *API) ConfirmCode(ctx context.Context, req events.APIGatewayV2HTTPReques
 }
 
 func (a *API) confirmCode(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller) (events.APIGatewayV2HTTPResponse, error) {
+	return a.withCode(ctx, req, c, a.svc.Confirm)
+}
+
+// Unbind is POST /v1/phone/unbind: it checks an unbind code and, when it
+// matches, removes the number and answers with the new status.
+func (a *API) Unbind(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return a.serve(ctx, req, routeUnbind, func(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller) (events.APIGatewayV2HTTPResponse, error) {
+		return a.withCode(ctx, req, c, a.svc.Unbind)
+	})
+}
+
+// withCode decodes {"verification_id","code"} and hands it to complete.
+func (a *API) withCode(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller, complete func(context.Context, binding.Confirmation) (binding.Status, error)) (events.APIGatewayV2HTTPResponse, error) {
 	var body confirmBody
 	if err := decodeBody(req, &body); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -120,7 +155,7 @@ func (a *API) confirmCode(ctx context.Context, req events.APIGatewayV2HTTPReques
 	if body.Code == nil || strings.TrimSpace(*body.Code) == "" {
 		return events.APIGatewayV2HTTPResponse{}, missing("code")
 	}
-	st, err := a.svc.Confirm(ctx, binding.Confirmation{
+	st, err := complete(ctx, binding.Confirmation{
 		AccountID:      c.accountID,
 		VerificationID: strings.TrimSpace(*body.VerificationID),
 		// People paste codes with the spaces around them.

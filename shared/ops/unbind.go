@@ -1,0 +1,62 @@
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+)
+
+// SupportUnbinder removes a number on an operator's word.
+type SupportUnbinder interface {
+	SupportUnbind(ctx context.Context, accountID, operator string) (binding.Status, error)
+}
+
+// supportUnbindEvent is {"action":"support_unbind","account_id","operator","reason","ticket_id"}.
+type supportUnbindEvent struct {
+	Action    string `json:"action"`
+	AccountID string `json:"account_id"`
+	Operator  string `json:"operator"`
+	Reason    string `json:"reason"`
+	TicketID  string `json:"ticket_id"`
+}
+
+// SupportUnbindResult is what the operator reads back.
+type SupportUnbindResult struct {
+	AccountID string `json:"account_id"`
+	Unbound   bool   `json:"unbound"`
+	Message   string `json:"message"`
+	Status    string `json:"status"`
+}
+
+// SupportUnbind is the unbind function's support_unbind action (SPEC §4.3):
+// every field is required; a second call finds nothing bound and says so.
+func SupportUnbind(svc SupportUnbinder, logger *slog.Logger) Action {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var ev supportUnbindEvent
+		if err := Decode(raw, &ev); err != nil {
+			return nil, err
+		}
+		for _, f := range []struct{ name, value string }{
+			{"account_id", ev.AccountID}, {"operator", ev.Operator}, {"reason", ev.Reason}, {"ticket_id", ev.TicketID},
+		} {
+			if err := Required(f.name, f.value); err != nil {
+				return nil, err
+			}
+		}
+		st, err := svc.SupportUnbind(ctx, ev.AccountID, ev.Operator)
+		if errors.Is(err, binding.ErrNoPhoneBound) {
+			return SupportUnbindResult{AccountID: ev.AccountID, Message: "nothing is bound to this account; nothing changed", Status: string(binding.StateNone)}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		logger.InfoContext(ctx, "support unbind", "operator", ev.Operator, "ticket_id", ev.TicketID, "reason", ev.Reason)
+		return SupportUnbindResult{AccountID: ev.AccountID, Unbound: true, Message: "the number was unbound and released", Status: string(st.State)}, nil
+	}
+}
