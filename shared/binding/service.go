@@ -300,13 +300,9 @@ func (s *Service) alert(ctx context.Context, to SealedPhone, text string) {
 // never get more than MaxAttempts evaluations.
 func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 	now := s.now().UTC()
-	v, err := s.store.CountAttempt(ctx, c.AccountID, c.VerificationID, now)
+	v, err := s.judge(ctx, c, now)
 	if err != nil {
 		return Status{}, err
-	}
-	want := s.keys.CodeMAC(v.ID, c.Code)
-	if !hmac.Equal([]byte(want), []byte(v.CodeHMAC)) {
-		return Status{}, &CodeInvalidError{AttemptsLeft: v.AttemptsLeft()}
 	}
 	if v.Purpose != PurposeBind {
 		return Status{}, ErrInvalidPurpose
@@ -353,6 +349,20 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 		s.alert(ctx, v.Previous, changeDoneText)
 	}
 	return s.Status(ctx, c.AccountID)
+}
+
+// judge spends one attempt on the verification and then compares the
+// code in constant time; only a right code returns no error.
+func (s *Service) judge(ctx context.Context, c Confirmation, now time.Time) (Verification, error) {
+	v, err := s.store.CountAttempt(ctx, c.AccountID, c.VerificationID, now)
+	if err != nil {
+		return Verification{}, err
+	}
+	want := s.keys.CodeMAC(v.ID, c.Code)
+	if !hmac.Equal([]byte(want), []byte(v.CodeHMAC)) {
+		return Verification{}, &CodeInvalidError{AttemptsLeft: v.AttemptsLeft()}
+	}
+	return v, nil
 }
 
 func (s *Service) reject(ctx context.Context, v Verification, reason string, now time.Time) {
@@ -430,13 +440,9 @@ func newCode(n int) (string, error) {
 // and releases it for anyone (SPEC §4.3). A bind verification cannot unbind.
 func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 	now := s.now().UTC()
-	v, err := s.store.CountAttempt(ctx, c.AccountID, c.VerificationID, now)
+	v, err := s.judge(ctx, c, now)
 	if err != nil {
 		return Status{}, err
-	}
-	want := s.keys.CodeMAC(v.ID, c.Code)
-	if !hmac.Equal([]byte(want), []byte(v.CodeHMAC)) {
-		return Status{}, &CodeInvalidError{AttemptsLeft: v.AttemptsLeft()}
 	}
 	if v.Purpose != PurposeUnbind {
 		return Status{}, ErrInvalidPurpose
