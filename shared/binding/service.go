@@ -300,12 +300,9 @@ func (s *Service) alert(ctx context.Context, to SealedPhone, text string) {
 // never get more than MaxAttempts evaluations.
 func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 	now := s.now().UTC()
-	v, err := s.judge(ctx, c, now)
+	v, err := s.judge(ctx, c, PurposeBind, now)
 	if err != nil {
 		return Status{}, err
-	}
-	if v.Purpose != PurposeBind {
-		return Status{}, ErrInvalidPurpose
 	}
 	event := EventBound
 	if !v.Previous.IsZero() {
@@ -352,8 +349,8 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 }
 
 // judge spends one attempt on the verification and then compares the
-// code in constant time; only a right code returns no error.
-func (s *Service) judge(ctx context.Context, c Confirmation, now time.Time) (Verification, error) {
+// code in constant time; only a right code for purpose returns no error.
+func (s *Service) judge(ctx context.Context, c Confirmation, purpose Purpose, now time.Time) (Verification, error) {
 	v, err := s.store.CountAttempt(ctx, c.AccountID, c.VerificationID, now)
 	if err != nil {
 		return Verification{}, err
@@ -361,6 +358,9 @@ func (s *Service) judge(ctx context.Context, c Confirmation, now time.Time) (Ver
 	want := s.keys.CodeMAC(v.ID, c.Code)
 	if !hmac.Equal([]byte(want), []byte(v.CodeHMAC)) {
 		return Verification{}, &CodeInvalidError{AttemptsLeft: v.AttemptsLeft()}
+	}
+	if v.Purpose != purpose {
+		return Verification{}, ErrInvalidPurpose
 	}
 	return v, nil
 }
@@ -440,12 +440,9 @@ func newCode(n int) (string, error) {
 // and releases it for anyone (SPEC §4.3). A bind verification cannot unbind.
 func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 	now := s.now().UTC()
-	v, err := s.judge(ctx, c, now)
+	v, err := s.judge(ctx, c, PurposeUnbind, now)
 	if err != nil {
 		return Status{}, err
-	}
-	if v.Purpose != PurposeUnbind {
-		return Status{}, ErrInvalidPurpose
 	}
 	err = s.store.CompleteUnbind(ctx, Unbinding{
 		Verification: &v,

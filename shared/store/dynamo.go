@@ -359,20 +359,8 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 	}
 	items := []types.TransactWriteItem{
 		consume,
-		{Put: &types.Put{
-			TableName:                 &d.table,
-			Item:                      profile,
-			ConditionExpression:       atVersion.Condition(),
-			ExpressionAttributeNames:  atVersion.Names(),
-			ExpressionAttributeValues: atVersion.Values(),
-		}},
-		{Put: &types.Put{
-			TableName:                 &d.table,
-			Item:                      claim,
-			ConditionExpression:       freeOrOurs.Condition(),
-			ExpressionAttributeNames:  freeOrOurs.Names(),
-			ExpressionAttributeValues: freeOrOurs.Values(),
-		}},
+		putIf(d.table, profile, atVersion),
+		putIf(d.table, claim, freeOrOurs),
 		{Put: &types.Put{
 			TableName:           &d.table,
 			Item:                history,
@@ -434,13 +422,7 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		return fmt.Errorf("marshal history: %w", err)
 	}
 	items := []types.TransactWriteItem{
-		{Put: &types.Put{
-			TableName:                 &d.table,
-			Item:                      profile,
-			ConditionExpression:       atVersion.Condition(),
-			ExpressionAttributeNames:  atVersion.Names(),
-			ExpressionAttributeValues: atVersion.Values(),
-		}},
+		putIf(d.table, profile, atVersion),
 		{Delete: &types.Delete{
 			TableName:                 &d.table,
 			Key:                       key(claimPK(p.Phone.HMAC), skClaim),
@@ -471,6 +453,17 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		return binding.ErrStale
 	}
 	return err
+}
+
+// putIf is a transaction Put that holds only while cond does.
+func putIf(table string, item map[string]types.AttributeValue, cond expression.Expression) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName:                 &table,
+		Item:                      item,
+		ConditionExpression:       cond.Condition(),
+		ExpressionAttributeNames:  cond.Names(),
+		ExpressionAttributeValues: cond.Values(),
+	}}
 }
 
 // consumeUpdate marks a pending verification completed and drops its code.
