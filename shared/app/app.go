@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
@@ -88,20 +89,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		}), cfg.TableName)
 	}
 
-	var sms binding.SMS
-	if opts.Local && cfg.SNSEndpoint == "" {
-		a.Outbox = opts.Outbox
-		if a.Outbox == nil {
-			a.Outbox = notify.NewOutbox(os.Stdout, nil)
-		}
-		sms = a.Outbox
-	} else {
-		sms = notify.NewSNSSMS(sns.NewFromConfig(awsCfg, func(o *sns.Options) {
-			if cfg.SNSEndpoint != "" {
-				o.BaseEndpoint = aws.String(cfg.SNSEndpoint)
-			}
-		}), cfg.SMSSenderID)
-	}
+	senders := a.senders(cfg, awsCfg, opts)
 
 	a.Service = binding.New(binding.Config{
 		CodeLength:          cfg.CodeLength,
@@ -115,9 +103,66 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		TestNumbers:         cfg.TestPhoneNumbers,
 		ConsentVersion:      cfg.ConsentVersion,
 		HistoryRetention:    cfg.HistoryRetention,
-	}, st, sms, keys, opts.Clock, logger)
+	}, st, senders, keys, opts.Clock, logger)
 	a.API = httpapi.New(a.Service, phone.NewParser(cfg.AllowedRegions), logger)
 	return a, nil
+}
+
+// senders picks where SMS, e-mail and events go: the AWS services (or the
+// emulators their endpoints name), or, in a local run without endpoints,
+// the outbox and the log.
+func (a *App) senders(cfg config.Config, awsCfg aws.Config, opts Options) binding.Senders {
+	outbox := func() *notify.Outbox {
+		if a.Outbox == nil {
+			a.Outbox = opts.Outbox
+			if a.Outbox == nil {
+				a.Outbox = notify.NewOutbox(os.Stdout, nil)
+			}
+		}
+		return a.Outbox
+	}
+	var snsClient *sns.Client
+	snsAPI := func() *sns.Client {
+		if snsClient == nil {
+			snsClient = sns.NewFromConfig(awsCfg, func(o *sns.Options) {
+				if cfg.SNSEndpoint != "" {
+					o.BaseEndpoint = aws.String(cfg.SNSEndpoint)
+				}
+			})
+		}
+		return snsClient
+	}
+	var s binding.Senders
+
+	if opts.Local && cfg.SNSEndpoint == "" {
+		s.SMS = outbox()
+	} else {
+		s.SMS = notify.NewSNSSMS(snsAPI(), cfg.SMSSenderID)
+	}
+
+	switch {
+	case opts.Local && cfg.SESEndpoint == "":
+		s.Email = outbox()
+	case cfg.EmailFrom == "":
+		// Unbinding by e-mail then answers 503; everything else works.
+		a.Logger.Warn("EMAIL_FROM is not set: codes cannot be e-mailed")
+	default:
+		s.Email = notify.NewSESEmail(sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) {
+			if cfg.SESEndpoint != "" {
+				o.BaseEndpoint = aws.String(cfg.SESEndpoint)
+			}
+		}), cfg.EmailFrom)
+	}
+
+	switch {
+	case cfg.EventsTopicARN != "":
+		s.Events = notify.PhoneEvents{Publisher: notify.NewEventTopic(snsAPI(), cfg.EventsTopicARN)}
+	case opts.Local:
+		s.Events = notify.PhoneEvents{Publisher: notify.NewEventLog(a.Logger)}
+	default:
+		a.Logger.Warn("EVENTS_TOPIC_ARN is not set: domain events are not published")
+	}
+	return s
 }
 
 func loadKeys(ctx context.Context, cfg config.Config, awsCfg aws.Config, local bool) (*secure.Keyring, error) {

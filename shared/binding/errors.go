@@ -18,6 +18,7 @@ var (
 	ErrStale                = errors.New("profile changed since the code was requested")
 	ErrNoPhoneBound         = errors.New("no phone bound")
 	ErrInvalidPurpose       = errors.New("unsupported purpose")
+	ErrEmailUnavailable     = errors.New("no e-mail address on the account")
 )
 
 // CodeInvalidError is a wrong code; AttemptsLeft more may be tried.

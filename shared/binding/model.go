@@ -119,6 +119,17 @@ type Verification struct {
 	// commit can release it and alert it without another read.
 	Previous       SealedPhone
 	ConsentVersion string
+	// SentTo is the masked address an e-mailed code went to; empty when the
+	// code went by SMS to Destination.
+	SentTo string
+}
+
+// Shown is the masked place the code went to, as the user should see it.
+func (v Verification) Shown() string {
+	if v.SentTo != "" {
+		return v.SentTo
+	}
+	return v.Destination.Masked
 }
 
 // Effective returns the request state as a user should see it at now:
@@ -146,6 +157,8 @@ func (v Verification) AttemptsLeft() int {
 
 // HistoryEntry is one change to the account's binding, newest first in status.
 type HistoryEntry struct {
+	// ID is unique; the event published for the change carries the same id.
+	ID       string
 	At       time.Time
 	Event    string
 	Phone    string // masked
@@ -206,4 +219,33 @@ type Unbinding struct {
 	Profile      Profile // as read: its Version is the one insisted on
 	History      HistoryEntry
 	Now          time.Time
+}
+
+// Domain event names on the events topic (SPEC §4.6).
+const (
+	EventNamePhoneBound          = "phone.bound"
+	EventNamePhoneChanged        = "phone.changed"
+	EventNamePhoneUnbound        = "phone.unbound"
+	EventNamePhoneSupportUnbound = "phone.support_unbound"
+)
+
+// eventNames maps a history event to the domain event published for it.
+var eventNames = map[string]string{
+	EventBound:          EventNamePhoneBound,
+	EventChanged:        EventNamePhoneChanged,
+	EventUnbound:        EventNamePhoneUnbound,
+	EventSupportUnbound: EventNamePhoneSupportUnbound,
+}
+
+// PhoneEvent is a committed change as other systems hear of it: masked
+// numbers only.
+type PhoneEvent struct {
+	ID        string // the history entry's id
+	Name      string // phone.bound, phone.changed, phone.unbound, phone.support_unbound
+	AccountID string
+	Phone     string // masked: the number bound, or the one removed
+	Previous  string // masked: the number a change replaced
+	Actor     string
+	Channel   Channel
+	At        time.Time
 }

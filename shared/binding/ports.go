@@ -49,6 +49,17 @@ type SMS interface {
 	SendSMS(ctx context.Context, to, body string) error
 }
 
+// Email sends an e-mail to an address.
+type Email interface {
+	SendEmail(ctx context.Context, to, subject, body string) error
+}
+
+// Events tells other systems about a committed change. Delivery is at least
+// once; a failure after a commit is logged, never undone.
+type Events interface {
+	PhoneEvent(ctx context.Context, e PhoneEvent) error
+}
+
 // Keys turns numbers and codes into what may be stored. Key material stays
 // inside the adapter (secure.Keyring).
 type Keys interface {

@@ -39,16 +39,27 @@ const DeliveryRetryAfter = 30 * time.Second
 // key ring. It is safe for concurrent use: all coordination happens in the
 // store's conditional writes.
 type Service struct {
-	cfg   Config
-	store Store
-	sms   SMS
-	keys  Keys
-	now   Clock
-	log   *slog.Logger
+	cfg    Config
+	store  Store
+	sms    SMS
+	email  Email
+	events Events
+	keys   Keys
+	now    Clock
+	log    *slog.Logger
+}
+
+// Senders are where the service's messages go. SMS is required. Without
+// Email an e-mailed code fails as undeliverable; without Events no domain
+// events are published.
+type Senders struct {
+	SMS    SMS
+	Email  Email
+	Events Events
 }
 
 // New wires a Service. A nil clock means time.Now; a nil logger discards.
-func New(cfg Config, store Store, sms SMS, keys Keys, clock Clock, logger *slog.Logger) *Service {
+func New(cfg Config, store Store, senders Senders, keys Keys, clock Clock, logger *slog.Logger) *Service {
 	if clock == nil {
 		clock = time.Now
 	}
@@ -58,7 +69,10 @@ func New(cfg Config, store Store, sms SMS, keys Keys, clock Clock, logger *slog.
 	if cfg.HistoryLimit <= 0 {
 		cfg.HistoryLimit = 20
 	}
-	return &Service{cfg: cfg, store: store, sms: sms, keys: keys, now: clock, log: logger}
+	return &Service{
+		cfg: cfg, store: store, sms: senders.SMS, email: senders.Email, events: senders.Events,
+		keys: keys, now: clock, log: logger,
+	}
 }
 
 // Texts of the messages the service sends. Codes never appear anywhere else.
@@ -67,6 +81,12 @@ const (
 	unbindCodeText    = "Код для отвязки номера от профиля Госуслуг: %s. Никому не сообщайте его. Действует %s."
 	changeRequestText = "Запрошена смена номера телефона в профиле Госуслуг. Если это были не вы, смените пароль и обратитесь в поддержку."
 	changeDoneText    = "Номер телефона в профиле Госуслуг изменён. Если это были не вы, срочно обратитесь в поддержку."
+
+	unbindEmailSubject = "Код для отвязки номера телефона от профиля Госуслуг"
+	unbindEmailBody    = "Здравствуйте!\n\n" +
+		"Вы запросили отвязку номера %s от профиля Госуслуг. Код подтверждения: %s. Код действует %s.\n\n" +
+		"Никому не сообщайте код, даже сотрудникам Госуслуг. Если вы не запрашивали отвязку, " +
+		"не вводите код, смените пароль и обратитесь в поддержку."
 )
 
 // RequestCode sends a code to a new number for binding or changing it. It
@@ -105,10 +125,11 @@ func (s *Service) RequestCode(ctx context.Context, r CodeRequest) (CodeSent, err
 	}
 }
 
-// requestUnbind sends a code to the number now bound, whose owner must
-// confirm its removal (SPEC §4.3).
+// requestUnbind sends a code that confirms removing the bound number: by
+// SMS to that number, or by e-mail to the account's address when the SIM is
+// lost (SPEC §4.3).
 func (s *Service) requestUnbind(ctx context.Context, r CodeRequest) (CodeSent, error) {
-	if r.Channel != ChannelSMS {
+	if r.Channel != ChannelSMS && r.Channel != ChannelEmail {
 		return CodeSent{}, ErrInvalidPurpose
 	}
 	for try := 0; ; try++ {
@@ -121,22 +142,65 @@ func (s *Service) requestUnbind(ctx context.Context, r CodeRequest) (CodeSent, e
 		if !p.Bound() {
 			return CodeSent{}, ErrNoPhoneBound
 		}
+		if r.Channel == ChannelEmail && strings.TrimSpace(r.Email) == "" {
+			return CodeSent{}, ErrEmailUnavailable
+		}
 		if v := snap.Verification; v != nil && now.Before(v.ResendAfter) {
 			return CodeSent{}, &RateLimitError{Limit: LimitCooldown, RetryAfter: v.ResendAfter.Sub(now)}
 		}
-		e164, err := s.keys.Open(p.Phone.KeyID, p.Phone.Ciphertext)
-		if err != nil {
-			return CodeSent{}, fmt.Errorf("open bound number: %w", err)
+		var sent CodeSent
+		if r.Channel == ChannelEmail {
+			sent, err = s.unbindByEmail(ctx, r, p, now)
+		} else {
+			sent, err = s.unbindBySMS(ctx, r, p, now)
 		}
-		v, code, err := s.issue(r.AccountID, PurposeUnbind, e164, p.Phone, p, now)
-		if err != nil {
-			return CodeSent{}, err
-		}
-		sent, err := s.deliver(ctx, v, e164, code, s.counters(r, p.Phone.HMAC, now), unbindCodeText, now)
 		if errors.Is(err, ErrStale) && try < 2 {
 			continue
 		}
 		return sent, err
+	}
+}
+
+func (s *Service) unbindBySMS(ctx context.Context, r CodeRequest, p Profile, now time.Time) (CodeSent, error) {
+	e164, err := s.keys.Open(p.Phone.KeyID, p.Phone.Ciphertext)
+	if err != nil {
+		return CodeSent{}, fmt.Errorf("open bound number: %w", err)
+	}
+	v, err := s.issue(r.AccountID, PurposeUnbind, ChannelSMS, p.Phone, p, now)
+	if err != nil {
+		return CodeSent{}, err
+	}
+	return s.deliver(ctx, v, s.counters(r, p.Phone.HMAC, now), s.cfg.TestNumbers[e164], s.smsSender(e164, unbindCodeText), now)
+}
+
+// unbindByEmail mails the code. The per-destination daily limit counts the
+// address as it counts a number.
+func (s *Service) unbindByEmail(ctx context.Context, r CodeRequest, p Profile, now time.Time) (CodeSent, error) {
+	addr := strings.TrimSpace(r.Email)
+	v, err := s.issue(r.AccountID, PurposeUnbind, ChannelEmail, p.Phone, p, now)
+	if err != nil {
+		return CodeSent{}, err
+	}
+	v.SentTo = maskEmail(addr)
+	send := func(ctx context.Context, code string) error {
+		if s.email == nil {
+			return errors.New("no e-mail sender configured")
+		}
+		body := fmt.Sprintf(unbindEmailBody, p.Phone.Masked, code, lifetime(s.cfg.CodeTTL))
+		return s.email.SendEmail(ctx, addr, unbindEmailSubject, body)
+	}
+	mac := s.keys.PhoneMAC("mailto:" + strings.ToLower(addr))
+	return s.deliver(ctx, v, s.counters(r, mac, now), "", send, now)
+}
+
+// smsSender sends the code by SMS in the words of format; it is nil for a
+// fictional test number, which gets no SMS.
+func (s *Service) smsSender(e164, format string) func(context.Context, string) error {
+	if _, test := s.cfg.TestNumbers[e164]; test {
+		return nil
+	}
+	return func(ctx context.Context, code string) error {
+		return s.sms.SendSMS(ctx, e164, fmt.Sprintf(format, code, lifetime(s.cfg.CodeTTL)))
 	}
 }
 
@@ -163,71 +227,72 @@ func (s *Service) startBind(ctx context.Context, r CodeRequest, p Profile, mac s
 		return CodeSent{}, fmt.Errorf("seal number: %w", err)
 	}
 	dest := SealedPhone{HMAC: mac, KeyID: keyID, Ciphertext: sealed, Masked: r.Phone.Masked()}
-	v, code, err := s.issue(r.AccountID, PurposeBind, e164, dest, p, now)
+	v, err := s.issue(r.AccountID, PurposeBind, ChannelSMS, dest, p, now)
 	if err != nil {
 		return CodeSent{}, err
 	}
 	v.Previous = p.Phone
 	v.ConsentVersion = s.cfg.ConsentVersion
-	sent, err := s.deliver(ctx, v, e164, code, s.counters(r, mac, now), codeText, now)
+	sent, err := s.deliver(ctx, v, s.counters(r, mac, now), s.cfg.TestNumbers[e164], s.smsSender(e164, codeText), now)
 	if err == nil && p.Bound() {
 		s.alert(ctx, p.Phone, changeRequestText)
 	}
 	return sent, err
 }
 
-// issue makes a fresh verification to dest and its code (the fixed one for
-// a fictional test number).
-func (s *Service) issue(accountID string, purpose Purpose, e164 string, dest SealedPhone, p Profile, now time.Time) (Verification, string, error) {
+// issue makes a fresh verification about dest, whose code goes by channel;
+// deliver gives it its code.
+func (s *Service) issue(accountID string, purpose Purpose, channel Channel, dest SealedPhone, p Profile, now time.Time) (Verification, error) {
 	id, err := newID()
 	if err != nil {
-		return Verification{}, "", err
-	}
-	code, test := s.cfg.TestNumbers[e164]
-	if !test {
-		if code, err = newCode(s.cfg.CodeLength); err != nil {
-			return Verification{}, "", err
-		}
+		return Verification{}, err
 	}
 	return Verification{
 		ID:             id,
 		AccountID:      accountID,
 		Purpose:        purpose,
-		Channel:        ChannelSMS,
+		Channel:        channel,
 		Destination:    dest,
-		CodeHMAC:       s.keys.CodeMAC(id, code),
 		CreatedAt:      now,
 		ExpiresAt:      now.Add(s.cfg.CodeTTL),
 		ResendAfter:    now.Add(s.cfg.ResendCooldown),
 		MaxAttempts:    s.cfg.MaxAttempts,
 		State:          RequestPending,
 		ProfileVersion: p.Version,
-	}, code, nil
+	}, nil
 }
 
-// deliver stores v with one more code on every counter, then sends the
-// code by SMS; a failed send takes both back.
-func (s *Service) deliver(ctx context.Context, v Verification, e164, code string, counters []Counter, format string, now time.Time) (CodeSent, error) {
+// deliver gives v a code (fixed, for a fictional test number, else random),
+// stores it with one more code on every counter, then sends the code with
+// send (nil: nothing is sent); a failed send takes both back.
+func (s *Service) deliver(ctx context.Context, v Verification, counters []Counter, fixed string, send func(context.Context, string) error, now time.Time) (CodeSent, error) {
+	code := fixed
+	if code == "" {
+		var err error
+		if code, err = newCode(s.cfg.CodeLength); err != nil {
+			return CodeSent{}, err
+		}
+	}
+	v.CodeHMAC = s.keys.CodeMAC(v.ID, code)
 	start := Start{Verification: v, Counters: counters, Now: now}
 	if err := s.store.StartVerification(ctx, start); err != nil {
 		return CodeSent{}, limitError(err, now)
 	}
-	if _, test := s.cfg.TestNumbers[e164]; !test {
-		text := fmt.Sprintf(format, code, lifetime(s.cfg.CodeTTL))
-		if err := s.sms.SendSMS(ctx, e164, text); err != nil {
+	if send != nil {
+		if err := send(ctx, code); err != nil {
 			// The code never reached anyone: take it back, and the counters
 			// with it, so the user may try again at once.
 			if cerr := s.store.CancelVerification(context.WithoutCancel(ctx), start); cerr != nil {
 				s.log.ErrorContext(ctx, "cancel unsent verification", "error", cerr.Error())
 			}
-			return CodeSent{}, &DeliveryError{Channel: ChannelSMS, RetryAfter: DeliveryRetryAfter, Err: err}
+			return CodeSent{}, &DeliveryError{Channel: v.Channel, RetryAfter: DeliveryRetryAfter, Err: err}
 		}
 	}
 	return CodeSent{
 		VerificationID: v.ID,
 		Purpose:        v.Purpose,
 		Channel:        v.Channel,
-		Destination:    v.Destination.Masked,
+		Destination:    v.Shown(),
 		ExpiresAt:      v.ExpiresAt,
 		ResendAfter:    v.ResendAfter,
 		AttemptsLeft:   v.AttemptsLeft(),
@@ -308,6 +373,10 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 	if !v.Previous.IsZero() {
 		event = EventChanged
 	}
+	historyID, err := newID()
+	if err != nil {
+		return Status{}, err
+	}
 	completion := Completion{
 		Verification: v,
 		Profile: Profile{
@@ -320,6 +389,7 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 		},
 		Release: v.Previous,
 		History: HistoryEntry{
+			ID:        historyID,
 			At:        now,
 			Event:     event,
 			Phone:     v.Destination.Masked,
@@ -342,6 +412,7 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 	case err != nil:
 		return Status{}, fmt.Errorf("complete bind: %w", err)
 	}
+	s.publish(ctx, c.AccountID, completion.History, v.Previous.Masked)
 	if event == EventChanged {
 		s.alert(ctx, v.Previous, changeDoneText)
 	}
@@ -397,7 +468,7 @@ func (s *Service) status(snap Snapshot, now time.Time) Status {
 			Purpose:        v.Purpose,
 			State:          state,
 			Reason:         reason,
-			Destination:    v.Destination.Masked,
+			Destination:    v.Shown(),
 			ExpiresAt:      v.ExpiresAt,
 			ResendAfter:    v.ResendAfter,
 			AttemptsLeft:   v.AttemptsLeft(),
@@ -444,14 +515,19 @@ func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	historyID, err := newID()
+	if err != nil {
+		return Status{}, err
+	}
+	history := HistoryEntry{
+		ID: historyID, At: now, Event: EventUnbound, Phone: v.Destination.Masked, Actor: "user",
+		Channel: v.Channel, SourceIP: c.SourceIP, ExpiresAt: now.Add(s.cfg.HistoryRetention),
+	}
 	err = s.store.CompleteUnbind(ctx, Unbinding{
 		Verification: &v,
 		Profile:      Profile{AccountID: c.AccountID, Phone: v.Destination, Version: v.ProfileVersion},
-		History: HistoryEntry{
-			At: now, Event: EventUnbound, Phone: v.Destination.Masked, Actor: "user",
-			Channel: v.Channel, SourceIP: c.SourceIP, ExpiresAt: now.Add(s.cfg.HistoryRetention),
-		},
-		Now: now,
+		History:      history,
+		Now:          now,
 	})
 	switch {
 	case errors.Is(err, ErrStale):
@@ -462,6 +538,7 @@ func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 	case err != nil:
 		return Status{}, fmt.Errorf("complete unbind: %w", err)
 	}
+	s.publish(ctx, c.AccountID, history, "")
 	return s.Status(ctx, c.AccountID)
 }
 
@@ -478,20 +555,38 @@ func (s *Service) SupportUnbind(ctx context.Context, accountID, operator string)
 		if !snap.Profile.Bound() {
 			return Status{}, ErrNoPhoneBound
 		}
-		err = s.store.CompleteUnbind(ctx, Unbinding{
-			Profile: snap.Profile,
-			History: HistoryEntry{
-				At: now, Event: EventSupportUnbound, Phone: snap.Profile.Phone.Masked,
-				Actor: "support:" + operator, Channel: ChannelSupport, ExpiresAt: now.Add(s.cfg.HistoryRetention),
-			},
-			Now: now,
-		})
+		historyID, err := newID()
+		if err != nil {
+			return Status{}, err
+		}
+		history := HistoryEntry{
+			ID: historyID, At: now, Event: EventSupportUnbound, Phone: snap.Profile.Phone.Masked,
+			Actor: "support:" + operator, Channel: ChannelSupport, ExpiresAt: now.Add(s.cfg.HistoryRetention),
+		}
+		err = s.store.CompleteUnbind(ctx, Unbinding{Profile: snap.Profile, History: history, Now: now})
 		if errors.Is(err, ErrStale) && try < 2 {
 			continue
 		}
 		if err != nil {
 			return Status{}, fmt.Errorf("support unbind: %w", err)
 		}
+		s.publish(ctx, accountID, history, "")
 		return s.Status(ctx, accountID)
+	}
+}
+
+// publish tells other systems about a committed change. The change stands
+// whatever happens here: the SDK has already retried, so a failure is only
+// logged (with the event id, to republish by hand from the history entry).
+func (s *Service) publish(ctx context.Context, accountID string, h HistoryEntry, previous string) {
+	if s.events == nil {
+		return
+	}
+	e := PhoneEvent{
+		ID: h.ID, Name: eventNames[h.Event], AccountID: accountID, Phone: h.Phone,
+		Previous: previous, Actor: h.Actor, Channel: h.Channel, At: h.At,
+	}
+	if err := s.events.PhoneEvent(context.WithoutCancel(ctx), e); err != nil {
+		s.log.ErrorContext(ctx, "event not published", "event", e.Name, "event_id", e.ID, "error", err.Error())
 	}
 }

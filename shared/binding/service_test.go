@@ -35,6 +35,41 @@ func (f *fakeSMS) SendSMS(_ context.Context, to, body string) error {
 	return nil
 }
 
+// SendEmail records an e-mail as a message to the address: the subject, a
+// blank line and the body.
+func (f *fakeSMS) SendEmail(_ context.Context, to, subject, body string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	f.sent = append(f.sent, sms{to, subject + "\n\n" + body})
+	return nil
+}
+
+// fakeEvents records published events and fails while fail is set.
+type fakeEvents struct {
+	mu     sync.Mutex
+	events []binding.PhoneEvent
+	fail   error
+}
+
+func (f *fakeEvents) PhoneEvent(_ context.Context, e binding.PhoneEvent) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	f.events = append(f.events, e)
+	return nil
+}
+
+func (f *fakeEvents) all() []binding.PhoneEvent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]binding.PhoneEvent(nil), f.events...)
+}
+
 var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
 
 // lastCode is the code in the newest SMS to a number.
@@ -83,11 +118,12 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 type env struct {
-	svc   *binding.Service
-	sms   *fakeSMS
-	clock *clock
-	store *store.Memory
-	keys  *secure.Keyring
+	svc    *binding.Service
+	sms    *fakeSMS
+	events *fakeEvents
+	clock  *clock
+	store  *store.Memory
+	keys   *secure.Keyring
 }
 
 func config() binding.Config {
@@ -113,12 +149,13 @@ func newEnv(t *testing.T, mutate ...func(*binding.Config)) *env {
 		m(&cfg)
 	}
 	e := &env{
-		sms:   &fakeSMS{},
-		clock: &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)},
-		store: store.NewMemory(),
-		keys:  secure.DevKeyring(),
+		sms:    &fakeSMS{},
+		events: &fakeEvents{},
+		clock:  &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)},
+		store:  store.NewMemory(),
+		keys:   secure.DevKeyring(),
 	}
-	e.svc = binding.New(cfg, e.store, e.sms, e.keys, e.clock.Now, nil)
+	e.svc = binding.New(cfg, e.store, binding.Senders{SMS: e.sms, Email: e.sms, Events: e.events}, e.keys, e.clock.Now, nil)
 	return e
 }
 

@@ -16,6 +16,9 @@ type CodeRequest struct {
 	Phone    phone.Number
 	Consent  bool
 	SourceIP string
+	// Email is the account's verified e-mail (the token's email claim),
+	// where an unbind code goes when the SIM is lost; empty when unknown.
+	Email string
 }
 
 // CodeSent tells the caller a code is on its way and how long it lives.

@@ -113,6 +113,9 @@ func TestErrorMapping(t *testing.T) {
 		{"sms down", &binding.DeliveryError{Channel: binding.ChannelSMS, RetryAfter: 30 * time.Second, Err: errors.New("sns: throttled at arn:aws:sns:secret")},
 			503, "sms_unavailable", map[string]any{"retry_after": float64(30)}, "30", "SMS", "SMS"},
 		{"no phone", binding.ErrNoPhoneBound, 409, "no_phone_bound", nil, "", "не привязан", "No phone number"},
+		{"email down", &binding.DeliveryError{Channel: binding.ChannelEmail, RetryAfter: 30 * time.Second, Err: errors.New("ses: throttled")},
+			503, "email_send_failed", map[string]any{"retry_after": float64(30)}, "30", "письмо", "e-mail"},
+		{"no email", binding.ErrEmailUnavailable, 422, "email_unavailable", nil, "", "электронной почты", "no verified e-mail"},
 		{"purpose", binding.ErrInvalidPurpose, 422, "invalid_request", map[string]any{"field": "purpose"}, "",
 			"purpose", "purpose"},
 		{"invalid phone", &phone.InvalidError{Reason: phone.ReasonNotMobile}, 422, "invalid_phone",
@@ -200,7 +203,7 @@ func TestRequestErrors(t *testing.T) {
 		{"unbind without channel", event("POST", "/v1/phone/verification", `{"purpose":"unbind"}`),
 			requestCode, 422, "invalid_request", "channel", "«channel»"},
 		{"unbind by pigeon", event("POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"pigeon"}`),
-			requestCode, 422, "invalid_request", "channel", "sms"},
+			requestCode, 422, "invalid_request", "channel", "sms, email"},
 		{"no phone", event("POST", "/v1/phone/verification", `{"purpose":"bind","consent":true}`),
 			requestCode, 422, "invalid_request", "phone", "«phone»"},
 		{"no consent", event("POST", "/v1/phone/verification", `{"purpose":"bind","phone":"+79123456789"}`),
@@ -357,7 +360,7 @@ func TestStatusShapes(t *testing.T) {
 				`"consent":{"version":"2024-01","given_at":"2025-02-27T12:00:00Z"},` +
 				`"request":{"verification_id":"v-2","purpose":"bind","state":"pending","state_text":"В обработке",` +
 				`"destination":"+7 999 ***-**-01","expires_at":"2025-03-01T12:05:00Z","resend_after":"2025-03-01T12:01:00Z","attempts_left":4},` +
-				`"history":[{"at":"2025-02-27T12:00:00Z","event":"bound","phone":"+7 912 ***-**-89","actor":"user","channel":"sms"}]}`},
+				`"history":[{"at":"2025-02-27T12:00:00Z","event":"bound","phone":"+7 912 ***-**-89","actor":"user","channel":"sms","source_ip":"198.51.100.1"}]}`},
 		{"rejected", rejected, "ru",
 			`{"status":"none","status_text":"Номер не привязан",` +
 				`"request":{"verification_id":"v-3","purpose":"bind","state":"rejected","state_text":"Отклонено",` +
@@ -558,3 +561,35 @@ func assertJSONHeaders(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
 func requestCode(a *API) Handler { return a.RequestCode }
 func confirmCode(a *API) Handler { return a.ConfirmCode }
 func status(a *API) Handler      { return a.Status }
+
+func TestUnbindCodeChannels(t *testing.T) {
+	tests := []struct {
+		name      string
+		body      string
+		claim     string
+		wantChan  binding.Channel
+		wantEmail string
+	}{
+		{"sms", `{"purpose":"unbind","channel":"sms"}`, "alice@example.org", binding.ChannelSMS, "alice@example.org"},
+		{"email", `{"purpose":"unbind","channel":"email"}`, "alice@example.org", binding.ChannelEmail, "alice@example.org"},
+		{"email claim missing", `{"purpose":"unbind","channel":"email"}`, "", binding.ChannelEmail, ""},
+		{"email claim not an address", `{"purpose":"unbind","channel":"email"}`, "Alice <alice@example.org>", binding.ChannelEmail, ""},
+		{"email claim garbage", `{"purpose":"unbind","channel":"email"}`, "not-an-address", binding.ChannelEmail, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := &fakeBinding{sent: someSent}
+			req := event("POST", "/v1/phone/verification", tt.body, func(r *events.APIGatewayV2HTTPRequest) {
+				r.RequestContext.Authorizer.JWT.Claims["email"] = tt.claim
+			})
+			resp, _ := newAPI(svc, nil).RequestCode(context.Background(), req)
+			if resp.StatusCode != http.StatusAccepted || len(svc.requested) != 1 {
+				t.Fatalf("got %d: %s", resp.StatusCode, resp.Body)
+			}
+			got := svc.requested[0]
+			if got.Purpose != binding.PurposeUnbind || got.Channel != tt.wantChan || got.Email != tt.wantEmail || got.AccountID != "alice" {
+				t.Errorf("service got %+v", got)
+			}
+		})
+	}
+}

@@ -29,7 +29,7 @@ func (f *fakeBinding) RequestCode(_ context.Context, req binding.CodeRequest) (b
 	if f.err != nil {
 		return binding.CodeSent{}, f.err
 	}
-	if !req.Consent {
+	if req.Purpose == binding.PurposeBind && !req.Consent {
 		return binding.CodeSent{}, binding.ErrConsentRequired
 	}
 	return f.sent, nil

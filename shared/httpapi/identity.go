@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/mail"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -23,7 +24,11 @@ func callerOf(req events.APIGatewayV2HTTPRequest) (caller, error) {
 		return c, ErrUnauthorized
 	}
 	c.accountID = auth.JWT.Claims["sub"]
-	c.email = auth.JWT.Claims["email"]
+	// The identity provider verified the address; one that does not parse
+	// is treated as none, so it can never receive a code.
+	if a, err := mail.ParseAddress(auth.JWT.Claims["email"]); err == nil && a.Name == "" {
+		c.email = a.Address
+	}
 	if strings.TrimSpace(c.accountID) == "" {
 		return c, ErrUnauthorized
 	}

@@ -33,6 +33,8 @@ const (
 	codeRateLimited          = "rate_limited"
 	codeSMSUnavailable       = "sms_unavailable"
 	codeNoPhoneBound         = "no_phone_bound"
+	codeEmailUnavailable     = "email_unavailable"
+	codeEmailSendFailed      = "email_send_failed"
 	codeInternal             = "internal"
 )
 
@@ -60,6 +62,8 @@ var kinds = map[string]kind{
 	codeRateLimited:          {http.StatusTooManyRequests, "Too many requests"},
 	codeSMSUnavailable:       {http.StatusServiceUnavailable, "SMS unavailable"},
 	codeNoPhoneBound:         {http.StatusConflict, "No phone bound"},
+	codeEmailUnavailable:     {http.StatusUnprocessableEntity, "E-mail unavailable"},
+	codeEmailSendFailed:      {http.StatusServiceUnavailable, "E-mail could not be sent"},
 	codeInternal:             {http.StatusInternalServerError, "Internal error"},
 }
 
@@ -188,6 +192,12 @@ var details = map[string]text{
 	codeNoPhoneBound: {
 		"К учётной записи не привязан номер телефона.",
 		"No phone number is saved to your account."},
+	codeEmailUnavailable: {
+		"В учётной записи нет подтверждённого адреса электронной почты. Отвяжите номер кодом из SMS или обратитесь в поддержку.",
+		"Your account has no verified e-mail address. Remove the number with an SMS code or contact support."},
+	codeEmailSendFailed: {
+		"Не удалось отправить письмо. Повторите попытку через %d с.",
+		"The e-mail could not be sent. Try again in %d s."},
 	codeInternal: {
 		"Внутренняя ошибка. Повторите попытку позже.",
 		"Internal error. Please try again later."},

@@ -113,7 +113,11 @@ func classify(err error) fault {
 		return f
 	case errors.As(err, &delivery):
 		secs := wholeSeconds(delivery.RetryAfter)
-		return fault{code: codeSMSUnavailable, args: []any{secs}, retryAfter: secs,
+		code := codeSMSUnavailable
+		if delivery.Channel == binding.ChannelEmail {
+			code = codeEmailSendFailed
+		}
+		return fault{code: code, args: []any{secs}, retryAfter: secs,
 			body: problemBody{RetryAfter: secs}}
 	case errors.As(err, &limited):
 		secs := wholeSeconds(limited.RetryAfter)
@@ -148,6 +152,8 @@ func classify(err error) fault {
 		return fault{code: codePhoneTaken}
 	case errors.Is(err, binding.ErrNoPhoneBound):
 		return fault{code: codeNoPhoneBound}
+	case errors.Is(err, binding.ErrEmailUnavailable):
+		return fault{code: codeEmailUnavailable}
 	case errors.Is(err, binding.ErrInvalidPurpose):
 		f := fault{code: codeInvalidRequest, status: 422, detail: detailOneOf,
 			args: []any{"purpose", strings.Join(supportedPurposes, ", ")}}

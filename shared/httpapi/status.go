@@ -45,6 +45,9 @@ type historyEntry struct {
 	Phone   string `json:"phone,omitempty"`
 	Actor   string `json:"actor,omitempty"`
 	Channel string `json:"channel,omitempty"`
+	// SourceIP is where a user's own action came from, so a citizen can
+	// spot one that was not theirs; support actions have none.
+	SourceIP string `json:"source_ip,omitempty"`
 }
 
 // Status is GET /v1/phone: where the caller's number stands, the latest
@@ -97,11 +100,12 @@ func statusViewOf(st binding.Status, l lang) statusView {
 	}
 	for _, h := range st.History {
 		v.History = append(v.History, historyEntry{
-			At:      timestamp(h.At),
-			Event:   h.Event,
-			Phone:   h.Phone,
-			Actor:   h.Actor,
-			Channel: string(h.Channel),
+			At:       timestamp(h.At),
+			Event:    h.Event,
+			Phone:    h.Phone,
+			Actor:    h.Actor,
+			Channel:  string(h.Channel),
+			SourceIP: h.SourceIP,
 		})
 	}
 	return v

@@ -43,7 +43,7 @@ type confirmBody struct {
 var supportedPurposes = []string{string(binding.PurposeBind), string(binding.PurposeUnbind)}
 
 // unbindChannels lists where an unbind code can go.
-var unbindChannels = []string{string(binding.ChannelSMS)}
+var unbindChannels = []string{string(binding.ChannelSMS), string(binding.ChannelEmail)}
 
 // RequestCode is POST /v1/phone/verification: it sends a code to the number
 // being bound and answers 202 with where it went and how long it lives.
@@ -114,14 +114,16 @@ func unbindRequest(body codeRequestBody, c caller) (binding.CodeRequest, error) 
 	if body.Channel == nil {
 		return binding.CodeRequest{}, missing("channel")
 	}
-	if *body.Channel != string(binding.ChannelSMS) {
+	channel := binding.Channel(*body.Channel)
+	if channel != binding.ChannelSMS && channel != binding.ChannelEmail {
 		return binding.CodeRequest{}, notOneOf("channel", unbindChannels...)
 	}
 	return binding.CodeRequest{
 		AccountID: c.accountID,
 		Purpose:   binding.PurposeUnbind,
-		Channel:   binding.ChannelSMS,
+		Channel:   channel,
 		SourceIP:  c.sourceIP,
+		Email:     c.email,
 	}, nil
 }
 

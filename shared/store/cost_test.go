@@ -100,7 +100,7 @@ func TestDynamoCallsPerOperation(t *testing.T) {
 		CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: time.Minute,
 		CodesPerAccountHour: 5, CodesPerPhoneDay: 10, CodesPerIPHour: 20, ChangeCooldown: time.Hour,
 		ConsentVersion: "2026-01", HistoryRetention: time.Hour,
-	}, store.NewDynamo(db, table), sms, secure.DevKeyring(), func() time.Time { return now }, nil)
+	}, store.NewDynamo(db, table), binding.Senders{SMS: sms}, secure.DevKeyring(), func() time.Time { return now }, nil)
 	n, err := phone.NewParser(nil).Parse("+79123456789")
 	if err != nil {
 		t.Fatal(err)

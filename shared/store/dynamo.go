@@ -349,13 +349,9 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 	if err != nil {
 		return fmt.Errorf("build claim condition: %w", err)
 	}
-	historyID, err := randomHex(6)
+	history, err := marshalHistory(account, c.History)
 	if err != nil {
 		return err
-	}
-	history, err := attributevalue.MarshalMap(newHistoryItem(account, historyID, c.History))
-	if err != nil {
-		return fmt.Errorf("marshal history: %w", err)
 	}
 	items := []types.TransactWriteItem{
 		consume,
@@ -413,13 +409,9 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 	if err != nil {
 		return fmt.Errorf("build release condition: %w", err)
 	}
-	historyID, err := randomHex(6)
+	history, err := marshalHistory(p.AccountID, u.History)
 	if err != nil {
 		return err
-	}
-	history, err := attributevalue.MarshalMap(newHistoryItem(p.AccountID, historyID, u.History))
-	if err != nil {
-		return fmt.Errorf("marshal history: %w", err)
 	}
 	items := []types.TransactWriteItem{
 		putIf(d.table, profile, atVersion),
@@ -605,4 +597,21 @@ func randomHex(n int) (string, error) {
 		return "", fmt.Errorf("random id: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// marshalHistory is h as an item; an entry without an id gets a random one,
+// so two entries of the same millisecond never share a key.
+func marshalHistory(account string, h binding.HistoryEntry) (map[string]types.AttributeValue, error) {
+	if h.ID == "" {
+		id, err := randomHex(6)
+		if err != nil {
+			return nil, err
+		}
+		h.ID = id
+	}
+	item, err := attributevalue.MarshalMap(newHistoryItem(account, h))
+	if err != nil {
+		return nil, fmt.Errorf("marshal history: %w", err)
+	}
+	return item, nil
 }

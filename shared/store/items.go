@@ -83,6 +83,7 @@ type verificationItem struct {
 	PrevCipher     string `dynamodbav:"previous_ciphertext,omitempty"`
 	PrevMasked     string `dynamodbav:"previous_masked,omitempty"`
 	ConsentVersion string `dynamodbav:"consent_version,omitempty"`
+	SentTo         string `dynamodbav:"sent_to_masked,omitempty"`
 	CompletedAt    string `dynamodbav:"completed_at,omitempty"`
 	TTL            int64  `dynamodbav:"ttl"`
 }
@@ -119,6 +120,7 @@ func newVerificationItem(v binding.Verification) verificationItem {
 		PrevCipher:     v.Previous.Ciphertext,
 		PrevMasked:     v.Previous.Masked,
 		ConsentVersion: v.ConsentVersion,
+		SentTo:         v.SentTo,
 		TTL:            v.ExpiresAt.Add(verificationRetention).Unix(),
 	}
 }
@@ -141,6 +143,7 @@ func (it verificationItem) verification() binding.Verification {
 		ProfileVersion: it.ProfileVersion,
 		Previous:       binding.SealedPhone{HMAC: it.PrevHMAC, KeyID: it.PrevKeyID, Ciphertext: it.PrevCipher, Masked: it.PrevMasked},
 		ConsentVersion: it.ConsentVersion,
+		SentTo:         it.SentTo,
 	}
 }
 
@@ -148,6 +151,7 @@ type historyItem struct {
 	PK       string `dynamodbav:"pk"`
 	SK       string `dynamodbav:"sk"`
 	Type     string `dynamodbav:"type"`
+	ID       string `dynamodbav:"history_id"`
 	At       string `dynamodbav:"at"`
 	Event    string `dynamodbav:"event"`
 	Phone    string `dynamodbav:"phone_masked"`
@@ -157,11 +161,12 @@ type historyItem struct {
 	TTL      int64  `dynamodbav:"ttl,omitempty"`
 }
 
-func newHistoryItem(accountID, id string, h binding.HistoryEntry) historyItem {
+func newHistoryItem(accountID string, h binding.HistoryEntry) historyItem {
 	it := historyItem{
 		PK:       accountPK(accountID),
-		SK:       historySK(h.At, id),
+		SK:       historySK(h.At, h.ID),
 		Type:     "history",
+		ID:       h.ID,
 		At:       formatTime(h.At),
 		Event:    h.Event,
 		Phone:    h.Phone,
@@ -177,6 +182,7 @@ func newHistoryItem(accountID, id string, h binding.HistoryEntry) historyItem {
 
 func (it historyItem) entry() binding.HistoryEntry {
 	h := binding.HistoryEntry{
+		ID:       it.ID,
 		At:       parseTime(it.At),
 		Event:    it.Event,
 		Phone:    it.Phone,
