@@ -37,8 +37,10 @@ STATICCHECK_VERSION := v0.6.1
 
 SUB ?=
 EMAIL ?=
+FN ?=
+EVENT ?=
 
-.PHONY: help run token test check cfn-lint lint bench build $(BUILD_TARGETS) \
+.PHONY: help run token invoke test check cfn-lint lint bench build $(BUILD_TARGETS) \
 	emulators-start emulators-stop emulators-status clean
 
 help: ## Show this help
@@ -52,6 +54,10 @@ run: ## Serve the API on 127.0.0.1:3000 (PORT overrides; env vars pass through)
 token: ## Print a dev JWT for the local runner: make token SUB=acc-1 [EMAIL=a@b.ru]
 	@test -n "$(SUB)" || { echo 'usage: make token SUB=<account id> [EMAIL=<address>]' >&2; exit 2; }
 	@$(GO) run ./infra/token -sub '$(SUB)' $(if $(EMAIL),-email '$(EMAIL)')
+
+invoke: ## Run an event through a function, as sam local invoke: make invoke FN=unbind EVENT=infra/events/support-unbind.json
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo 'usage: make invoke FN=<function dir or logical id> EVENT=<event file>' >&2; exit 2; }
+	@$(GO) run ./infra/invoke -fn '$(FN)' -event '$(EVENT)'
 
 # The emulators are stopped by infra/emulators.sh's trap whatever happens;
 # its exit code is check's.

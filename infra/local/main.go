@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -57,7 +58,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return fmt.Errorf("PORT: %w", err)
 	}
 	fmt.Fprintf(stdout, "Phone binding API on http://%s (%s)\n", ln.Addr(), srv.describe)
-	fmt.Fprintf(stdout, "Token: make token SUB=alice; outbox: GET /_local/outbox\n")
+	fmt.Fprintf(stdout, "Token: make token SUB=alice; outbox: GET /_local/outbox; events: make invoke FN=… EVENT=…\n")
 	hs := &http.Server{Handler: srv.handler, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -126,6 +127,13 @@ func newServer(ctx context.Context, getenv func(string) string, console io.Write
 	}
 	if a.Outbox != nil {
 		opts.Outbox = func() any { return a.Outbox.Messages() }
+	}
+	opts.Invoke = func(ctx context.Context, function string, event json.RawMessage) (any, error) {
+		h, err := a.Lambda(function)
+		if err != nil {
+			return nil, err
+		}
+		return h(ctx, event)
 	}
 	h, err := runner.New(opts)
 	if err != nil {

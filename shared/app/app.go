@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -212,12 +214,46 @@ func (a *App) Handler(functionID string) (httpapi.Handler, error) {
 	return h, nil
 }
 
+// functionDirs maps each function's directory under functions/ to its
+// logical id, so a function can be named either way (make invoke FN=unbind).
+var functionDirs = map[string]string{
+	"request-code": RequestCodeFunction,
+	"confirm-code": ConfirmCodeFunction,
+	"status":       StatusFunction,
+	"unbind":       UnbindFunction,
+}
+
+// actions are the ops events each function takes by direct invocation.
+func (a *App) actions() map[string]map[string]ops.Action {
+	return map[string]map[string]ops.Action{
+		UnbindFunction: {"support_unbind": ops.SupportUnbind(a.Service, a.Logger)},
+	}
+}
+
+// Lambda is a function's whole Lambda handler, named by logical id or by
+// directory: its HTTP route and its ops actions, as a direct invocation
+// (the console's Test tab, sam local invoke, make invoke) reaches them.
+func (a *App) Lambda(function string) (ops.Handler, error) {
+	id := function
+	if mapped, ok := functionDirs[function]; ok {
+		id = mapped
+	}
+	h, ok := a.Handlers()[id]
+	if !ok {
+		known := make([]string, 0, len(functionDirs))
+		for dir := range functionDirs {
+			known = append(known, dir)
+		}
+		sort.Strings(known)
+		return nil, fmt.Errorf("no function %q (known: %s, or their logical ids)", function, strings.Join(known, ", "))
+	}
+	return ops.Function(h, a.actions()[id], a.Logger), nil
+}
+
 // Unbind is the unbind function's Lambda handler: POST /v1/phone/unbind, and
 // the operators' support_unbind event by direct invocation.
 func (a *App) Unbind() ops.Handler {
-	return ops.Function(a.API.Unbind, map[string]ops.Action{
-		"support_unbind": ops.SupportUnbind(a.Service, a.Logger),
-	}, a.Logger)
+	return ops.Function(a.API.Unbind, a.actions()[UnbindFunction], a.Logger)
 }
 
 // Start is a Lambda cold start: it reads the environment, assembles the

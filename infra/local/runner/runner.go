@@ -5,6 +5,8 @@
 package runner
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +25,15 @@ const MaxBodyBytes = 1 << 20
 // OutboxPath is where the runner lists messages sent during a local run.
 const OutboxPath = "/_local/outbox"
 
+// InvokePath prefixes POST /_local/invoke/{function}: the body is a raw
+// Lambda event run through the function as a direct invocation would (sam
+// local invoke, the console's Test tab), on the runner's own store.
+const InvokePath = "/_local/invoke/"
+
+// Invoker runs a raw event through a function named by logical id or
+// directory; a returned error is the function's failure.
+type Invoker func(ctx context.Context, function string, event json.RawMessage) (any, error)
+
 // Options configures a runner.
 type Options struct {
 	// Routes are the template's routes (template.Template.Routes).
@@ -37,6 +48,8 @@ type Options struct {
 	TrustForwardedFor bool
 	// Outbox, when set, is served JSON-encoded at GET /_local/outbox.
 	Outbox func() any
+	// Invoke, when set, is served at POST /_local/invoke/{function}.
+	Invoke Invoker
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
 	// Now is the clock for token expiry and event times; nil is time.Now.
@@ -49,6 +62,7 @@ type server struct {
 	secret            []byte
 	trustForwardedFor bool
 	outbox            func() any
+	invoke            Invoker
 	logger            *slog.Logger
 	now               func() time.Time
 }
@@ -62,6 +76,7 @@ func New(opts Options) (http.Handler, error) {
 		secret:            opts.JWTSecret,
 		trustForwardedFor: opts.TrustForwardedFor,
 		outbox:            opts.Outbox,
+		invoke:            opts.Invoke,
 		logger:            opts.Logger,
 		now:               opts.Now,
 	}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +37,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *server) serve(w http.ResponseWriter, r *http.Request, req *events.APIGatewayV2HTTPRequest) (int, string) {
 	if s.outbox != nil && r.Method == http.MethodGet && r.URL.Path == OutboxPath {
 		return s.serveOutbox(w, req), OutboxPath
+	}
+	if fn, ok := strings.CutPrefix(r.URL.Path, InvokePath); ok && s.invoke != nil && r.Method == http.MethodPost {
+		return s.serveInvoke(w, r, req, fn), InvokePath + fn
 	}
 	rt, params, ok := lookup(s.routes, r.Method, r.URL.EscapedPath())
 	if !ok {
@@ -119,4 +123,56 @@ func (s *server) serveOutbox(w http.ResponseWriter, req *events.APIGatewayV2HTTP
 		},
 		Body: string(body),
 	})
+}
+
+// serveInvoke runs the body through a function as a direct invocation. It
+// answers 200 with the function's result, or 502 with the error in the shape
+// the Lambda runtime reports it ({"errorMessage","errorType"}).
+func (s *server) serveInvoke(w http.ResponseWriter, r *http.Request, req *events.APIGatewayV2HTTPRequest, fn string) int {
+	if err := readBody(r, req); err != nil {
+		return s.write(w, req, httpapi.ErrorResponse(*req, err))
+	}
+	raw := []byte(req.Body)
+	if req.IsBase64Encoded {
+		decoded, err := base64.StdEncoding.DecodeString(req.Body)
+		if err != nil {
+			return s.write(w, req, httpapi.ErrorResponse(*req, err))
+		}
+		raw = decoded
+	}
+	if !json.Valid(raw) {
+		return s.write(w, req, jsonResult(http.StatusBadRequest, map[string]string{
+			"errorMessage": "the event is not valid JSON", "errorType": "InvalidEvent"}))
+	}
+	out, err := callInvoker(lambdacontext.NewContext(r.Context(), &lambdacontext.LambdaContext{
+		AwsRequestID:       req.RequestContext.RequestID,
+		InvokedFunctionArn: "arn:aws:lambda:local:000000000000:function:" + fn,
+	}), s.invoke, fn, raw)
+	if err != nil {
+		s.logger.Error("invoke failed", slog.String("function", fn), slog.String("error", err.Error()))
+		return s.write(w, req, jsonResult(http.StatusBadGateway, map[string]string{
+			"errorMessage": err.Error(), "errorType": "FunctionError"}))
+	}
+	return s.write(w, req, jsonResult(http.StatusOK, out))
+}
+
+func callInvoker(ctx context.Context, invoke Invoker, fn string, raw []byte) (out any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return invoke(ctx, fn, raw)
+}
+
+func jsonResult(status int, v any) events.APIGatewayV2HTTPResponse {
+	body, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"errorMessage":"the result is not JSON","errorType":"FunctionError"}`)
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"},
+		Body:       string(body) + "\n",
+	}
 }
