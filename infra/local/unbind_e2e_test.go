@@ -467,10 +467,28 @@ func TestE2EInvokeSampleEvents(t *testing.T) {
 	if r := invoke("status", sample("support-unbind.json")); r.status != 200 || !strings.Contains(r.raw, "unknown_action") {
 		t.Fatalf("an ops event to a function without actions: %d %s", r.status, r.raw)
 	}
+	// Every HTTP sample reaches its function and gets an API answer.
+	for fn, file := range map[string]string{"request-code": "request-code.json", "confirm-code": "confirm-code.json", "unbind": "unbind.json"} {
+		r := invoke(fn, sample(file))
+		if r.status != 200 || r.num("statusCode") < 200 || r.num("statusCode") >= 500 {
+			t.Fatalf("%s sample: %d %s", file, r.status, r.raw)
+		}
+	}
 	if r := invoke("nosuch", `{}`); r.status != 502 || !strings.Contains(r.str("errorMessage"), "no function") {
 		t.Fatalf("unknown function: %d %s", r.status, r.raw)
 	}
 	if r := invoke("unbind", `{not json`); r.status != 400 {
 		t.Fatalf("bad JSON: %d %s", r.status, r.raw)
 	}
+}
+
+func TestE2EBindVerificationCannotUnbind(t *testing.T) {
+	e := newE2E(t, nil)
+	num := uniqueNumber()
+	r := e.requestCode("alice", num)
+	expect(t, r, 202, "")
+	code := e.code(num)
+	expect(t, e.unbind("alice", r.str("verification_id"), code), 422, "invalid_request")
+	// Nothing was unbound or bound by it; the bind still completes.
+	expect(t, e.confirm("alice", r.str("verification_id"), code), 200, "")
 }
