@@ -86,8 +86,9 @@ type server struct {
 }
 
 // newServer assembles the API from the environment, as a Lambda cold start
-// would, and puts the local runner in front of it. clock may be nil.
-func newServer(ctx context.Context, getenv func(string) string, console io.Writer, logger *slog.Logger, clock binding.Clock) (*server, error) {
+// would, and puts the local runner in front of it. clock may be nil; extra
+// adjusts the assembly (tests capture metrics with it).
+func newServer(ctx context.Context, getenv func(string) string, console io.Writer, logger *slog.Logger, clock binding.Clock, extra ...func(*app.Options)) (*server, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return nil, err
@@ -97,12 +98,16 @@ func newServer(ctx context.Context, getenv func(string) string, console io.Write
 			return nil, err
 		}
 	}
-	a, err := app.New(ctx, cfg, app.Options{
+	opts := app.Options{
 		Local:  true,
 		Logger: logger,
 		Outbox: notify.NewOutbox(console, nil),
 		Clock:  clock,
-	})
+	}
+	for _, f := range extra {
+		f(&opts)
+	}
+	a, err := app.New(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +123,7 @@ func newServer(ctx context.Context, getenv func(string) string, console io.Write
 	if secret == "" {
 		secret = defaultJWTSecret
 	}
-	opts := runner.Options{
+	ropts := runner.Options{
 		Routes:            tpl.Routes(),
 		Handlers:          a.Handlers(),
 		JWTSecret:         []byte(secret),
@@ -126,16 +131,16 @@ func newServer(ctx context.Context, getenv func(string) string, console io.Write
 		Logger:            logger,
 	}
 	if a.Outbox != nil {
-		opts.Outbox = func() any { return a.Outbox.Messages() }
+		ropts.Outbox = func() any { return a.Outbox.Messages() }
 	}
-	opts.Invoke = func(ctx context.Context, function string, event json.RawMessage) (any, error) {
+	ropts.Invoke = func(ctx context.Context, function string, event json.RawMessage) (any, error) {
 		h, err := a.Lambda(function)
 		if err != nil {
 			return nil, err
 		}
 		return h(ctx, event)
 	}
-	h, err := runner.New(opts)
+	h, err := runner.New(ropts)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sort"
@@ -21,6 +22,7 @@ import (
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/config"
 	"github.com/gosuslugi/phonebind/shared/httpapi"
+	"github.com/gosuslugi/phonebind/shared/metrics"
 	"github.com/gosuslugi/phonebind/shared/notify"
 	"github.com/gosuslugi/phonebind/shared/ops"
 	"github.com/gosuslugi/phonebind/shared/phone"
@@ -43,6 +45,9 @@ type Options struct {
 	Outbox *notify.Outbox
 	// Clock replaces time.Now, for tests.
 	Clock binding.Clock
+	// Metrics receives the EMF metric lines. Nil means stdout (where Lambda
+	// sends them to CloudWatch) when deployed, and no metrics in a local run.
+	Metrics io.Writer
 }
 
 // App is the assembled service.
@@ -53,6 +58,8 @@ type App struct {
 	Logger  *slog.Logger
 	// Outbox is the local stand-in for SMS, nil when SNS is used.
 	Outbox *notify.Outbox
+	// Metrics records EMF metrics; nil records none.
+	Metrics *metrics.EMF
 }
 
 // New assembles the service. It is called once per cold start.
@@ -62,6 +69,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		logger = slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	}
 	a := &App{Config: cfg, Logger: logger}
+	switch {
+	case opts.Metrics != nil:
+		a.Metrics = metrics.NewEMF(opts.Metrics, opts.Clock)
+	case !opts.Local:
+		a.Metrics = metrics.NewEMF(os.Stdout, opts.Clock)
+	}
 
 	needAWS := !opts.Local || cfg.UsesEmulators() || cfg.KeysSecretARN != ""
 	var awsCfg aws.Config
@@ -107,6 +120,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		HistoryRetention:    cfg.HistoryRetention,
 	}, st, senders, keys, opts.Clock, logger)
 	a.API = httpapi.New(a.Service, phone.NewParser(cfg.AllowedRegions), logger)
+	a.API.SetMetrics(a.Metrics)
 	return a, nil
 }
 
@@ -164,6 +178,7 @@ func (a *App) senders(cfg config.Config, awsCfg aws.Config, opts Options) bindin
 	default:
 		a.Logger.Warn("EVENTS_TOPIC_ARN is not set: domain events are not published")
 	}
+	s.Events = metrics.PhoneEvents{Next: s.Events, Metrics: a.Metrics}
 	return s
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/metrics"
 	"github.com/gosuslugi/phonebind/shared/phone"
 )
 
@@ -38,10 +39,11 @@ type PhoneParser interface {
 // API holds the routes of the phone-binding HTTP API. Its methods RequestCode,
 // ConfirmCode and Status are Handlers, to be passed as method values.
 type API struct {
-	svc    Binding
-	phones PhoneParser
-	logger *slog.Logger
-	now    func() time.Time
+	svc     Binding
+	phones  PhoneParser
+	logger  *slog.Logger
+	metrics *metrics.EMF
+	now     func() time.Time
 }
 
 // New builds the API over the service and the phone parser. A nil logger
@@ -52,3 +54,6 @@ func New(svc Binding, phones PhoneParser, logger *slog.Logger) *API {
 	}
 	return &API{svc: svc, phones: phones, logger: logger, now: time.Now}
 }
+
+// SetMetrics makes every request record its EMF metrics to m (nil: none).
+func (a *API) SetMetrics(m *metrics.EMF) { a.metrics = m }

@@ -8,13 +8,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/metrics"
 	"github.com/gosuslugi/phonebind/shared/phone"
 )
 
@@ -468,7 +471,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			t.Errorf("logs contain %q:\n%s", secret, out)
 		}
 	}
-	for _, want := range []string{`"route":"POST /v1/phone/verification"`, `"status":202`, `"code":"code_invalid"`, `"latency"`} {
+	for _, want := range []string{`"route":"POST /v1/phone/verification"`, `"status":202`, `"code":"code_invalid"`, `"code":"ok"`, `"latency_ms"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("logs lack %s:\n%s", want, out)
 		}
@@ -591,5 +594,55 @@ func TestUnbindCodeChannels(t *testing.T) {
 				t.Errorf("service got %+v", got)
 			}
 		})
+	}
+}
+
+func TestRequestMetricsAndLambdaRequestID(t *testing.T) {
+	var logs, emf bytes.Buffer
+	svc := &fakeBinding{sent: someSent, status: binding.Status{State: binding.StateVerified}}
+	api := newAPI(svc, &logs)
+	api.SetMetrics(metrics.NewEMF(&emf, nil))
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-req-9"})
+
+	_, _ = api.RequestCode(ctx, event("POST", "/v1/phone/verification", bindBody))
+	_, _ = api.ConfirmCode(ctx, event("POST", "/v1/phone/verification/confirm", confirmJSON))
+	svc.err = &binding.CodeInvalidError{AttemptsLeft: 2}
+	_, _ = api.Unbind(ctx, event("POST", "/v1/phone/unbind", confirmJSON))
+	svc.err = &binding.RateLimitError{Limit: binding.LimitIPHour, RetryAfter: time.Minute}
+	_, _ = api.RequestCode(ctx, event("POST", "/v1/phone/verification", bindBody))
+	svc.err = &binding.DeliveryError{Channel: binding.ChannelEmail, RetryAfter: time.Second, Err: errors.New("ses")}
+	_, _ = api.RequestCode(ctx, event("POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"email"}`))
+
+	points, err := metrics.Parse(&emf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, p := range points {
+		if p.Name == metrics.Latency {
+			if p.Unit != metrics.UnitMilliseconds || p.Value < 0 {
+				t.Errorf("latency point %+v", p)
+			}
+			continue
+		}
+		got[p.Name+"{"+p.Dims+"}"] += p.Value
+	}
+	want := map[string]float64{
+		"Requests{Code=ok,Route=POST /v1/phone/verification}":                      1,
+		"Requests{Code=ok,Route=POST /v1/phone/verification/confirm}":              1,
+		"Requests{Code=code_invalid,Route=POST /v1/phone/unbind}":                  1,
+		"Requests{Code=rate_limited,Route=POST /v1/phone/verification}":            1,
+		"Requests{Code=email_send_failed,Route=POST /v1/phone/verification}":       1,
+		"CodesSent{Channel=sms,Purpose=bind}":                                      1,
+		"Confirmations{Outcome=success,Route=POST /v1/phone/verification/confirm}": 1,
+		"Confirmations{Outcome=code_invalid,Route=POST /v1/phone/unbind}":          1,
+		"RateLimited{Limit=ip_hour}":                                               1,
+		"SendFailures{Channel=email}":                                              1,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("metrics =\n%v\nwant\n%v", got, want)
+	}
+	if n := strings.Count(logs.String(), `"lambda_request_id":"lambda-req-9"`); n != 5 {
+		t.Errorf("%d log lines carry the Lambda request id, want 5:\n%s", n, logs.String())
 	}
 }

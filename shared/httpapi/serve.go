@@ -4,8 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/metrics"
 )
 
 // Route keys, as the template declares them and as logs name them.
@@ -30,22 +35,60 @@ func (a *API) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest, rou
 		slog.String("route", route),
 		slog.String("request_id", req.RequestContext.RequestID),
 	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		attrs = append(attrs, slog.String("lambda_request_id", lc.AwsRequestID))
+	}
 	level := slog.LevelInfo
+	outcome := fault{code: outcomeOK}
 	if err != nil {
-		f := classify(err)
-		resp = problemResponse(f, preferredLang(header(req.Headers, "accept-language")))
-		attrs = append(attrs, slog.String("code", f.code))
-		if f.internal() {
+		outcome = classify(err)
+		resp = problemResponse(outcome, preferredLang(header(req.Headers, "accept-language")))
+		if outcome.internal() {
 			// The only place the cause is kept; the client sees none of it.
 			level = slog.LevelError
 			attrs = append(attrs, slog.String("error", err.Error()))
 		}
 	}
+	latency := a.now().Sub(start)
 	attrs = append(attrs,
+		slog.String("code", outcome.code),
 		slog.Int("status", resp.StatusCode),
-		slog.Duration("latency", a.now().Sub(start)))
+		slog.Float64("latency_ms", float64(latency.Microseconds())/1000))
 	a.logger.LogAttrs(ctx, level, "request", attrs...)
+	a.record(route, outcome, latency)
 	return resp, nil
+}
+
+// outcomeOK is the code of a request that succeeded, in logs and metrics.
+const outcomeOK = "ok"
+
+// record turns a request's outcome into the metrics the dashboard and the
+// alarms read (metrics.Requests and the rest).
+func (a *API) record(route string, f fault, latency time.Duration) {
+	m := a.metrics
+	if m == nil {
+		return
+	}
+	m.Count(metrics.Requests, metrics.D("Route", route), metrics.D("Code", f.code))
+	m.Put(metrics.Latency, float64(latency.Microseconds())/1000, metrics.UnitMilliseconds, metrics.D("Route", route))
+	switch f.code {
+	case codeRateLimited:
+		m.Count(metrics.RateLimited, metrics.D("Limit", f.body.Limit))
+	case codeSMSUnavailable:
+		m.Count(metrics.SendFailures, metrics.D("Channel", string(binding.ChannelSMS)))
+	case codeEmailSendFailed:
+		m.Count(metrics.SendFailures, metrics.D("Channel", string(binding.ChannelEmail)))
+	}
+	if route == routeConfirmCode || route == routeUnbind {
+		switch f.code {
+		case outcomeOK, codeCodeInvalid, codeCodeExpired, codeAttemptsExceeded:
+			outcome := f.code
+			if outcome == outcomeOK {
+				outcome = "success"
+			}
+			m.Count(metrics.Confirmations, metrics.D("Outcome", outcome), metrics.D("Route", route))
+		}
+	}
 }
 
 // call runs fn for the request's caller, turning a panic into an internal

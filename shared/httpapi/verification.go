@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/metrics"
 )
 
 // codeRequestBody is POST /v1/phone/verification. Pointers tell a missing
@@ -64,6 +65,7 @@ func (a *API) requestCode(ctx context.Context, req events.APIGatewayV2HTTPReques
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
+	a.metrics.Count(metrics.CodesSent, metrics.D("Channel", string(sent.Channel)), metrics.D("Purpose", string(sent.Purpose)))
 	return jsonResponse(http.StatusAccepted, codeSentView{
 		VerificationID: sent.VerificationID,
 		Purpose:        string(sent.Purpose),

@@ -1,0 +1,35 @@
+package metrics
+
+import (
+	"context"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+)
+
+// PhoneEvents counts committed changes (Bindings, Changes, Unbinds by
+// channel) as they are announced, then passes each event on to Next (nil:
+// counting only).
+type PhoneEvents struct {
+	Next    binding.Events
+	Metrics *EMF
+}
+
+// PhoneEvent implements binding.Events.
+func (p PhoneEvents) PhoneEvent(ctx context.Context, e binding.PhoneEvent) error {
+	name := ""
+	switch e.Name {
+	case binding.EventNamePhoneBound:
+		name = Bindings
+	case binding.EventNamePhoneChanged:
+		name = Changes
+	case binding.EventNamePhoneUnbound, binding.EventNamePhoneSupportUnbound:
+		name = Unbinds
+	}
+	if name != "" {
+		p.Metrics.Count(name, D("Channel", string(e.Channel)))
+	}
+	if p.Next == nil {
+		return nil
+	}
+	return p.Next.PhoneEvent(ctx, e)
+}
