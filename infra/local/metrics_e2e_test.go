@@ -46,10 +46,10 @@ func TestE2EMetricsAndLogLines(t *testing.T) {
 	expect(t, e.confirm("m", r.str("verification_id"), e.code(first)), 200, "")
 	e.clock.Advance(2 * time.Minute)
 	e.bind("m", second) // a change: code 2 of 3 this hour
-	e.clock.Advance(2 * time.Minute)
+	e.clock.Advance(5 * time.Minute)
 	u := e.requestUnbind("m") // code 3
 	expect(t, u, 202, "")
-	e.clock.Advance(2 * time.Minute)
+	e.clock.Advance(4 * time.Minute)                     // its resend delay (the 3rd code: 240 s), inside its TTL
 	expect(t, e.requestUnbind("m"), 429, "rate_limited") // the 4th this hour
 	expect(t, e.unbind("m", u.str("verification_id"), e.code(second)), 200, "")
 

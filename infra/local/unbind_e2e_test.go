@@ -246,11 +246,11 @@ func TestE2EHistoryAndEvents(t *testing.T) {
 	e.bind("acc-h", first)
 	e.clock.Advance(2 * time.Hour)
 	e.bind("acc-h", second)
-	e.clock.Advance(time.Minute)
+	e.clock.Advance(5 * time.Minute) // past the doubled resend delay
 	r := e.requestUnbind("acc-h")
 	expect(t, r, 202, "")
 	expect(t, e.unbind("acc-h", r.str("verification_id"), e.code(second)), 200, "")
-	e.clock.Advance(time.Minute)
+	e.clock.Advance(5 * time.Minute)
 	e.bind("acc-h", third)
 	e.clock.Advance(time.Minute)
 	if out := e.supportUnbind("acc-h", "ivanova"); !strings.Contains(out, `"unbound":true`) {

@@ -19,6 +19,9 @@ var (
 	ErrNoPhoneBound         = errors.New("no phone bound")
 	ErrInvalidPurpose       = errors.New("unsupported purpose")
 	ErrEmailUnavailable     = errors.New("no e-mail address on the account")
+	// ErrOptedOut is a number whose owner told the carrier to stop SMS from
+	// the service; sending again would fail the same way.
+	ErrOptedOut = errors.New("number opted out of SMS")
 )
 
 // CodeInvalidError is a wrong code; AttemptsLeft more may be tried.
@@ -34,6 +37,12 @@ const (
 	LimitAccountHour = "account_hour"
 	LimitPhoneDay    = "phone_day"
 	LimitIPHour      = "ip_hour"
+	// Wrong codes entered in a day, by account and by destination.
+	LimitFailuresAccount = "failures_account_day"
+	LimitFailuresPhone   = "failures_phone_day"
+	// Codes in a day to one number range, and to everyone.
+	LimitPrefixDay = "prefix_day"
+	LimitGlobalDay = "global_day"
 )
 
 // RateLimitError is a request refused by a limit until RetryAfter passes.

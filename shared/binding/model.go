@@ -122,6 +122,9 @@ type Verification struct {
 	// SentTo is the masked address an e-mailed code went to; empty when the
 	// code went by SMS to Destination.
 	SentTo string
+	// Sequence counts the codes of an unbroken run (each within an hour of
+	// the last); the resend delay doubles with each one.
+	Sequence int
 }
 
 // Shown is the masked place the code went to, as the user should see it.
@@ -196,7 +199,10 @@ func (c Counter) WindowEnd() time.Time { return c.WindowStart.Add(c.Period) }
 type Start struct {
 	Verification Verification
 	Counters     []Counter
-	Now          time.Time
+	// Checks are counters that must be below their Max but are not
+	// spent (the wrong-code counters).
+	Checks []Counter
+	Now    time.Time
 }
 
 // Completion commits a confirmed bind or change in one atomic step: the
@@ -207,7 +213,9 @@ type Completion struct {
 	Profile      Profile // the new profile; Version is the old version + 1
 	Release      SealedPhone
 	History      HistoryEntry
-	Now          time.Time
+	// Reset are counters a success clears (the wrong-code counters).
+	Reset []Counter
+	Now   time.Time
 }
 
 // Unbinding removes the number from an account in one atomic step: the
@@ -218,6 +226,7 @@ type Unbinding struct {
 	Verification *Verification
 	Profile      Profile // as read: its Version is the one insisted on
 	History      HistoryEntry
+	Reset        []Counter
 	Now          time.Time
 }
 

@@ -40,6 +40,9 @@ type Store interface {
 	// when the verification is no longer pending and ErrStale when the
 	// profile moved since it was read (or no longer holds the number).
 	CompleteUnbind(ctx context.Context, u Unbinding) error
+	// CountFailures adds one to each counter, with no ceiling: the wrong
+	// codes entered, which Start.Checks then hold against new codes.
+	CountFailures(ctx context.Context, counters []Counter) error
 	// RejectVerification closes a pending verification with a reason.
 	RejectVerification(ctx context.Context, accountID, verificationID, reason string, now time.Time) error
 }

@@ -24,6 +24,9 @@ type Config struct {
 	CodesPerPhoneDay    int
 	CodesPerIPHour      int
 	ChangeCooldown      time.Duration
+	MaxFailuresDay      int
+	CodesPerPrefixDay   int
+	CodesGlobalDay      int
 	// TestNumbers maps fictional E.164 numbers to their fixed codes: no SMS
 	// is sent to them, every other rule applies.
 	TestNumbers      map[string]string
@@ -117,7 +120,7 @@ func (s *Service) RequestCode(ctx context.Context, r CodeRequest) (CodeSent, err
 		if err := s.checkBind(snap, mac, now); err != nil {
 			return CodeSent{}, err
 		}
-		sent, err := s.startBind(ctx, r, snap.Profile, mac, now)
+		sent, err := s.startBind(ctx, r, snap, mac, now)
 		if errors.Is(err, ErrStale) && try < 2 {
 			continue
 		}
@@ -150,9 +153,9 @@ func (s *Service) requestUnbind(ctx context.Context, r CodeRequest) (CodeSent, e
 		}
 		var sent CodeSent
 		if r.Channel == ChannelEmail {
-			sent, err = s.unbindByEmail(ctx, r, p, now)
+			sent, err = s.unbindByEmail(ctx, r, snap, now)
 		} else {
-			sent, err = s.unbindBySMS(ctx, r, p, now)
+			sent, err = s.unbindBySMS(ctx, r, snap, now)
 		}
 		if errors.Is(err, ErrStale) && try < 2 {
 			continue
@@ -161,47 +164,82 @@ func (s *Service) requestUnbind(ctx context.Context, r CodeRequest) (CodeSent, e
 	}
 }
 
-func (s *Service) unbindBySMS(ctx context.Context, r CodeRequest, p Profile, now time.Time) (CodeSent, error) {
+func (s *Service) unbindBySMS(ctx context.Context, r CodeRequest, snap Snapshot, now time.Time) (CodeSent, error) {
+	p := snap.Profile
 	e164, err := s.keys.Open(p.Phone.KeyID, p.Phone.Ciphertext)
 	if err != nil {
 		return CodeSent{}, fmt.Errorf("open bound number: %w", err)
 	}
-	v, err := s.issue(r.AccountID, PurposeUnbind, ChannelSMS, p.Phone, p, now)
+	v, err := s.issue(r.AccountID, PurposeUnbind, ChannelSMS, p.Phone, snap, now)
 	if err != nil {
 		return CodeSent{}, err
 	}
-	return s.deliver(ctx, v, s.counters(r, p.Phone.HMAC, now), s.cfg.TestNumbers[e164], s.smsSender(e164, unbindCodeText), now)
+	return s.deliver(ctx, v, s.smsPlan(r, e164, p.Phone.HMAC, unbindCodeText, now), now)
 }
 
 // unbindByEmail mails the code. The per-destination daily limit counts the
-// address as it counts a number.
-func (s *Service) unbindByEmail(ctx context.Context, r CodeRequest, p Profile, now time.Time) (CodeSent, error) {
+// address as it counts a number; the number-range cap is for SMS only.
+func (s *Service) unbindByEmail(ctx context.Context, r CodeRequest, snap Snapshot, now time.Time) (CodeSent, error) {
+	p := snap.Profile
 	addr := strings.TrimSpace(r.Email)
-	v, err := s.issue(r.AccountID, PurposeUnbind, ChannelEmail, p.Phone, p, now)
+	v, err := s.issue(r.AccountID, PurposeUnbind, ChannelEmail, p.Phone, snap, now)
 	if err != nil {
 		return CodeSent{}, err
 	}
 	v.SentTo = maskEmail(addr)
-	send := func(ctx context.Context, code string) error {
-		if s.email == nil {
-			return errors.New("no e-mail sender configured")
-		}
-		body := fmt.Sprintf(unbindEmailBody, p.Phone.Masked, code, lifetime(s.cfg.CodeTTL))
-		return s.email.SendEmail(ctx, addr, unbindEmailSubject, body)
-	}
 	mac := s.keys.PhoneMAC("mailto:" + strings.ToLower(addr))
-	return s.deliver(ctx, v, s.counters(r, mac, now), "", send, now)
+	return s.deliver(ctx, v, plan{
+		counters: s.counters(r, mac, "", now),
+		checks:   s.failureCounters(r.AccountID, p.Phone.HMAC, now),
+		send: func(ctx context.Context, code string) error {
+			if s.email == nil {
+				return errors.New("no e-mail sender configured")
+			}
+			body := fmt.Sprintf(unbindEmailBody, p.Phone.Masked, code, lifetime(s.cfg.CodeTTL))
+			return s.email.SendEmail(ctx, addr, unbindEmailSubject, body)
+		},
+	}, now)
 }
 
-// smsSender sends the code by SMS in the words of format; it is nil for a
-// fictional test number, which gets no SMS.
-func (s *Service) smsSender(e164, format string) func(context.Context, string) error {
-	if _, test := s.cfg.TestNumbers[e164]; test {
-		return nil
+// plan is what sending one code involves: the counters it spends, the
+// counters it must stay under, and how it goes out.
+type plan struct {
+	counters []Counter
+	checks   []Counter
+	// fixed is a fictional test number's code; empty means a random one.
+	fixed string
+	// send delivers the code; nil sends nothing (test numbers).
+	send func(ctx context.Context, code string) error
+	// prefix is the number range, named in the log line when its cap trips.
+	prefix string
+}
+
+// smsPlan sends the code by SMS to e164 in the words of format. A fictional
+// test number gets no SMS and its fixed code, under every other rule.
+func (s *Service) smsPlan(r CodeRequest, e164, mac, format string, now time.Time) plan {
+	prefix := numberRange(e164)
+	p := plan{
+		counters: s.counters(r, mac, s.keys.PhoneMAC("range:"+prefix), now),
+		checks:   s.failureCounters(r.AccountID, mac, now),
+		prefix:   prefix,
 	}
-	return func(ctx context.Context, code string) error {
+	if code, test := s.cfg.TestNumbers[e164]; test {
+		p.fixed = code
+		return p
+	}
+	p.send = func(ctx context.Context, code string) error {
 		return s.sms.SendSMS(ctx, e164, fmt.Sprintf(format, code, lifetime(s.cfg.CodeTTL)))
 	}
+	return p
+}
+
+// numberRange is the number without its last 4 digits: the block a carrier
+// (or an SMS-pumping premium range) is allocated.
+func numberRange(e164 string) string {
+	if len(e164) <= 5 {
+		return e164
+	}
+	return e164[:len(e164)-4]
 }
 
 func (s *Service) checkBind(snap Snapshot, mac string, now time.Time) error {
@@ -220,33 +258,44 @@ func (s *Service) checkBind(snap Snapshot, mac string, now time.Time) error {
 	return nil
 }
 
-func (s *Service) startBind(ctx context.Context, r CodeRequest, p Profile, mac string, now time.Time) (CodeSent, error) {
+func (s *Service) startBind(ctx context.Context, r CodeRequest, snap Snapshot, mac string, now time.Time) (CodeSent, error) {
+	p := snap.Profile
 	e164 := r.Phone.E164()
 	keyID, sealed, err := s.keys.Seal(e164)
 	if err != nil {
 		return CodeSent{}, fmt.Errorf("seal number: %w", err)
 	}
 	dest := SealedPhone{HMAC: mac, KeyID: keyID, Ciphertext: sealed, Masked: r.Phone.Masked()}
-	v, err := s.issue(r.AccountID, PurposeBind, ChannelSMS, dest, p, now)
+	v, err := s.issue(r.AccountID, PurposeBind, ChannelSMS, dest, snap, now)
 	if err != nil {
 		return CodeSent{}, err
 	}
 	v.Previous = p.Phone
 	v.ConsentVersion = s.cfg.ConsentVersion
-	sent, err := s.deliver(ctx, v, s.counters(r, mac, now), s.cfg.TestNumbers[e164], s.smsSender(e164, codeText), now)
+	sent, err := s.deliver(ctx, v, s.smsPlan(r, e164, mac, codeText, now), now)
 	if err == nil && p.Bound() {
 		s.alert(ctx, p.Phone, changeRequestText)
 	}
 	return sent, err
 }
 
+// maxResendDoublings caps the growth of the resend delay (60 s · 2^10 is
+// about 17 hours, far past the hourly limit anyway).
+const maxResendDoublings = 10
+
 // issue makes a fresh verification about dest, whose code goes by channel;
-// deliver gives it its code.
-func (s *Service) issue(accountID string, purpose Purpose, channel Channel, dest SealedPhone, p Profile, now time.Time) (Verification, error) {
+// deliver gives it its code. Each code within an hour of the previous one
+// waits twice as long before the next (60 s, 120 s, 240 s, …).
+func (s *Service) issue(accountID string, purpose Purpose, channel Channel, dest SealedPhone, snap Snapshot, now time.Time) (Verification, error) {
 	id, err := newID()
 	if err != nil {
 		return Verification{}, err
 	}
+	seq := 1
+	if prev := snap.Verification; prev != nil && now.Sub(prev.CreatedAt) < time.Hour {
+		seq = max(prev.Sequence, 1) + 1
+	}
+	wait := s.cfg.ResendCooldown << min(seq-1, maxResendDoublings)
 	return Verification{
 		ID:             id,
 		AccountID:      accountID,
@@ -255,18 +304,19 @@ func (s *Service) issue(accountID string, purpose Purpose, channel Channel, dest
 		Destination:    dest,
 		CreatedAt:      now,
 		ExpiresAt:      now.Add(s.cfg.CodeTTL),
-		ResendAfter:    now.Add(s.cfg.ResendCooldown),
+		ResendAfter:    now.Add(wait),
 		MaxAttempts:    s.cfg.MaxAttempts,
 		State:          RequestPending,
-		ProfileVersion: p.Version,
+		ProfileVersion: snap.Profile.Version,
+		Sequence:       seq,
 	}, nil
 }
 
-// deliver gives v a code (fixed, for a fictional test number, else random),
-// stores it with one more code on every counter, then sends the code with
-// send (nil: nothing is sent); a failed send takes both back.
-func (s *Service) deliver(ctx context.Context, v Verification, counters []Counter, fixed string, send func(context.Context, string) error, now time.Time) (CodeSent, error) {
-	code := fixed
+// deliver gives v a code, stores it with one more code on every counter of
+// the plan (and the plan's checks held), then sends it; a failed send takes
+// both back.
+func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.Time) (CodeSent, error) {
+	code := p.fixed
 	if code == "" {
 		var err error
 		if code, err = newCode(s.cfg.CodeLength); err != nil {
@@ -274,18 +324,23 @@ func (s *Service) deliver(ctx context.Context, v Verification, counters []Counte
 		}
 	}
 	v.CodeHMAC = s.keys.CodeMAC(v.ID, code)
-	start := Start{Verification: v, Counters: counters, Now: now}
+	start := Start{Verification: v, Counters: p.counters, Checks: p.checks, Now: now}
 	if err := s.store.StartVerification(ctx, start); err != nil {
+		var full *LimitError
+		if errors.As(err, &full) && full.Counter.Name == LimitPrefixDay {
+			// An SMS-pumping campaign against a premium range looks like this.
+			s.log.WarnContext(ctx, "codes per number range cap reached", "range", p.prefix+"XXXX", "max", full.Counter.Max)
+		}
 		return CodeSent{}, limitError(err, now)
 	}
-	if send != nil {
-		if err := send(ctx, code); err != nil {
+	if p.send != nil {
+		if err := p.send(ctx, code); err != nil {
 			// The code never reached anyone: take it back, and the counters
 			// with it, so the user may try again at once.
 			if cerr := s.store.CancelVerification(context.WithoutCancel(ctx), start); cerr != nil {
 				s.log.ErrorContext(ctx, "cancel unsent verification", "error", cerr.Error())
 			}
-			return CodeSent{}, &DeliveryError{Channel: v.Channel, RetryAfter: DeliveryRetryAfter, Err: err}
+			return CodeSent{}, deliveryError(v.Channel, err)
 		}
 	}
 	return CodeSent{
@@ -299,6 +354,20 @@ func (s *Service) deliver(ctx context.Context, v Verification, counters []Counte
 	}, nil
 }
 
+// deliveryError words a failed send: an opted-out number is the user's to
+// fix (ErrOptedOut), anything else is ours, worth a retry later.
+func deliveryError(channel Channel, err error) error {
+	if errors.Is(err, ErrOptedOut) {
+		return ErrOptedOut
+	}
+	retry := DeliveryRetryAfter
+	var throttled interface{ RetryAfter() time.Duration }
+	if errors.As(err, &throttled) && throttled.RetryAfter() > 0 {
+		retry = throttled.RetryAfter()
+	}
+	return &DeliveryError{Channel: channel, RetryAfter: retry, Err: err}
+}
+
 // lifetime says how long a code lives in the words of the SMS: whole
 // minutes, or seconds for the short TTLs used in tests.
 func lifetime(ttl time.Duration) string {
@@ -308,8 +377,10 @@ func lifetime(ttl time.Duration) string {
 	return fmt.Sprintf("%d мин", int(ttl/time.Minute))
 }
 
-// counters are the limits one more code spends (SPEC §3).
-func (s *Service) counters(r CodeRequest, mac string, now time.Time) []Counter {
+// counters are the limits one more code spends (SPEC §3): per account an
+// hour, per destination a day, per source IP an hour, per number range a day
+// (SMS only: prefixMAC is empty otherwise) and for everyone a day.
+func (s *Service) counters(r CodeRequest, mac, prefixMAC string, now time.Time) []Counter {
 	hour := now.Truncate(time.Hour)
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	cs := []Counter{
@@ -319,7 +390,27 @@ func (s *Service) counters(r CodeRequest, mac string, now time.Time) []Counter {
 	if r.SourceIP != "" {
 		cs = append(cs, Counter{Name: LimitIPHour, Subject: s.keys.SourceMAC(r.SourceIP), WindowStart: hour, Period: time.Hour, Max: s.cfg.CodesPerIPHour})
 	}
+	if prefixMAC != "" && s.cfg.CodesPerPrefixDay > 0 {
+		cs = append(cs, Counter{Name: LimitPrefixDay, Subject: prefixMAC, WindowStart: day, Period: 24 * time.Hour, Max: s.cfg.CodesPerPrefixDay})
+	}
+	if s.cfg.CodesGlobalDay > 0 {
+		cs = append(cs, Counter{Name: LimitGlobalDay, Subject: "all", WindowStart: day, Period: 24 * time.Hour, Max: s.cfg.CodesGlobalDay})
+	}
 	return cs
+}
+
+// failureCounters count wrong codes per account and per destination number
+// over the UTC day. Past MaxFailuresDay no new code is issued to either
+// until the day ends; a new code does not reset them, a success does.
+func (s *Service) failureCounters(accountID, mac string, now time.Time) []Counter {
+	if s.cfg.MaxFailuresDay <= 0 {
+		return nil
+	}
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	return []Counter{
+		{Name: LimitFailuresAccount, Subject: accountID, WindowStart: day, Period: 24 * time.Hour, Max: s.cfg.MaxFailuresDay},
+		{Name: LimitFailuresPhone, Subject: mac, WindowStart: day, Period: 24 * time.Hour, Max: s.cfg.MaxFailuresDay},
+	}
 }
 
 // limitError turns the store's refusals into what the caller is told.
@@ -388,6 +479,7 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 			Version:    v.ProfileVersion + 1,
 		},
 		Release: v.Previous,
+		Reset:   s.failureCounters(c.AccountID, v.Destination.HMAC, now),
 		History: HistoryEntry{
 			ID:        historyID,
 			At:        now,
@@ -428,6 +520,9 @@ func (s *Service) judge(ctx context.Context, c Confirmation, purpose Purpose, no
 	}
 	want := s.keys.CodeMAC(v.ID, c.Code)
 	if !hmac.Equal([]byte(want), []byte(v.CodeHMAC)) {
+		if err := s.store.CountFailures(context.WithoutCancel(ctx), s.failureCounters(c.AccountID, v.Destination.HMAC, now)); err != nil {
+			s.log.ErrorContext(ctx, "count wrong code", "error", err.Error())
+		}
 		return Verification{}, &CodeInvalidError{AttemptsLeft: v.AttemptsLeft()}
 	}
 	if v.Purpose != purpose {
@@ -527,6 +622,7 @@ func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 		Verification: &v,
 		Profile:      Profile{AccountID: c.AccountID, Phone: v.Destination, Version: v.ProfileVersion},
 		History:      history,
+		Reset:        s.failureCounters(c.AccountID, v.Destination.HMAC, now),
 		Now:          now,
 	})
 	switch {

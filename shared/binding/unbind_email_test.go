@@ -131,7 +131,7 @@ func TestEventsAfterEachCommittedChange(t *testing.T) {
 	e.bind(t, "acc", "+79123456789")
 	e.clock.Advance(2 * time.Hour)
 	e.bind(t, "acc", "+79123456780")
-	e.clock.Advance(time.Minute)
+	e.clock.Advance(5 * time.Minute)
 	sent, err := e.svc.RequestCode(ctx, binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestEventsAfterEachCommittedChange(t *testing.T) {
 	if _, err := e.svc.Unbind(ctx, binding.Confirmation{AccountID: "acc", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, "+79123456780")}); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Advance(time.Minute)
+	e.clock.Advance(5 * time.Minute)
 	e.bind(t, "acc", "+79123456781")
 	if _, err := e.svc.SupportUnbind(ctx, "acc", "ivanova"); err != nil {
 		t.Fatal(err)

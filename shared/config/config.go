@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
@@ -54,6 +55,16 @@ type Config struct {
 	// CodesPerIPHour limits codes requested from one source IP per hour
 	// (CODES_PER_IP_HOUR, default 20).
 	CodesPerIPHour int
+	// MaxFailuresDay is how many wrong codes an account, or a destination
+	// number, may enter in a day before no new code is issued to it
+	// (MAX_FAILURES_DAY, default 15).
+	MaxFailuresDay int
+	// CodesPerPrefixDay limits codes per day to one number range, the number
+	// without its last 4 digits (CODES_PER_PREFIX_DAY, default 50).
+	CodesPerPrefixDay int
+	// CodesGlobalDay caps all codes sent in a day, the last line against an
+	// SMS-pumping campaign (CODES_GLOBAL_DAY, default 100000).
+	CodesGlobalDay int
 	// ChangeCooldown is the least time between a bind and a change
 	// (CHANGE_COOLDOWN, default 720h).
 	ChangeCooldown time.Duration
@@ -102,6 +113,9 @@ const (
 	DefaultPerAccountHour   = 5
 	DefaultPerPhoneDay      = 10
 	DefaultPerIPHour        = 20
+	DefaultMaxFailuresDay   = 15
+	DefaultPerPrefixDay     = 50
+	DefaultGlobalDay        = 100000
 	DefaultChangeCooldown   = 720 * time.Hour
 	DefaultConsentVersion   = "2026-01"
 	DefaultHistoryRetention = 26280 * time.Hour
@@ -148,6 +162,9 @@ func Load(getenv func(string) string) (Config, error) {
 		CodesPerAccountHour: l.integer("CODES_PER_ACCOUNT_HOUR", DefaultPerAccountHour, 1, 0),
 		CodesPerPhoneDay:    l.integer("CODES_PER_PHONE_DAY", DefaultPerPhoneDay, 1, 0),
 		CodesPerIPHour:      l.integer("CODES_PER_IP_HOUR", DefaultPerIPHour, 1, 0),
+		MaxFailuresDay:      l.integer("MAX_FAILURES_DAY", DefaultMaxFailuresDay, 1, 0),
+		CodesPerPrefixDay:   l.integer("CODES_PER_PREFIX_DAY", DefaultPerPrefixDay, 1, 0),
+		CodesGlobalDay:      l.integer("CODES_GLOBAL_DAY", DefaultGlobalDay, 1, 0),
 		ChangeCooldown:      l.duration("CHANGE_COOLDOWN", DefaultChangeCooldown, true),
 		KeysSecretARN:       l.str("KEYS_SECRET_ARN", ""),
 		DynamoDBEndpoint:    l.endpoint("DYNAMODB_ENDPOINT"),
@@ -204,12 +221,27 @@ func (c Config) AWS(ctx context.Context) (aws.Config, error) {
 	if c.UsesEmulators() && !c.envCredentials {
 		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
 	}
+	// A bounded retryer: every call, retries included, has to fit in the
+	// function's time budget (the handlers cut the context short of the
+	// Lambda deadline).
+	opts = append(opts, awsconfig.WithRetryer(func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = SDKMaxAttempts
+			o.MaxBackoff = SDKMaxBackoff
+		})
+	}))
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
 	}
 	return cfg, nil
 }
+
+// The SDK retryer's bounds: 3 attempts, at most 200 ms between them.
+const (
+	SDKMaxAttempts = 3
+	SDKMaxBackoff  = 200 * time.Millisecond
+)
 
 // loader reads variables and collects what is wrong with them.
 type loader struct {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/feedback"
 	"github.com/gosuslugi/phonebind/shared/phone"
 )
 
@@ -34,7 +35,11 @@ const (
 	codeSMSUnavailable       = "sms_unavailable"
 	codeNoPhoneBound         = "no_phone_bound"
 	codeEmailUnavailable     = "email_unavailable"
+	codePhoneOptedOut        = "phone_opted_out"
+	codeUnavailable          = "temporarily_unavailable"
 	codeEmailSendFailed      = "email_send_failed"
+	codeTicketNotFound       = "ticket_not_found"
+	codeInvalidContact       = "invalid_contact"
 	codeInternal             = "internal"
 )
 
@@ -63,7 +68,11 @@ var kinds = map[string]kind{
 	codeSMSUnavailable:       {http.StatusServiceUnavailable, "SMS unavailable"},
 	codeNoPhoneBound:         {http.StatusConflict, "No phone bound"},
 	codeEmailUnavailable:     {http.StatusUnprocessableEntity, "E-mail unavailable"},
+	codePhoneOptedOut:        {http.StatusUnprocessableEntity, "Phone number opted out of SMS"},
+	codeUnavailable:          {http.StatusServiceUnavailable, "Temporarily unavailable"},
 	codeEmailSendFailed:      {http.StatusServiceUnavailable, "E-mail could not be sent"},
+	codeTicketNotFound:       {http.StatusNotFound, "Ticket not found"},
+	codeInvalidContact:       {http.StatusUnprocessableEntity, "Invalid contact"},
 	codeInternal:             {http.StatusInternalServerError, "Internal error"},
 }
 
@@ -90,6 +99,19 @@ const (
 	detailRequired          = "invalid_request.required"
 	detailOneOf             = "invalid_request.one_of"
 	detailCooldown          = "rate_limited." + binding.LimitCooldown
+	detailFailuresAccount   = "rate_limited." + binding.LimitFailuresAccount
+	detailFailuresPhone     = "rate_limited." + binding.LimitFailuresPhone
+)
+
+// Detail keys of the support-ticket routes.
+const (
+	detailTooLong           = "invalid_request.too_long"
+	detailNotAllowed        = "invalid_request.not_allowed"
+	detailInvalidCursor     = "invalid_request.cursor"
+	detailPageSize          = "invalid_request.limit"
+	detailContactEmail      = "invalid_contact." + feedback.ContactInvalidEmail
+	detailContactCharacters = "invalid_contact." + string(phone.ReasonInvalidCharacters)
+	detailFeedbackDay       = "rate_limited." + feedback.LimitDaily
 )
 
 var details = map[string]text{
@@ -186,6 +208,18 @@ var details = map[string]text{
 	detailCooldown: {
 		"Новый код можно запросить через %d с.",
 		"A new code can be requested in %d s."},
+	detailFailuresAccount: {
+		"Слишком много неверных кодов за сутки. Новый код можно будет запросить через %d с.",
+		"Too many wrong codes today. A new code can be requested in %d s."},
+	detailFailuresPhone: {
+		"Для этого номера введено слишком много неверных кодов за сутки. Новый код можно будет запросить через %d с.",
+		"Too many wrong codes were entered for this number today. A new code can be requested in %d s."},
+	codeUnavailable: {
+		"Сервис временно перегружен. Повторите попытку через %d с.",
+		"The service is busy. Try again in %d s."},
+	codePhoneOptedOut: {
+		"Этот номер отказался от SMS-рассылок, поэтому код не может быть доставлен. Отправьте оператору связи SMS «START» (или обратитесь к нему), затем запросите код снова, либо укажите другой номер.",
+		"This number has opted out of SMS, so the code cannot be delivered. Reply START to the service or ask your carrier to opt back in, then request a code again, or use another number."},
 	codeSMSUnavailable: {
 		"Не удалось отправить SMS. Повторите попытку через %d с.",
 		"The SMS could not be sent. Try again in %d s."},
@@ -198,6 +232,33 @@ var details = map[string]text{
 	codeEmailSendFailed: {
 		"Не удалось отправить письмо. Повторите попытку через %d с.",
 		"The e-mail could not be sent. Try again in %d s."},
+	codeTicketNotFound: {
+		"Обращение не найдено.",
+		"Ticket not found."},
+	codeInvalidContact: {
+		"Укажите адрес электронной почты или номер мобильного телефона.",
+		"Enter an e-mail address or a mobile phone number."},
+	detailContactCharacters: {
+		"Укажите адрес электронной почты или номер мобильного телефона.",
+		"Enter an e-mail address or a mobile phone number."},
+	detailContactEmail: {
+		"Неверный адрес электронной почты.",
+		"Invalid e-mail address."},
+	detailTooLong: {
+		"Поле «%s» длиннее %d символов.",
+		`Field "%s" is longer than %d characters.`},
+	detailNotAllowed: {
+		"Поле «%s» здесь не допускается.",
+		`Field "%s" is not allowed here.`},
+	detailInvalidCursor: {
+		"Неверный курсор страницы. Запросите список с начала.",
+		"Invalid page cursor. Request the list from the start."},
+	detailPageSize: {
+		"Параметр «limit» должен быть целым числом от 1 до %d.",
+		`Parameter "limit" must be a whole number from 1 to %d.`},
+	detailFeedbackDay: {
+		"Можно отправить не больше %d обращений в сутки. Следующее — после %s.",
+		"At most %d tickets a day. You can send the next one after %s."},
 	codeInternal: {
 		"Внутренняя ошибка. Повторите попытку позже.",
 		"Internal error. Please try again later."},
@@ -224,6 +285,14 @@ var requestStateTexts = map[binding.RequestState]text{
 	binding.RequestPending:   {"В обработке", "In progress"},
 	binding.RequestCompleted: {"Успешно завершено", "Completed"},
 	binding.RequestRejected:  {"Отклонено", "Rejected"},
+}
+
+// ticketStatusTexts are the status_text values of a support ticket.
+var ticketStatusTexts = map[feedback.Status]text{
+	feedback.StatusNew:        {"Новое", "New"},
+	feedback.StatusInProgress: {"В работе", "In progress"},
+	feedback.StatusAnswered:   {"Получен ответ", "Answered"},
+	feedback.StatusClosed:     {"Закрыто", "Closed"},
 }
 
 // render fills a detail format for l. Times are shown in UTC in each

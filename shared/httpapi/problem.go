@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strconv"
@@ -87,6 +88,11 @@ func (f fault) internal() bool { return f.code == codeInternal }
 // classify is the one place that decides what an error means to a client.
 // Anything it does not recognise is an internal error.
 func classify(err error) fault {
+	// Support tickets' outcomes (feedback_problem.go); first, since a bad
+	// contact wraps what is otherwise an invalid_phone.
+	if f, ok := feedbackFault(err); ok {
+		return f
+	}
 	var (
 		reqErr    *requestError
 		tooLarge  *PayloadTooLargeError
@@ -154,6 +160,12 @@ func classify(err error) fault {
 		return fault{code: codeNoPhoneBound}
 	case errors.Is(err, binding.ErrEmailUnavailable):
 		return fault{code: codeEmailUnavailable}
+	case errors.Is(err, binding.ErrOptedOut):
+		return fault{code: codePhoneOptedOut}
+	case errors.Is(err, context.DeadlineExceeded):
+		// The time budget ran out in an AWS call: nothing half-written (every
+		// write is one conditional step), so the caller may simply retry.
+		return fault{code: codeUnavailable, args: []any{1}, retryAfter: 1, body: problemBody{RetryAfter: 1}}
 	case errors.Is(err, binding.ErrInvalidPurpose):
 		f := fault{code: codeInvalidRequest, status: 422, detail: detailOneOf,
 			args: []any{"purpose", strings.Join(supportedPurposes, ", ")}}

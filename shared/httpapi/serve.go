@@ -30,6 +30,8 @@ type handlerFunc func(ctx context.Context, req events.APIGatewayV2HTTPRequest, c
 // returns an error, so API Gateway never answers with its bare 500.
 func (a *API) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest, route string, fn handlerFunc) (events.APIGatewayV2HTTPResponse, error) {
 	start := a.now()
+	ctx, cancel := Budget(ctx)
+	defer cancel()
 	resp, err := a.call(ctx, req, fn)
 	attrs := []slog.Attr{
 		slog.String("route", route),
@@ -57,6 +59,20 @@ func (a *API) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest, rou
 	a.logger.LogAttrs(ctx, level, "request", attrs...)
 	a.record(route, outcome, latency)
 	return resp, nil
+}
+
+// SafetyMargin is kept back from the Lambda deadline: a request whose AWS
+// calls run out of time still answers (503) and logs before Lambda would
+// kill it with a bare 502.
+const SafetyMargin = 500 * time.Millisecond
+
+// Budget is ctx cut SafetyMargin short of its deadline (the Lambda
+// deadline, in a function); without a deadline it is ctx.
+func Budget(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-SafetyMargin))
+	}
+	return context.WithCancel(ctx)
 }
 
 // outcomeOK is the code of a request that succeeded, in logs and metrics.

@@ -4,11 +4,15 @@ package notify
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
 )
@@ -60,10 +64,39 @@ func (s *SNSSMS) SendSMS(ctx context.Context, to, body string) error {
 		MessageAttributes: attrs,
 	})
 	if err != nil {
-		return &sendError{op: "send sms via sns", err: err, secrets: []string{to, strings.TrimPrefix(to, "+"), body}}
+		return &sendError{op: "send sms via sns", err: classifySNS(err), secrets: []string{to, strings.TrimPrefix(to, "+"), body}}
 	}
 	return nil
 }
+
+// ThrottleRetryAfter is what a caller is told to wait after SNS throttled
+// a send.
+const ThrottleRetryAfter = 10 * time.Second
+
+// classifySNS marks the failures the service treats apart: a number that
+// opted out of SMS (binding.ErrOptedOut: sending again cannot help) and
+// throttling (retry after ThrottleRetryAfter).
+func classifySNS(err error) error {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return err
+	}
+	code, msg := api.ErrorCode(), strings.ToLower(api.ErrorMessage())
+	switch {
+	case strings.Contains(strings.ToLower(code), "optedout") || strings.Contains(msg, "opted out"):
+		return fmt.Errorf("%w: %w", binding.ErrOptedOut, err)
+	case code == "Throttled" || code == "Throttling" || code == "ThrottlingException" || code == "KMSThrottling":
+		return &throttledError{err: err}
+	}
+	return err
+}
+
+// throttledError tells the domain how long to make the caller wait.
+type throttledError struct{ err error }
+
+func (e *throttledError) Error() string             { return e.err.Error() }
+func (e *throttledError) Unwrap() error             { return e.err }
+func (e *throttledError) RetryAfter() time.Duration { return ThrottleRetryAfter }
 
 // sendError wraps a send failure (errors.Is and errors.As see the cause) but
 // prints it with the destination and the body (which may hold a code) cut

@@ -17,6 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
 )
 
 // fakeSNS records what it was asked to publish.
@@ -194,4 +197,34 @@ type publisherFunc func(ctx context.Context, in *sns.PublishInput, opts ...func(
 
 func (f publisherFunc) Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error) {
 	return f(ctx, in, opts...)
+}
+
+func TestSNSSMSClassifiesOptOutAndThrottling(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		optedOut  bool
+		throttled bool
+	}{
+		{"opted out by code", &smithy.GenericAPIError{Code: "OptedOut", Message: "Phone number +79123456789 is opted out"}, true, false},
+		{"opted out by message", &smithy.GenericAPIError{Code: "InvalidParameter", Message: "Invalid parameter: PhoneNumber Reason: +79123456789 is opted out"}, true, false},
+		{"throttled", &smithy.GenericAPIError{Code: "Throttled", Message: "Rate exceeded"}, false, true},
+		{"other", &smithy.GenericAPIError{Code: "InternalError", Message: "boom"}, false, false},
+		{"not an API error", errors.New("dial tcp: timeout"), false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := NewSNSSMS(&fakeSNS{err: tt.err}, "").SendSMS(context.Background(), "+79123456789", "Код: 123456")
+			if errors.Is(err, binding.ErrOptedOut) != tt.optedOut {
+				t.Errorf("opted out = %v: %v", !tt.optedOut, err)
+			}
+			var th interface{ RetryAfter() time.Duration }
+			if errors.As(err, &th) != tt.throttled {
+				t.Errorf("throttled = %v: %v", !tt.throttled, err)
+			}
+			if strings.Contains(err.Error(), "9123456789") || strings.Contains(err.Error(), "123456") {
+				t.Errorf("error shows the number or code: %v", err)
+			}
+		})
+	}
 }

@@ -79,6 +79,8 @@ func Function(http httpapi.Handler, actions map[string]Action, logger *slog.Logg
 		if !ok {
 			return Result{Action: name, Error: &Error{Code: "unknown_action", Message: "unknown action; this function accepts: " + strings.Join(names(actions), ", "), Field: "action"}}, nil
 		}
+		ctx, cancel := httpapi.Budget(ctx)
+		defer cancel()
 		out, err := act(ctx, raw)
 		var refused *Error
 		switch {

@@ -168,6 +168,19 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 			ExpressionAttributeValues: upd.Values(),
 		}})
 	}
+	for _, c := range s.Checks {
+		below, err := expression.NewBuilder().WithCondition(belowMax(c)).Build()
+		if err != nil {
+			return fmt.Errorf("build counter check: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName:                 &d.table,
+			Key:                       key(counterPK(c), counterSK(c)),
+			ConditionExpression:       below.Condition(),
+			ExpressionAttributeNames:  below.Names(),
+			ExpressionAttributeValues: below.Values(),
+		}})
+	}
 	reasons, err := d.transact(ctx, items)
 	if reasons == nil {
 		return err
@@ -182,7 +195,7 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 	if failed(reasons, 1) {
 		return binding.ErrStale
 	}
-	for i, c := range s.Counters {
+	for i, c := range append(append([]binding.Counter{}, s.Counters...), s.Checks...) {
 		if failed(reasons, i+2) {
 			return &binding.LimitError{Counter: c}
 		}
@@ -190,21 +203,67 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 	return err
 }
 
+// belowMax holds while a counter (missing: zero) is under its ceiling.
+func belowMax(c binding.Counter) expression.ConditionBuilder {
+	count := expression.Name("count")
+	return expression.AttributeNotExists(count).Or(count.LessThan(expression.Value(c.Max)))
+}
+
+// CountFailures implements binding.Store: one unconditional UpdateItem per
+// counter (no ceiling: the count is what later checks read).
+func (d *Dynamo) CountFailures(ctx context.Context, counters []binding.Counter) error {
+	var errs []error
+	for _, c := range counters {
+		upd, err := counterAdd(c, 1).Build()
+		if err != nil {
+			return fmt.Errorf("build failure count: %w", err)
+		}
+		_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 &d.table,
+			Key:                       key(counterPK(c), counterSK(c)),
+			UpdateExpression:          upd.Update(),
+			ExpressionAttributeNames:  upd.Names(),
+			ExpressionAttributeValues: upd.Values(),
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("count %s: %w", c.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// resetItems deletes counters inside a commit's transaction.
+func (d *Dynamo) resetItems(counters []binding.Counter) []types.TransactWriteItem {
+	out := make([]types.TransactWriteItem, 0, len(counters))
+	for _, c := range counters {
+		out = append(out, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: &d.table,
+			Key:       key(counterPK(c), counterSK(c)),
+		}})
+	}
+	return out
+}
+
 // counterUpdate adds delta codes to a fixed-window counter; adding is
 // refused at the ceiling, taking back is refused below zero.
-func counterUpdate(c binding.Counter, delta int) (expression.Expression, error) {
-	count := expression.Name("count")
-	upd := expression.Add(count, expression.Value(delta)).
+// counterAdd adds delta to a counter item, creating it with its window.
+func counterAdd(c binding.Counter, delta int) expression.Builder {
+	upd := expression.Add(expression.Name("count"), expression.Value(delta)).
 		Set(expression.Name("type"), expression.Value("counter")).
 		Set(expression.Name("limit"), expression.Value(c.Name)).
 		Set(expression.Name("window_start"), expression.Value(formatTime(c.WindowStart))).
 		Set(expression.Name("window_end"), expression.Value(formatTime(c.WindowEnd()))).
 		Set(expression.Name("ttl"), expression.Value(c.WindowEnd().Add(time.Hour).Unix()))
-	cond := expression.AttributeNotExists(count).Or(count.LessThan(expression.Value(c.Max)))
+	return expression.NewBuilder().WithUpdate(upd)
+}
+
+func counterUpdate(c binding.Counter, delta int) (expression.Expression, error) {
+	count := expression.Name("count")
+	cond := belowMax(c)
 	if delta < 0 {
 		cond = count.GreaterThanEqual(expression.Value(-delta))
 	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	expr, err := counterAdd(c, delta).WithCondition(cond).Build()
 	if err != nil {
 		return expr, fmt.Errorf("build counter update: %w", err)
 	}
@@ -324,7 +383,7 @@ func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID str
 func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 	v := c.Verification
 	account := v.AccountID
-	consume, err := consumeUpdate(d.table, v, c.Now)
+	consume, err := consumeUpdate(d.table, v, c.Now, false)
 	if err != nil {
 		return err
 	}
@@ -376,6 +435,7 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 			ExpressionAttributeValues: release.Values(),
 		}})
 	}
+	items = append(items, d.resetItems(c.Reset)...)
 	reasons, err := d.transact(ctx, items)
 	switch {
 	case reasons == nil:
@@ -429,12 +489,21 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		}},
 	}
 	if v := u.Verification; v != nil {
-		consume, err := consumeUpdate(d.table, *v, u.Now)
+		consume, err := consumeUpdate(d.table, *v, u.Now, true)
 		if err != nil {
 			return err
 		}
 		items = append(items, consume)
+	} else {
+		// A support unbind voids any request in flight (it was made against
+		// the profile this commit replaces) and, with it, any ciphertext of
+		// the number it may hold.
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: &d.table,
+			Key:       key(accountPK(p.AccountID), skVerification),
+		}})
 	}
+	items = append(items, d.resetItems(u.Reset)...)
 	reasons, err := d.transact(ctx, items)
 	switch {
 	case reasons == nil:
@@ -459,11 +528,22 @@ func putIf(table string, item map[string]types.AttributeValue, cond expression.E
 }
 
 // consumeUpdate marks a pending verification completed and drops its code.
-func consumeUpdate(table string, v binding.Verification, now time.Time) (types.TransactWriteItem, error) {
+//
+// A finished verification keeps no ciphertext it no longer needs: never the
+// previous number's (released by a change), and not its destination's when
+// that number is being unbound (scrub), so that after an unbind no item can
+// be decrypted back to the number.
+func consumeUpdate(table string, v binding.Verification, now time.Time, scrub bool) (types.TransactWriteItem, error) {
+	upd := expression.Set(expression.Name("state"), expression.Value(string(binding.RequestCompleted))).
+		Set(expression.Name("completed_at"), expression.Value(formatTime(now))).
+		Remove(expression.Name("code_hmac")).
+		Remove(expression.Name("previous_ciphertext")).
+		Remove(expression.Name("previous_key_id"))
+	if scrub {
+		upd = upd.Remove(expression.Name("destination_ciphertext")).Remove(expression.Name("destination_key_id"))
+	}
 	consume, err := expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name("state"), expression.Value(string(binding.RequestCompleted))).
-			Set(expression.Name("completed_at"), expression.Value(formatTime(now))).
-			Remove(expression.Name("code_hmac"))).
+		WithUpdate(upd).
 		WithCondition(expression.Name("verification_id").Equal(expression.Value(v.ID)).
 			And(expression.Name("state").Equal(expression.Value(string(binding.RequestPending))))).
 		Build()
@@ -487,7 +567,10 @@ func (d *Dynamo) RejectVerification(ctx context.Context, accountID, verification
 		WithUpdate(expression.Set(expression.Name("state"), expression.Value(string(binding.RequestRejected))).
 			Set(expression.Name("reason"), expression.Value(reason)).
 			Set(expression.Name("completed_at"), expression.Value(formatTime(now))).
-			Remove(expression.Name("code_hmac"))).
+			Remove(expression.Name("code_hmac")).
+			// A refused request keeps no number that can be decrypted.
+			Remove(expression.Name("destination_ciphertext")).Remove(expression.Name("destination_key_id")).
+			Remove(expression.Name("previous_ciphertext")).Remove(expression.Name("previous_key_id"))).
 		WithCondition(expression.Name("verification_id").Equal(expression.Value(verificationID)).
 			And(expression.Name("state").Equal(expression.Value(string(binding.RequestPending))))).
 		Build()

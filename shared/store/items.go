@@ -84,6 +84,7 @@ type verificationItem struct {
 	PrevMasked     string `dynamodbav:"previous_masked,omitempty"`
 	ConsentVersion string `dynamodbav:"consent_version,omitempty"`
 	SentTo         string `dynamodbav:"sent_to_masked,omitempty"`
+	Sequence       int    `dynamodbav:"sequence,omitempty"`
 	CompletedAt    string `dynamodbav:"completed_at,omitempty"`
 	TTL            int64  `dynamodbav:"ttl"`
 }
@@ -121,6 +122,7 @@ func newVerificationItem(v binding.Verification) verificationItem {
 		PrevMasked:     v.Previous.Masked,
 		ConsentVersion: v.ConsentVersion,
 		SentTo:         v.SentTo,
+		Sequence:       v.Sequence,
 		TTL:            v.ExpiresAt.Add(verificationRetention).Unix(),
 	}
 }
@@ -144,6 +146,7 @@ func (it verificationItem) verification() binding.Verification {
 		Previous:       binding.SealedPhone{HMAC: it.PrevHMAC, KeyID: it.PrevKeyID, Ciphertext: it.PrevCipher, Masked: it.PrevMasked},
 		ConsentVersion: it.ConsentVersion,
 		SentTo:         it.SentTo,
+		Sequence:       it.Sequence,
 	}
 }
 

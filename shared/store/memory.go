@@ -75,6 +75,11 @@ func (m *Memory) StartVerification(_ context.Context, s binding.Start) error {
 			return &binding.LimitError{Counter: c}
 		}
 	}
+	for _, c := range s.Checks {
+		if m.counters[counterKey(c)] >= c.Max {
+			return &binding.LimitError{Counter: c}
+		}
+	}
 	for _, c := range s.Counters {
 		m.counters[counterKey(c)]++
 	}
@@ -147,12 +152,14 @@ func (m *Memory) CompleteBind(_ context.Context, c binding.Completion) error {
 	}
 	v.State = binding.RequestCompleted
 	v.CodeHMAC = ""
+	v.Previous.Ciphertext, v.Previous.KeyID = "", ""
 	m.verifications[account] = v
 	if !c.Release.IsZero() {
 		delete(m.claims, c.Release.HMAC)
 	}
 	m.claims[c.Profile.Phone.HMAC] = account
 	m.profiles[account] = c.Profile
+	m.reset(c.Reset)
 	h := append(m.history[account], c.History)
 	sort.SliceStable(h, func(i, j int) bool { return h[i].At.Before(h[j].At) })
 	m.history[account] = h
@@ -174,10 +181,15 @@ func (m *Memory) CompleteUnbind(_ context.Context, u binding.Unbinding) error {
 	if u.Verification != nil {
 		v.State = binding.RequestCompleted
 		v.CodeHMAC = ""
+		v.Destination.Ciphertext, v.Destination.KeyID = "", ""
+		v.Previous.Ciphertext, v.Previous.KeyID = "", ""
 		m.verifications[account] = v
+	} else {
+		delete(m.verifications, account)
 	}
 	delete(m.claims, u.Profile.Phone.HMAC)
 	m.profiles[account] = unboundProfile(u.Profile)
+	m.reset(u.Reset)
 	h := append(m.history[account], u.History)
 	sort.SliceStable(h, func(i, j int) bool { return h[i].At.Before(h[j].At) })
 	m.history[account] = h
@@ -201,6 +213,8 @@ func (m *Memory) RejectVerification(_ context.Context, accountID, verificationID
 	v.State = binding.RequestRejected
 	v.Reason = reason
 	v.CodeHMAC = ""
+	v.Destination.Ciphertext, v.Destination.KeyID = "", ""
+	v.Previous.Ciphertext, v.Previous.KeyID = "", ""
 	m.verifications[accountID] = v
 	return nil
 }
@@ -212,4 +226,21 @@ func (m *Memory) ClaimOwner(_ context.Context, phoneHMAC string) (string, bool, 
 	defer m.mu.Unlock()
 	owner, ok := m.claims[phoneHMAC]
 	return owner, ok, nil
+}
+
+// CountFailures implements binding.Store.
+func (m *Memory) CountFailures(_ context.Context, counters []binding.Counter) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range counters {
+		m.counters[counterKey(c)]++
+	}
+	return nil
+}
+
+// reset drops counters; the caller holds the lock.
+func (m *Memory) reset(counters []binding.Counter) {
+	for _, c := range counters {
+		delete(m.counters, counterKey(c))
+	}
 }

@@ -44,6 +44,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"HistoryNewestFirst", historyNewestFirst},
 		{"ConcurrentAttempts", concurrentAttempts},
 		{"ConcurrentClaims", concurrentClaims},
+		{"FailureChecksAndReset", failureChecksAndReset},
+		{"UnbindLeavesNoCiphertext", unbindLeavesNoCiphertext},
+		{"SequenceRoundTrips", sequenceRoundTrips},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -525,5 +528,83 @@ func completeUnbind(t *testing.T, s Store) {
 	start(t, s, w, base.Add(time.Minute))
 	if err := s.CompleteBind(ctx, completion(w, base.Add(time.Minute))); err != nil {
 		t.Fatalf("binding a released number: %v", err)
+	}
+}
+
+// failureChecksAndReset: Checks hold a new code back without spending, and
+// a commit's Reset clears them.
+func failureChecksAndReset(t *testing.T, s Store) {
+	a := account("failures")
+	fails := []binding.Counter{counter("failures_account_day", a, 2), counter("failures_phone_day", "hmac-"+a, 2)}
+	if err := s.CountFailures(ctx, fails); err != nil {
+		t.Fatal(err)
+	}
+	v := verification(a, "v1", sealed("1234567820"), 0, binding.SealedPhone{})
+	// One failure each, under 2: the check passes and spends nothing.
+	if err := s.StartVerification(ctx, binding.Start{Verification: v, Checks: fails, Now: base}); err != nil {
+		t.Fatalf("under the ceiling: %v", err)
+	}
+	if err := s.CountFailures(ctx, fails[:1]); err != nil {
+		t.Fatal(err)
+	}
+	v2 := verification(a, "v2", sealed("1234567820"), 0, binding.SealedPhone{})
+	err := s.StartVerification(ctx, binding.Start{Verification: v2, Checks: fails, Now: base.Add(2 * time.Minute)})
+	var full *binding.LimitError
+	if !errors.As(err, &full) || full.Counter.Name != "failures_account_day" {
+		t.Fatalf("at the ceiling: err = %v, want the account's failure limit", err)
+	}
+	if snapshot(t, s, a, 0).Verification.ID != "v1" {
+		t.Fatal("a refused start wrote its verification")
+	}
+	c := completion(v, base.Add(time.Minute))
+	c.Reset = fails
+	if err := s.CompleteBind(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	v3 := verification(a, "v3", sealed("1234567821"), 1, binding.SealedPhone{})
+	if err := s.StartVerification(ctx, binding.Start{Verification: v3, Checks: fails, Now: base.Add(3 * time.Minute)}); err != nil {
+		t.Fatalf("after a reset: %v", err)
+	}
+}
+
+// unbindLeavesNoCiphertext: after an unbind (by code or by support) no
+// verification still holds the number's ciphertext.
+func unbindLeavesNoCiphertext(t *testing.T, s Store) {
+	for _, bySupport := range []bool{false, true} {
+		a := account("scrub")
+		n := sealed("1234567830")
+		v := verification(a, "v1", n, 0, binding.SealedPhone{})
+		start(t, s, v, base)
+		if err := s.CompleteBind(ctx, completion(v, base)); err != nil {
+			t.Fatal(err)
+		}
+		profile := snapshot(t, s, a, 0).Profile
+		u := binding.Unbinding{Profile: profile, History: binding.HistoryEntry{At: base.Add(time.Minute), Event: binding.EventSupportUnbound, Phone: n.Masked, Actor: "support:x", Channel: binding.ChannelSupport}, Now: base.Add(time.Minute)}
+		if !bySupport {
+			uv := verification(a, "u1", n, profile.Version, binding.SealedPhone{})
+			uv.Purpose = binding.PurposeUnbind
+			start(t, s, uv, base.Add(2*time.Minute))
+			u.Verification = &uv
+			u.Now = base.Add(2 * time.Minute)
+		}
+		if err := s.CompleteUnbind(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		snap := snapshot(t, s, a, 20)
+		if w := snap.Verification; w != nil && (w.Destination.Ciphertext != "" || w.Previous.Ciphertext != "") {
+			t.Fatalf("support=%v: verification keeps a ciphertext: %+v", bySupport, w)
+		}
+	}
+}
+
+func sequenceRoundTrips(t *testing.T, s Store) {
+	a := account("seq")
+	v := verification(a, "v1", sealed("1234567840"), 0, binding.SealedPhone{})
+	v.Sequence = 4
+	v.SentTo = "a***@example.org"
+	start(t, s, v, base)
+	got := snapshot(t, s, a, 0).Verification
+	if got.Sequence != 4 || got.SentTo != "a***@example.org" {
+		t.Fatalf("read back %+v", got)
 	}
 }
