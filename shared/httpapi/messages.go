@@ -37,6 +37,8 @@ const (
 	codeEmailUnavailable     = "email_unavailable"
 	codePhoneOptedOut        = "phone_opted_out"
 	codeUnavailable          = "temporarily_unavailable"
+	codeIdempotencyReused    = "idempotency_key_reused"
+	codeIdempotencyBusy      = "idempotency_in_progress"
 	codeEmailSendFailed      = "email_send_failed"
 	codeTicketNotFound       = "ticket_not_found"
 	codeInvalidContact       = "invalid_contact"
@@ -70,6 +72,8 @@ var kinds = map[string]kind{
 	codeEmailUnavailable:     {http.StatusUnprocessableEntity, "E-mail unavailable"},
 	codePhoneOptedOut:        {http.StatusUnprocessableEntity, "Phone number opted out of SMS"},
 	codeUnavailable:          {http.StatusServiceUnavailable, "Temporarily unavailable"},
+	codeIdempotencyReused:    {http.StatusUnprocessableEntity, "Idempotency key reused"},
+	codeIdempotencyBusy:      {http.StatusConflict, "Request in progress"},
 	codeEmailSendFailed:      {http.StatusServiceUnavailable, "E-mail could not be sent"},
 	codeTicketNotFound:       {http.StatusNotFound, "Ticket not found"},
 	codeInvalidContact:       {http.StatusUnprocessableEntity, "Invalid contact"},
@@ -98,6 +102,7 @@ const (
 	detailWrongType         = "invalid_request.wrong_type"
 	detailRequired          = "invalid_request.required"
 	detailOneOf             = "invalid_request.one_of"
+	detailIdempotencyKey    = "invalid_request.idempotency_key"
 	detailCooldown          = "rate_limited." + binding.LimitCooldown
 	detailFailuresAccount   = "rate_limited." + binding.LimitFailuresAccount
 	detailFailuresPhone     = "rate_limited." + binding.LimitFailuresPhone
@@ -214,6 +219,15 @@ var details = map[string]text{
 	detailFailuresPhone: {
 		"Для этого номера введено слишком много неверных кодов за сутки. Новый код можно будет запросить через %d с.",
 		"Too many wrong codes were entered for this number today. A new code can be requested in %d s."},
+	detailIdempotencyKey: {
+		"Заголовок Idempotency-Key должен содержать от 1 до 255 печатных символов ASCII.",
+		"The Idempotency-Key header must be 1 to 255 printable ASCII characters."},
+	codeIdempotencyReused: {
+		"Этот ключ Idempotency-Key уже использован с другим запросом. Для нового запроса нужен новый ключ.",
+		"This Idempotency-Key was already used with a different request. Use a new key for a new request."},
+	codeIdempotencyBusy: {
+		"Запрос с этим ключом Idempotency-Key ещё выполняется. Повторите через %d с.",
+		"A request with this Idempotency-Key is still in progress. Try again in %d s."},
 	codeUnavailable: {
 		"Сервис временно перегружен. Повторите попытку через %d с.",
 		"The service is busy. Try again in %d s."},

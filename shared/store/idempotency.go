@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/gosuslugi/phonebind/shared/idempotency"
+)
+
+// Idempotency records live in the same table, one item per account and key:
+// pk IDEMPOTENCY#<account>#<key hash>, sk IDEMPOTENCY, gone by TTL.
+const skIdempotency = "IDEMPOTENCY"
+
+func idempotencyPK(r idempotency.Record) string {
+	return "IDEMPOTENCY#" + r.AccountID + "#" + r.KeyHash
+}
+
+type idempotencyItem struct {
+	PK              string            `dynamodbav:"pk"`
+	SK              string            `dynamodbav:"sk"`
+	Type            string            `dynamodbav:"type"`
+	Fingerprint     string            `dynamodbav:"fingerprint"`
+	Token           string            `dynamodbav:"token"`
+	LockedUntil     string            `dynamodbav:"locked_until"`
+	State           string            `dynamodbav:"state"`
+	ResponseStatus  int               `dynamodbav:"response_status,omitempty"`
+	ResponseHeaders map[string]string `dynamodbav:"response_headers,omitempty"`
+	ResponseBody    string            `dynamodbav:"response_body,omitempty"`
+	TTL             int64             `dynamodbav:"ttl"`
+}
+
+const (
+	idemInProgress = "in_progress"
+	idemDone       = "done"
+)
+
+func (it idempotencyItem) record(r idempotency.Record) *idempotency.Record {
+	out := r
+	out.Fingerprint, out.Token, out.LockedUntil = it.Fingerprint, it.Token, parseTime(it.LockedUntil)
+	out.ExpiresAt = time.Unix(it.TTL, 0).UTC()
+	if it.State == idemDone {
+		out.Response = &idempotency.Response{Status: it.ResponseStatus, Headers: it.ResponseHeaders, Body: it.ResponseBody}
+	}
+	return &out
+}
+
+// DynamoIdempotency is the idempotency.Store on the service's table.
+type DynamoIdempotency struct {
+	db    DynamoAPI
+	table string
+}
+
+// NewDynamoIdempotency keeps records in table.
+func NewDynamoIdempotency(db DynamoAPI, table string) *DynamoIdempotency {
+	return &DynamoIdempotency{db: db, table: table}
+}
+
+var _ idempotency.Store = (*DynamoIdempotency)(nil)
+
+// Claim implements idempotency.Store: one conditional UpdateItem that
+// creates the record, or takes over a claim that lapsed.
+func (d *DynamoIdempotency) Claim(ctx context.Context, r idempotency.Record, now time.Time) (*idempotency.Record, error) {
+	pk := expression.Name(attrPK)
+	state := expression.Name("state")
+	// Free: never claimed, a claim that lapsed, or a record past its TTL
+	// that DynamoDB has not removed yet.
+	free := expression.AttributeNotExists(pk).Or(
+		state.Equal(expression.Value(idemInProgress)).And(expression.Name("locked_until").LessThan(expression.Value(formatTime(now))))).
+		Or(expression.Name("ttl").LessThan(expression.Value(now.Unix())))
+	upd := expression.Set(expression.Name("type"), expression.Value("idempotency")).
+		Set(expression.Name("fingerprint"), expression.Value(r.Fingerprint)).
+		Set(expression.Name("token"), expression.Value(r.Token)).
+		Set(expression.Name("locked_until"), expression.Value(formatTime(r.LockedUntil))).
+		Set(state, expression.Value(idemInProgress)).
+		Set(expression.Name("ttl"), expression.Value(r.ExpiresAt.Unix()))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(free).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build idempotency claim: %w", err)
+	}
+	_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           &d.table,
+		Key:                                 key(idempotencyPK(r), skIdempotency),
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		if err != nil {
+			return nil, fmt.Errorf("claim idempotency key: %w", err)
+		}
+		return nil, nil
+	}
+	old := ccf.Item
+	if old == nil {
+		// DynamoDB Local returns no item with the failure: read it.
+		got, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(idempotencyPK(r), skIdempotency), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return nil, fmt.Errorf("read idempotency key: %w", err)
+		}
+		old = got.Item
+	}
+	var it idempotencyItem
+	if err := attributevalue.UnmarshalMap(old, &it); err != nil {
+		return nil, fmt.Errorf("unmarshal idempotency record: %w", err)
+	}
+	existing := it.record(r)
+	if existing.Response == nil {
+		return existing, idempotency.ErrInProgress
+	}
+	return existing, nil
+}
+
+// Finish implements idempotency.Store.
+func (d *DynamoIdempotency) Finish(ctx context.Context, r idempotency.Record, resp idempotency.Response) error {
+	upd := expression.Set(expression.Name("state"), expression.Value(idemDone)).
+		Set(expression.Name("response_status"), expression.Value(resp.Status)).
+		Set(expression.Name("response_body"), expression.Value(resp.Body))
+	if len(resp.Headers) > 0 {
+		upd = upd.Set(expression.Name("response_headers"), expression.Value(resp.Headers))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).
+		WithCondition(expression.Name("token").Equal(expression.Value(r.Token))).Build()
+	if err != nil {
+		return fmt.Errorf("build idempotency finish: %w", err)
+	}
+	_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &d.table,
+		Key:                       key(idempotencyPK(r), skIdempotency),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil {
+		return fmt.Errorf("finish idempotency key: %w", err)
+	}
+	return nil
+}
+
+// Release implements idempotency.Store.
+func (d *DynamoIdempotency) Release(ctx context.Context, r idempotency.Record) error {
+	expr, err := expression.NewBuilder().WithCondition(expression.Name("token").Equal(expression.Value(r.Token))).Build()
+	if err != nil {
+		return fmt.Errorf("build idempotency release: %w", err)
+	}
+	_, err = d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 &d.table,
+		Key:                       key(idempotencyPK(r), skIdempotency),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("release idempotency key: %w", err)
+	}
+	return nil
+}
+
+// MemoryIdempotency is the idempotency.Store of `make run`.
+type MemoryIdempotency struct {
+	mu      sync.Mutex
+	records map[string]idempotency.Record
+}
+
+// NewMemoryIdempotency returns an empty store.
+func NewMemoryIdempotency() *MemoryIdempotency {
+	return &MemoryIdempotency{records: map[string]idempotency.Record{}}
+}
+
+var _ idempotency.Store = (*MemoryIdempotency)(nil)
+
+// Claim implements idempotency.Store.
+func (m *MemoryIdempotency) Claim(_ context.Context, r idempotency.Record, now time.Time) (*idempotency.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := idempotencyPK(r)
+	if old, ok := m.records[k]; ok && now.Before(old.ExpiresAt) {
+		if old.Response != nil {
+			return &old, nil
+		}
+		if !old.LockedUntil.Before(now) {
+			return &old, idempotency.ErrInProgress
+		}
+	}
+	r.Response = nil
+	m.records[k] = r
+	return nil, nil
+}
+
+// Finish implements idempotency.Store.
+func (m *MemoryIdempotency) Finish(_ context.Context, r idempotency.Record, resp idempotency.Response) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := idempotencyPK(r)
+	if old, ok := m.records[k]; ok && old.Token == r.Token {
+		old.Response = &resp
+		m.records[k] = old
+	}
+	return nil
+}
+
+// Release implements idempotency.Store.
+func (m *MemoryIdempotency) Release(_ context.Context, r idempotency.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := idempotencyPK(r)
+	if old, ok := m.records[k]; ok && old.Token == r.Token {
+		delete(m.records, k)
+	}
+	return nil
+}
