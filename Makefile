@@ -13,7 +13,8 @@ FUNCTIONS := \
 	RequestCodeFunction=request-code \
 	ConfirmCodeFunction=confirm-code \
 	StatusFunction=status \
-	UnbindFunction=unbind
+	UnbindFunction=unbind \
+	FeedbackFunction=feedback
 
 LOGICAL_IDS := $(foreach f,$(FUNCTIONS),$(firstword $(subst =, ,$(f))))
 BUILD_TARGETS := $(addprefix build-,$(LOGICAL_IDS))
@@ -97,8 +98,12 @@ lint: ## gofmt, go vet, staticcheck (when it resolves) and go mod tidy -diff
 	fi
 	$(GO) mod tidy -diff
 
-bench: ## Run the benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# Builds the bootstraps, measures cold starts, the in-process route
+# benchmarks, DynamoDB units and billed durations on the emulators, and
+# prices a million verifications; prints the report and writes it to
+# infra/BENCHMARKS.md. BENCH_FLAGS passes flags (go run ./infra/bench -h).
+bench: ## Measure cold start, handler cost, DynamoDB cost and $ per million verifications into infra/BENCHMARKS.md
+	@bash infra/emulators.sh run -- env $(EMULATOR_ENV) $(GO) run ./infra/bench $(BENCH_FLAGS)
 
 build: $(BUILD_TARGETS) ## Build every function for linux/arm64 into .aws-sam/build/<LogicalId>/bootstrap
 

@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	lambda.Start(app.Start().API.ConfirmCode)
+	lambda.Start(app.Start().Handlers()[app.ConfirmCodeFunction])
 }

@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	lambda.Start(app.Start().API.RequestCode)
+	lambda.Start(app.Start().Handlers()[app.RequestCodeFunction])
 }

@@ -20,6 +20,7 @@ const FileName = "template.yaml"
 // Template is a parsed SAM template.
 type Template struct {
 	path      string
+	root      *yaml.Node
 	resources map[string]resource
 }
 
@@ -61,7 +62,7 @@ func Parse(data []byte) (*Template, error) {
 	if resources == nil || resources.Kind != yaml.MappingNode {
 		return nil, errors.New("parse template: no Resources mapping")
 	}
-	t := &Template{resources: map[string]resource{}}
+	t := &Template{root: root, resources: map[string]resource{}}
 	for i := 0; i+1 < len(resources.Content); i += 2 {
 		id := resources.Content[i].Value
 		body := resolve(resources.Content[i+1])

@@ -21,7 +21,9 @@ import (
 
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/config"
+	"github.com/gosuslugi/phonebind/shared/feedback"
 	"github.com/gosuslugi/phonebind/shared/httpapi"
+	"github.com/gosuslugi/phonebind/shared/idempotency"
 	"github.com/gosuslugi/phonebind/shared/metrics"
 	"github.com/gosuslugi/phonebind/shared/notify"
 	"github.com/gosuslugi/phonebind/shared/ops"
@@ -60,6 +62,14 @@ type App struct {
 	Outbox *notify.Outbox
 	// Metrics records EMF metrics; nil records none.
 	Metrics *metrics.EMF
+	// Tickets is the support-ticket service (SPEC §4.5), FeedbackAPI its
+	// HTTP routes (shared/app/feedback.go assembles both).
+	Tickets     *feedback.Service
+	FeedbackAPI *httpapi.FeedbackAPI
+	// Idempotency keeps the answers to requests sent with an
+	// Idempotency-Key.
+	Idempotency idempotency.Store
+	clock       binding.Clock
 }
 
 // New assembles the service. It is called once per cold start.
@@ -93,16 +103,20 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	var st binding.Store
 	if opts.Local && cfg.DynamoDBEndpoint == "" {
 		st = store.NewMemory()
+		a.Idempotency = store.NewMemoryIdempotency()
 	} else {
-		st = store.NewDynamo(dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
 			if cfg.DynamoDBEndpoint != "" {
 				o.BaseEndpoint = aws.String(cfg.DynamoDBEndpoint)
 				// DynamoDB Local's CRC header does not match its error
 				// bodies; the check matters only on the wire to AWS.
 				o.DisableValidateResponseChecksum = true
 			}
-		}), cfg.TableName)
+		})
+		st = store.NewDynamo(db, cfg.TableName)
+		a.Idempotency = store.NewDynamoIdempotency(db, cfg.TableName)
 	}
+	a.clock = opts.Clock
 
 	senders := a.senders(cfg, awsCfg, opts)
 
@@ -114,6 +128,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		CodesPerAccountHour: cfg.CodesPerAccountHour,
 		CodesPerPhoneDay:    cfg.CodesPerPhoneDay,
 		CodesPerIPHour:      cfg.CodesPerIPHour,
+		MaxFailuresDay:      cfg.MaxFailuresDay,
+		CodesPerPrefixDay:   cfg.CodesPerPrefixDay,
+		CodesGlobalDay:      cfg.CodesGlobalDay,
 		ChangeCooldown:      cfg.ChangeCooldown,
 		TestNumbers:         cfg.TestPhoneNumbers,
 		ConsentVersion:      cfg.ConsentVersion,
@@ -121,6 +138,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	}, st, senders, keys, opts.Clock, logger)
 	a.API = httpapi.New(a.Service, phone.NewParser(cfg.AllowedRegions), logger)
 	a.API.SetMetrics(a.Metrics)
+	a.newFeedback(cfg, awsCfg, opts, st, keys)
 	return a, nil
 }
 
@@ -153,7 +171,15 @@ func (a *App) senders(cfg config.Config, awsCfg aws.Config, opts Options) bindin
 	if opts.Local && cfg.SNSEndpoint == "" {
 		s.SMS = outbox()
 	} else {
-		s.SMS = notify.NewSNSSMS(snsAPI(), cfg.SMSSenderID)
+		// Never retried by the SDK: after an ambiguous failure (a timeout
+		// once the request was sent) a retry could deliver a second SMS. The
+		// caller gets 503 and asks again, under the resend cooldown.
+		s.SMS = notify.NewSNSSMS(sns.NewFromConfig(awsCfg, func(o *sns.Options) {
+			o.RetryMaxAttempts = 1
+			if cfg.SNSEndpoint != "" {
+				o.BaseEndpoint = aws.String(cfg.SNSEndpoint)
+			}
+		}), cfg.SMSSenderID)
 	}
 
 	switch {
@@ -211,12 +237,18 @@ const (
 
 // Handlers maps each function's logical id to its handler, for the local
 // runner, which serves the routes template.yaml gives each function.
+//
+// Every POST is idempotent under an Idempotency-Key header.
 func (a *App) Handlers() map[string]httpapi.Handler {
+	idem := func(h httpapi.Handler) httpapi.Handler {
+		return httpapi.Idempotent(a.Idempotency, h, a.Logger, a.clock)
+	}
 	return map[string]httpapi.Handler{
-		RequestCodeFunction: a.API.RequestCode,
-		ConfirmCodeFunction: a.API.ConfirmCode,
+		RequestCodeFunction: idem(a.API.RequestCode),
+		ConfirmCodeFunction: idem(a.API.ConfirmCode),
 		StatusFunction:      a.API.Status,
-		UnbindFunction:      a.API.Unbind,
+		UnbindFunction:      idem(a.API.Unbind),
+		FeedbackFunction:    idem(a.FeedbackAPI.Handle),
 	}
 }
 
@@ -236,12 +268,14 @@ var functionDirs = map[string]string{
 	"confirm-code": ConfirmCodeFunction,
 	"status":       StatusFunction,
 	"unbind":       UnbindFunction,
+	"feedback":     FeedbackFunction,
 }
 
 // actions are the ops events each function takes by direct invocation.
 func (a *App) actions() map[string]map[string]ops.Action {
 	return map[string]map[string]ops.Action{
-		UnbindFunction: {"support_unbind": ops.SupportUnbind(a.Service, a.Logger)},
+		UnbindFunction:   {"support_unbind": ops.SupportUnbind(a.Service, a.Logger)},
+		FeedbackFunction: {"update_ticket": ops.UpdateTicket(a.Tickets, a.Logger)},
 	}
 }
 
@@ -268,7 +302,7 @@ func (a *App) Lambda(function string) (ops.Handler, error) {
 // Unbind is the unbind function's Lambda handler: POST /v1/phone/unbind, and
 // the operators' support_unbind event by direct invocation.
 func (a *App) Unbind() ops.Handler {
-	return ops.Function(a.API.Unbind, a.actions()[UnbindFunction], a.Logger)
+	return ops.Function(a.Handlers()[UnbindFunction], a.actions()[UnbindFunction], a.Logger)
 }
 
 // Start is a Lambda cold start: it reads the environment, assembles the

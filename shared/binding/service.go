@@ -326,6 +326,14 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 	v.CodeHMAC = s.keys.CodeMAC(v.ID, code)
 	start := Start{Verification: v, Counters: p.counters, Checks: p.checks, Now: now}
 	if err := s.store.StartVerification(ctx, start); err != nil {
+		if !refused(err) {
+			// The write may have happened (a timeout after the call): make
+			// sure no code is left that no message carries. Counters stay
+			// spent; that errs on the safe side.
+			if cerr := s.store.CancelVerification(context.WithoutCancel(ctx), Start{Verification: v, Now: now}); cerr != nil {
+				s.log.ErrorContext(ctx, "cancel unconfirmed verification", "error", cerr.Error())
+			}
+		}
 		var full *LimitError
 		if errors.As(err, &full) && full.Counter.Name == LimitPrefixDay {
 			// An SMS-pumping campaign against a premium range looks like this.
@@ -335,6 +343,14 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 	}
 	if p.send != nil {
 		if err := p.send(ctx, code); err != nil {
+			if ambiguous(err) {
+				// The message may have gone out: the code stays valid (a
+				// message must never carry a dead code) and is not sent
+				// again (a retry could send a second SMS); the user may ask
+				// for a new one after the resend delay.
+				s.log.WarnContext(ctx, "send outcome unknown; code kept", "channel", string(v.Channel), "error", err.Error())
+				return CodeSent{}, &DeliveryError{Channel: v.Channel, RetryAfter: atLeastASecond(v.ResendAfter.Sub(now)), Err: err}
+			}
 			// The code never reached anyone: take it back, and the counters
 			// with it, so the user may try again at once.
 			if cerr := s.store.CancelVerification(context.WithoutCancel(ctx), start); cerr != nil {
@@ -352,6 +368,20 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 		ResendAfter:    v.ResendAfter,
 		AttemptsLeft:   v.AttemptsLeft(),
 	}, nil
+}
+
+// refused reports whether the store turned a start down on its conditions
+// (nothing was written), as opposed to failing in an unknown state.
+func refused(err error) bool {
+	var cool *CooldownError
+	var full *LimitError
+	return errors.As(err, &cool) || errors.As(err, &full) || errors.Is(err, ErrStale)
+}
+
+// ambiguous reports a send that may or may not have been delivered: the
+// call timed out or was cut off after it was made.
+func ambiguous(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // deliveryError words a failed send: an opted-out number is the user's to

@@ -1,0 +1,216 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/gosuslugi/phonebind/shared/feedback"
+)
+
+var _ feedback.Store = (*Dynamo)(nil)
+
+// CreateTicket implements feedback.Store with one TransactWriteItems: the
+// ticket in its author's partition and the ref item that reserves its id
+// (each only if absent), and one more ticket on the author's daily counter
+// (only below its ceiling).
+func (d *Dynamo) CreateTicket(ctx context.Context, c feedback.Creation) error {
+	t := c.Ticket
+	ticket, err := attributevalue.MarshalMap(newTicketItem(t))
+	if err != nil {
+		return fmt.Errorf("marshal ticket: %w", err)
+	}
+	ref, err := attributevalue.MarshalMap(newTicketRefItem(t))
+	if err != nil {
+		return fmt.Errorf("marshal ticket ref: %w", err)
+	}
+	upd, err := counterUpdate(feedbackCounter(t.AccountID, c.Limit), 1)
+	if err != nil {
+		return err
+	}
+	counter := feedbackCounter(t.AccountID, c.Limit)
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &d.table, Item: ticket, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Put: &types.Put{TableName: &d.table, Item: ref, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Update: &types.Update{
+			TableName:                 &d.table,
+			Key:                       key(counterPK(counter), counterSK(counter)),
+			UpdateExpression:          upd.Update(),
+			ConditionExpression:       upd.Condition(),
+			ExpressionAttributeNames:  upd.Names(),
+			ExpressionAttributeValues: upd.Values(),
+		}},
+	}
+	reasons, err := d.transact(ctx, items)
+	switch {
+	case reasons == nil:
+		return err
+	case failed(reasons, 0), failed(reasons, 1):
+		return feedback.ErrDuplicateID
+	case failed(reasons, 2):
+		return feedback.ErrDailyLimit
+	}
+	return err
+}
+
+// ticketRef reads the item that says whose ticket an id is.
+func (d *Dynamo) ticketRef(ctx context.Context, ticketID string) (ticketRefItem, error) {
+	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &d.table,
+		Key:            key(ticketRefPK(ticketID), skTicketRef),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return ticketRefItem{}, fmt.Errorf("get ticket ref: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return ticketRefItem{}, feedback.ErrTicketNotFound
+	}
+	var ref ticketRefItem
+	if err := attributevalue.UnmarshalMap(out.Item, &ref); err != nil {
+		return ticketRefItem{}, fmt.Errorf("read ticket ref: %w", err)
+	}
+	return ref, nil
+}
+
+// ticketAt reads a ticket under accountID's partition key.
+func (d *Dynamo) ticketAt(ctx context.Context, accountID, sk string) (feedback.Ticket, error) {
+	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &d.table,
+		Key:            key(accountPK(accountID), sk),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return feedback.Ticket{}, fmt.Errorf("get ticket: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return feedback.Ticket{}, feedback.ErrTicketNotFound
+	}
+	var it ticketItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return feedback.Ticket{}, fmt.Errorf("read ticket: %w", err)
+	}
+	return it.ticket(), nil
+}
+
+// Ticket implements feedback.Store with two consistent GetItems: the ref
+// item finds the ticket's sort key, and the ticket is then read under the
+// caller's own partition key, so another account's ticket cannot come back
+// even if the ref said otherwise.
+func (d *Dynamo) Ticket(ctx context.Context, accountID, ticketID string) (feedback.Ticket, error) {
+	ref, err := d.ticketRef(ctx, ticketID)
+	if err != nil {
+		return feedback.Ticket{}, err
+	}
+	if ref.AccountID != accountID {
+		return feedback.Ticket{}, feedback.ErrTicketNotFound
+	}
+	return d.ticketAt(ctx, accountID, ref.TicketSK)
+}
+
+// TicketByID implements feedback.Store: the ref item, then the ticket.
+func (d *Dynamo) TicketByID(ctx context.Context, ticketID string) (feedback.Ticket, error) {
+	ref, err := d.ticketRef(ctx, ticketID)
+	if err != nil {
+		return feedback.Ticket{}, err
+	}
+	return d.ticketAt(ctx, ref.AccountID, ref.TicketSK)
+}
+
+// Tickets implements feedback.Store with one Query on the author's
+// partition, newest first. It asks for one ticket more than the page holds,
+// so a Position comes back only when another page really follows.
+func (d *Dynamo) Tickets(ctx context.Context, accountID string, after *feedback.Position, limit int) ([]feedback.Ticket, *feedback.Position, error) {
+	if limit <= 0 {
+		return nil, nil, fmt.Errorf("list tickets: limit %d", limit)
+	}
+	kc := expression.Key(attrPK).Equal(expression.Value(accountPK(accountID))).
+		And(expression.Key(attrSK).BeginsWith(skFeedbackFrom))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, nil, fmt.Errorf("build tickets query: %w", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 &d.table,
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(limit) + 1),
+		ConsistentRead:            aws.Bool(true),
+	}
+	if after != nil {
+		in.ExclusiveStartKey = key(accountPK(accountID), feedbackSK(after.CreatedAt, after.ID))
+	}
+	out, err := d.db.Query(ctx, in)
+	if err != nil {
+		return nil, nil, fmt.Errorf("query tickets: %w", err)
+	}
+	tickets := make([]feedback.Ticket, 0, min(len(out.Items), limit))
+	for _, item := range out.Items {
+		if len(tickets) == limit {
+			break
+		}
+		var it ticketItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return nil, nil, fmt.Errorf("read ticket: %w", err)
+		}
+		tickets = append(tickets, it.ticket())
+	}
+	// More follows when the extra ticket came back, or when DynamoDB
+	// stopped early (its 1 MB page) with tickets left to read.
+	if len(tickets) > 0 && (len(out.Items) > limit || len(out.LastEvaluatedKey) > 0) {
+		next := feedback.PositionOf(tickets[len(tickets)-1])
+		return tickets, &next, nil
+	}
+	return tickets, nil, nil
+}
+
+// UpdateTicket implements feedback.Store with one conditional UpdateItem:
+// the change holds only while the ticket is still at the status it was
+// judged on, and the ticket comes back as written.
+func (d *Dynamo) UpdateTicket(ctx context.Context, c feedback.StatusChange) (feedback.Ticket, error) {
+	t := c.Ticket
+	status := expression.Name(attrTicketStatus)
+	upd := expression.Set(status, expression.Value(string(c.To))).
+		Set(expression.Name("updated_at"), expression.Value(formatTime(c.Now))).
+		Set(expression.Name("updated_by"), expression.Value(c.Operator))
+	if c.To == feedback.StatusAnswered {
+		upd = upd.Set(expression.Name("answer"), expression.Value(c.Answer)).
+			Set(expression.Name("answered_by"), expression.Value(c.Operator)).
+			Set(expression.Name("answered_at"), expression.Value(formatTime(c.Now)))
+	}
+	cond := expression.AttributeExists(expression.Name(attrPK)).
+		And(status.Equal(expression.Value(string(t.Status))))
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return feedback.Ticket{}, fmt.Errorf("build ticket update: %w", err)
+	}
+	out, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &d.table,
+		Key:                       key(accountPK(t.AccountID), feedbackSK(t.CreatedAt, t.ID)),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return feedback.Ticket{}, feedback.ErrStale
+	}
+	if err != nil {
+		return feedback.Ticket{}, fmt.Errorf("update ticket: %w", err)
+	}
+	var it ticketItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return feedback.Ticket{}, fmt.Errorf("read ticket: %w", err)
+	}
+	return it.ticket(), nil
+}
