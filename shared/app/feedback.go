@@ -8,6 +8,7 @@ import (
 	"github.com/gosuslugi/phonebind/shared/config"
 	"github.com/gosuslugi/phonebind/shared/feedback"
 	"github.com/gosuslugi/phonebind/shared/httpapi"
+	"github.com/gosuslugi/phonebind/shared/metrics"
 	"github.com/gosuslugi/phonebind/shared/notify"
 	"github.com/gosuslugi/phonebind/shared/ops"
 	"github.com/gosuslugi/phonebind/shared/phone"
@@ -39,6 +40,11 @@ func (a *App) newFeedback(cfg config.Config, awsCfg aws.Config, opts Options, st
 	case opts.Local:
 		events = notify.NewEventLog(a.Logger)
 	}
+	var counted metrics.Publisher
+	if events != nil {
+		counted = events
+	}
+	events = metrics.CountTickets{Next: counted, Metrics: a.Metrics}
 	a.Tickets = feedback.New(feedback.Config{}, tickets, keys, events, feedback.Clock(opts.Clock), a.Logger)
 	a.FeedbackAPI = httpapi.NewFeedback(a.Tickets, phone.NewParser(cfg.AllowedRegions), a.Logger)
 }

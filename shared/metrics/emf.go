@@ -29,7 +29,7 @@ const (
 	Bindings      = "Bindings"      // dims Channel
 	Changes       = "Changes"       // dims Channel
 	Unbinds       = "Unbinds"       // dims Channel
-	Tickets       = "Tickets"       // dims Category
+	Tickets       = "Tickets"       // tickets filed
 )
 
 // Units.

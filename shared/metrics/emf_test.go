@@ -2,12 +2,15 @@ package metrics
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
 )
 
 func TestEMFLineShape(t *testing.T) {
@@ -78,4 +81,34 @@ func TestEMFConcurrentLinesStayWhole(t *testing.T) {
 	if err != nil || len(got) != 50 {
 		t.Fatalf("%d points, %v", len(got), err)
 	}
+}
+
+func TestCountTicketsAndPhoneEvents(t *testing.T) {
+	var buf bytes.Buffer
+	m := NewEMF(&buf, nil)
+	var passed []string
+	next := publisherFunc(func(_ context.Context, name string, _ any) error { passed = append(passed, name); return nil })
+	c := CountTickets{Next: next, Metrics: m}
+	_ = c.Publish(context.Background(), "feedback.created", nil)
+	_ = c.Publish(context.Background(), "feedback.updated", nil)
+	_ = CountTickets{Metrics: m}.Publish(context.Background(), "feedback.created", nil)
+	p := PhoneEvents{Metrics: m}
+	_ = p.PhoneEvent(context.Background(), binding.PhoneEvent{Name: binding.EventNamePhoneChanged, Channel: binding.ChannelSMS})
+	_ = p.PhoneEvent(context.Background(), binding.PhoneEvent{Name: binding.EventNamePhoneSupportUnbound, Channel: binding.ChannelSupport})
+	got, _ := Parse(&buf)
+	want := []Point{
+		{Name: Tickets, Value: 1, Unit: UnitCount},
+		{Name: Tickets, Value: 1, Unit: UnitCount},
+		{Name: Changes, Value: 1, Unit: UnitCount, Dims: "Channel=sms"},
+		{Name: Unbinds, Value: 1, Unit: UnitCount, Dims: "Channel=support"},
+	}
+	if !reflect.DeepEqual(got, want) || strings.Join(passed, ",") != "feedback.created,feedback.updated" {
+		t.Fatalf("points %+v, passed %v", got, passed)
+	}
+}
+
+type publisherFunc func(ctx context.Context, name string, event any) error
+
+func (f publisherFunc) Publish(ctx context.Context, name string, event any) error {
+	return f(ctx, name, event)
 }

@@ -33,3 +33,26 @@ func (p PhoneEvents) PhoneEvent(ctx context.Context, e binding.PhoneEvent) error
 	}
 	return p.Next.PhoneEvent(ctx, e)
 }
+
+// Publisher is what publishes named events (notify.EventTopic, EventLog).
+type Publisher interface {
+	Publish(ctx context.Context, name string, event any) error
+}
+
+// CountTickets counts each feedback.created event as a Tickets data point,
+// then passes every event on to Next (nil: counting only).
+type CountTickets struct {
+	Next    Publisher
+	Metrics *EMF
+}
+
+// Publish implements Publisher.
+func (c CountTickets) Publish(ctx context.Context, name string, event any) error {
+	if name == "feedback.created" {
+		c.Metrics.Count(Tickets)
+	}
+	if c.Next == nil {
+		return nil
+	}
+	return c.Next.Publish(ctx, name, event)
+}
