@@ -41,7 +41,7 @@ EMAIL ?=
 FN ?=
 EVENT ?=
 
-.PHONY: help run token invoke test check cfn-lint lint bench build $(BUILD_TARGETS) \
+.PHONY: help run token invoke soak test check cfn-lint lint bench build $(BUILD_TARGETS) \
 	emulators-start emulators-stop emulators-status clean
 
 help: ## Show this help
@@ -104,6 +104,11 @@ lint: ## gofmt, go vet, staticcheck (when it resolves) and go mod tidy -diff
 # infra/BENCHMARKS.md. BENCH_FLAGS passes flags (go run ./infra/bench -h).
 bench: ## Measure cold start, handler cost, DynamoDB cost and $ per million verifications into infra/BENCHMARKS.md
 	@bash infra/emulators.sh run -- env $(EMULATOR_ENV) $(GO) run ./infra/bench $(BENCH_FLAGS)
+
+SOAK_DURATION ?= 60s
+soak: ## Soak the local API on DynamoDB Local for SOAK_DURATION (60s): invariants, p50/p99, answer mix (make test runs 4s)
+	@bash infra/emulators.sh run -- env $(EMULATOR_ENV) SOAK_DURATION=$(SOAK_DURATION) \
+		$(GO) test -count=1 -run '^TestSoak$$' -v ./infra/local/ | grep -E 'soak:|^(--- |ok|FAIL|PASS)'
 
 build: $(BUILD_TARGETS) ## Build every function for linux/arm64 into .aws-sam/build/<LogicalId>/bootstrap
 
