@@ -107,7 +107,7 @@ bench: ## Measure cold start, handler cost, DynamoDB cost and $ per million veri
 
 SOAK_DURATION ?= 60s
 soak: ## Soak the local API on DynamoDB Local for SOAK_DURATION (60s): invariants, p50/p99, answer mix (make test runs 4s)
-	@bash infra/emulators.sh run -- env $(EMULATOR_ENV) SOAK_DURATION=$(SOAK_DURATION) \
+	@set -o pipefail; bash infra/emulators.sh run -- env $(EMULATOR_ENV) SOAK_DURATION=$(SOAK_DURATION) \
 		$(GO) test -count=1 -run '^TestSoak$$' -v ./infra/local/ | grep -E 'soak:|^(--- |ok|FAIL|PASS)'
 
 build: $(BUILD_TARGETS) ## Build every function for linux/arm64 into .aws-sam/build/<LogicalId>/bootstrap
