@@ -33,6 +33,8 @@ EMULATOR_ENV := DYNAMODB_ENDPOINT=http://127.0.0.1:$(DYNAMODB_PORT) \
 
 # cfn-lint from PATH, else from .emulators/venv (installed there on demand).
 CFN_LINT_VERSION := 1.51.0
+# openapi-spec-validator checks infra/openapi.yaml, found the same way.
+OPENAPI_VALIDATOR_VERSION := 0.9.0
 # staticcheck 2025.1.1 is the Go module version v0.6.1.
 STATICCHECK_VERSION := v0.6.1
 
@@ -41,7 +43,7 @@ EMAIL ?=
 FN ?=
 EVENT ?=
 
-.PHONY: help run token invoke soak test check cfn-lint lint bench build $(BUILD_TARGETS) \
+.PHONY: help run token invoke soak test check cfn-lint openapi lint bench build $(BUILD_TARGETS) \
 	emulators-start emulators-stop emulators-status clean
 
 help: ## Show this help
@@ -62,15 +64,16 @@ invoke: ## Run an event through a function, as sam local invoke: make invoke FN=
 
 # The emulators are stopped by infra/emulators.sh's trap whatever happens;
 # its exit code is check's.
-test: ## Start the emulators, run vet, all tests (-race) and cfn-lint, stop them
+test: ## Start the emulators, run vet, all tests (-race), cfn-lint and openapi, stop them
 	@bash infra/emulators.sh run -- env $(EMULATOR_ENV) $(MAKE) --no-print-directory check
 
-# Runs all three steps even when one fails, and exits with the first failure.
-check: ## Vet, test and cfn-lint without starting emulators (their tests skip)
+# Runs every step even when one fails, and exits with the first failure.
+check: ## Vet, test, cfn-lint and openapi without starting emulators (their tests skip)
 	@rc=0; \
 	echo '>> go vet ./...'; $(GO) vet ./... || rc=$$?; \
 	echo '>> go test -race -count=1 ./...'; $(GO) test -race -count=1 ./... || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
 	$(MAKE) --no-print-directory cfn-lint || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
+	$(MAKE) --no-print-directory openapi || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
 	exit $$rc
 
 cfn-lint: ## Lint template.yaml (pip-installs cfn-lint into .emulators/venv if missing)
@@ -83,6 +86,17 @@ cfn-lint: ## Lint template.yaml (pip-installs cfn-lint into .emulators/venv if m
 	fi; \
 	echo '>> cfn-lint template.yaml'; \
 	"$$cfn" template.yaml
+
+openapi: ## Validate infra/openapi.yaml (pip-installs openapi-spec-validator into .emulators/venv if missing)
+	@v="$$(command -v openapi-spec-validator || echo .emulators/venv/bin/openapi-spec-validator)"; \
+	if [ ! -x "$$v" ]; then \
+		echo '>> openapi-spec-validator not found: pip install openapi-spec-validator==$(OPENAPI_VALIDATOR_VERSION) into .emulators/venv'; \
+		bash infra/emulators.sh pip-install 'openapi-spec-validator==$(OPENAPI_VALIDATOR_VERSION)' || { \
+			echo 'openapi-spec-validator is missing and pip could not install it (PyPI unreachable?); install openapi-spec-validator==$(OPENAPI_VALIDATOR_VERSION)' >&2; \
+			exit 1; }; \
+	fi; \
+	echo '>> openapi-spec-validator infra/openapi.yaml'; \
+	"$$v" infra/openapi.yaml
 
 lint: ## gofmt, go vet, staticcheck (when it resolves) and go mod tidy -diff
 	@out="$$(gofmt -l .)"; \

@@ -108,7 +108,9 @@ func newE2E(t *testing.T, extra map[string]string) *e2e {
 
 func startE2E(t *testing.T, env map[string]string, db *dynamodb.Client, moto, table string) *e2e {
 	t.Helper()
-	e := &e2e{t: t, clock: &fakeClock{now: time.Now().UTC()}, logs: &syncBuffer{}, moto: moto, db: db, table: table}
+	// A minute into the current hour: tests that move the clock stay inside
+	// one fixed hourly window, whatever the time of day they run at.
+	e := &e2e{t: t, clock: &fakeClock{now: time.Now().UTC().Truncate(time.Hour).Add(time.Minute)}, logs: &syncBuffer{}, moto: moto, db: db, table: table}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := newServer(context.Background(), func(k string) string { return env[k] }, io.Discard, logger, e.clock.Now)
 	if err != nil {

@@ -169,8 +169,8 @@ func (s *soak) bindTo(sub, num string) bool {
 func (s *soak) bind() { s.want(s.bindTo(s.account(), uniqueNumber())) }
 
 func (s *soak) change() {
-	a := s.account()
-	s.want(s.bindTo(a, uniqueNumber()) && s.bindTo(a, uniqueNumber()))
+	a, first, second := s.account(), uniqueNumber(), uniqueNumber()
+	s.want(s.bindTo(a, first) && s.bindTo(a, second))
 }
 
 func (s *soak) unbind() {

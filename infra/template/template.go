@@ -29,6 +29,7 @@ type Template struct {
 type resource struct {
 	typ        string
 	properties *yaml.Node
+	body       *yaml.Node // the whole entry, for attributes beside Properties
 }
 
 // Load reads and parses the template at path.
@@ -72,6 +73,7 @@ func Parse(data []byte) (*Template, error) {
 		t.resources[id] = resource{
 			typ:        scalar(field(body, "Type")),
 			properties: field(body, "Properties"),
+			body:       body,
 		}
 	}
 	return t, nil

@@ -15,6 +15,11 @@ import (
 type Resource struct {
 	ID   string
 	Type string
+	// Condition, DeletionPolicy and UpdateReplacePolicy are the resource
+	// attributes of those names, "" when absent.
+	Condition           string
+	DeletionPolicy      string
+	UpdateReplacePolicy string
 	// Properties is the resource's Properties decoded by Value; nil when it
 	// has none.
 	Properties map[string]any
@@ -24,7 +29,13 @@ type Resource struct {
 func (t *Template) Resources() []Resource {
 	out := make([]Resource, 0, len(t.resources))
 	for id, res := range t.resources {
-		r := Resource{ID: id, Type: res.typ}
+		r := Resource{
+			ID:                  id,
+			Type:                res.typ,
+			Condition:           scalar(field(res.body, "Condition")),
+			DeletionPolicy:      scalar(field(res.body, "DeletionPolicy")),
+			UpdateReplacePolicy: scalar(field(res.body, "UpdateReplacePolicy")),
+		}
 		if props, ok := Value(res.properties).(map[string]any); ok {
 			r.Properties = props
 		}

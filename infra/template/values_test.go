@@ -33,6 +33,8 @@ Resources:
               Resource: !Ref Secret
   Bare:
     Type: AWS::SNS::Topic
+    Condition: IsProd
+    DeletionPolicy: Retain
 `)
 	res := tpl.Resources()
 	if len(res) != 2 || res[0].ID != "Bare" || res[1].ID != "Fn" || res[1].Type != "AWS::Serverless::Function" {
@@ -40,6 +42,9 @@ Resources:
 	}
 	if res[0].Properties != nil {
 		t.Errorf("a resource without Properties decoded to %v", res[0].Properties)
+	}
+	if res[0].Condition != "IsProd" || res[0].DeletionPolicy != "Retain" || res[0].UpdateReplacePolicy != "" {
+		t.Errorf("attributes = %+v", res[0])
 	}
 	props := res[1].Properties
 	if props["Timeout"] != 10 {

@@ -47,6 +47,7 @@ func (a *App) newFeedback(cfg config.Config, awsCfg aws.Config, opts Options, st
 	events = metrics.CountTickets{Next: counted, Metrics: a.Metrics}
 	a.Tickets = feedback.New(feedback.Config{}, tickets, keys, events, feedback.Clock(opts.Clock), a.Logger)
 	a.FeedbackAPI = httpapi.NewFeedback(a.Tickets, phone.NewParser(cfg.AllowedRegions), a.Logger)
+	a.FeedbackAPI.SetMetrics(a.Metrics)
 }
 
 // Feedback is the feedback function's Lambda handler: the three

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gosuslugi/phonebind/shared/feedback"
+	"github.com/gosuslugi/phonebind/shared/metrics"
 )
 
 // Route keys of the support-ticket routes, all served by FeedbackFunction.
@@ -42,6 +43,9 @@ func NewFeedback(svc Feedback, phones PhoneParser, logger *slog.Logger) *Feedbac
 	}
 	return &FeedbackAPI{base: &API{phones: phones, logger: logger, now: time.Now}, svc: svc}
 }
+
+// SetMetrics makes every request record its EMF metrics to m (nil: none).
+func (f *FeedbackAPI) SetMetrics(m *metrics.EMF) { f.base.metrics = m }
 
 // Handle is FeedbackFunction's HTTP handler: POST /v1/feedback files a
 // ticket, GET /v1/feedback lists the caller's, GET /v1/feedback/{ticket_id}

@@ -1,0 +1,187 @@
+package contract
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gosuslugi/phonebind/infra/template"
+)
+
+// Grants each function is allowed, one line per effect, action and
+// resource (and condition): what a reviewer approved. The test fails both
+// for a grant missing here (wider than reviewed) and for a line here the
+// template no longer grants (so the list never overstates what a function
+// can do). Intrinsics are written in their short form.
+//
+// Not covered, because SAM attaches them outside the template's Policies:
+// the AWS managed AWSLambdaBasicExecutionRole (logs:CreateLogGroup,
+// logs:CreateLogStream, logs:PutLogEvents) and, with Tracing: Active,
+// AWSXrayWriteOnlyAccess (X-Ray writes), both on "*" and write-only.
+const (
+	tableArn       = "!GetAtt PhoneBindingTable.Arn"
+	tableKey       = "kms:Decrypt on !GetAtt TableKey.Arn if {StringEquals: {kms:ViaService: !Sub dynamodb.${AWS::Region}.amazonaws.com}}"
+	keySecret      = "secretsmanager:GetSecretValue on !Ref KeysSecretArn"
+	toEvents       = "sns:Publish on !Ref EventsTopic"
+	smsToAnyNumber = "sns:Publish on *"
+)
+
+func tableGrants(actions ...string) []string {
+	out := make([]string, len(actions))
+	for i, a := range actions {
+		out[i] = "Allow dynamodb:" + a + " on " + tableArn
+	}
+	return out
+}
+
+var allowList = map[string][]string{
+	"RequestCodeFunction": slices.Concat(
+		tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
+		[]string{
+			"Allow " + smsToAnyNumber,
+			"Deny sns:Publish on !Sub arn:${AWS::Partition}:sns:*:*:*",
+			"Allow ses:SendEmail on !Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${EmailIdentity} if {StringEquals: {ses:FromAddress: !Ref EmailFrom}}",
+			"Allow " + keySecret,
+			"Allow " + tableKey,
+		}),
+	"ConfirmCodeFunction": slices.Concat(
+		tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
+		[]string{
+			"Allow " + smsToAnyNumber,
+			"Allow " + toEvents,
+			"Allow " + keySecret,
+			"Allow " + tableKey,
+		}),
+	"UnbindFunction": slices.Concat(
+		tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
+		[]string{
+			"Allow " + toEvents,
+			"Allow " + keySecret,
+			"Allow " + tableKey,
+		}),
+	"StatusFunction": slices.Concat(
+		tableGrants("Query"),
+		[]string{
+			"Allow " + keySecret,
+			"Allow " + tableKey,
+		}),
+	"FeedbackFunction": slices.Concat(
+		tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
+		[]string{
+			"Allow " + toEvents,
+			"Allow " + keySecret,
+			"Allow " + tableKey,
+		}),
+}
+
+// starResource is the one place Resource "*" may appear: a statement with
+// this Sid, allowing sns:Publish alone, in these functions (template.yaml
+// explains why above RequestCodeFunction).
+const starResourceSid = "SmsToPhoneNumbers"
+
+var starResourceFunctions = []string{"RequestCodeFunction", "ConfirmCodeFunction"}
+
+// asList reads a policy element that may be one value or a list.
+func asList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	if v == nil {
+		return nil
+	}
+	return []any{v}
+}
+
+// TestFunctionPoliciesAllowList checks every function's IAM policies in
+// template.yaml: inline statements only, no wildcard in any action, no
+// NotAction/NotResource, Resource "*" only in the documented SMS
+// statements, and exactly the grants of allowList.
+func TestFunctionPoliciesAllowList(t *testing.T) {
+	tpl := loadTemplate(t)
+	seen := map[string]bool{}
+	for _, res := range tpl.Resources() {
+		switch {
+		case strings.HasPrefix(res.Type, "AWS::IAM::"):
+			t.Errorf("%s is %s: this test only reviews functions' Policies; extend it before adding IAM resources", res.ID, res.Type)
+			continue
+		case res.Type != "AWS::Serverless::Function":
+			continue
+		}
+		fn := res.ID
+		seen[fn] = true
+		want, reviewed := allowList[fn]
+		if !reviewed {
+			t.Errorf("%s has no entry in allowList: review its grants and add them", fn)
+		}
+		if res.Properties["Role"] != nil {
+			t.Errorf("%s sets Role: its permissions would escape this review", fn)
+		}
+		var got []string
+		for i, p := range asList(res.Properties["Policies"]) {
+			doc, ok := p.(map[string]any)
+			if !ok || doc["Statement"] == nil {
+				t.Errorf("%s Policies[%d] = %s: only inline policy documents (no managed policy ARNs, no SAM policy templates)", fn, i, template.Render(p))
+				continue
+			}
+			for j, s := range asList(doc["Statement"]) {
+				st, _ := s.(map[string]any)
+				where := fmt.Sprintf("%s Policies[%d].Statement[%d] (%v)", fn, i, j, st["Sid"])
+				effect := fmt.Sprint(st["Effect"])
+				if effect != "Allow" && effect != "Deny" {
+					t.Errorf("%s: Effect %q", where, effect)
+				}
+				for _, k := range []string{"NotAction", "NotResource", "NotPrincipal"} {
+					if st[k] != nil {
+						t.Errorf("%s: %s is not allowed (it grants by exclusion)", where, k)
+					}
+				}
+				actions, resources := asList(st["Action"]), asList(st["Resource"])
+				if len(actions) == 0 || len(resources) == 0 {
+					t.Errorf("%s: needs Action and Resource", where)
+				}
+				cond := ""
+				if st["Condition"] != nil {
+					cond = " if " + template.Render(st["Condition"])
+				}
+				for _, a := range actions {
+					action := template.Render(a)
+					if strings.Contains(action, "*") {
+						t.Errorf("%s: action %q has a wildcard; name the actions", where, action)
+					}
+					for _, r := range resources {
+						resource := template.Render(r)
+						if resource == "*" && effect == "Allow" {
+							ok := st["Sid"] == starResourceSid && action == "sns:Publish" && len(actions) == 1 &&
+								slices.Contains(starResourceFunctions, fn)
+							if !ok {
+								t.Errorf("%s: Resource \"*\" is allowed only for sns:Publish to phone numbers (Sid %s in %v)", where, starResourceSid, starResourceFunctions)
+							}
+						}
+						got = append(got, effect+" "+action+" on "+resource+cond)
+					}
+				}
+			}
+		}
+		if !reviewed {
+			continue
+		}
+		sort.Strings(got)
+		for _, g := range got {
+			if !slices.Contains(want, g) {
+				t.Errorf("%s grants %q, which allowList does not approve", fn, g)
+			}
+		}
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				t.Errorf("allowList approves %q for %s, which the template no longer grants: remove it", w, fn)
+			}
+		}
+	}
+	for fn := range allowList {
+		if !seen[fn] {
+			t.Errorf("allowList names %s, which template.yaml does not define", fn)
+		}
+	}
+}
