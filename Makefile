@@ -64,8 +64,11 @@ invoke: ## Run an event through a function, as sam local invoke: make invoke FN=
 
 # The emulators are stopped by infra/emulators.sh's trap whatever happens;
 # its exit code is check's.
-test: ## Start the emulators, run vet, all tests (-race), cfn-lint and openapi, stop them
-	@bash infra/emulators.sh run -- env $(EMULATOR_ENV) $(MAKE) --no-print-directory check
+test: ## Start the emulators, run vet, all tests (-race), cfn-lint and openapi, stop them; then 3 s of each fuzz target
+	@rc=0; \
+	bash infra/emulators.sh run -- env $(EMULATOR_ENV) $(MAKE) --no-print-directory check || rc=$$?; \
+	$(MAKE) --no-print-directory fuzz-short || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
+	exit $$rc
 
 # Runs every step even when one fails, and exits with the first failure.
 check: ## Vet, test, cfn-lint and openapi without starting emulators (their tests skip)
@@ -118,6 +121,25 @@ lint: ## gofmt, go vet, staticcheck (when it resolves) and go mod tidy -diff
 # infra/BENCHMARKS.md. BENCH_FLAGS passes flags (go run ./infra/bench -h).
 bench: ## Measure cold start, handler cost, DynamoDB cost and $ per million verifications into infra/BENCHMARKS.md
 	@bash infra/emulators.sh run -- env $(EMULATOR_ENV) $(GO) run ./infra/bench $(BENCH_FLAGS)
+
+# Every `func Fuzz…` in a *_test.go file, one target at a time (go test
+# fuzzes one target per run); all run even when one fails, and the first
+# failure is the exit code. A failing input is saved under the package's
+# testdata/fuzz/<FuzzName>/, where plain `go test` replays it from then on.
+FUZZTIME ?= 10s
+.PHONY: fuzz fuzz-short
+fuzz: ## Run every fuzz target for FUZZTIME each (10s), one after another
+	@rc=0; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' */ | sort); do \
+		pkg=./$$(dirname "$$f"); \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+			echo ">> go test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg" || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
+		done; \
+	done; \
+	exit $$rc
+
+fuzz-short: ## Run every fuzz target for 3s (what make test runs)
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 SOAK_DURATION ?= 60s
 soak: ## Soak the local API on DynamoDB Local for SOAK_DURATION (60s): invariants, p50/p99, answer mix (make test runs 4s)

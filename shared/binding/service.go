@@ -353,6 +353,7 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 			}
 			// The code never reached anyone: take it back, and the counters
 			// with it, so the user may try again at once.
+			s.log.WarnContext(ctx, "send failed", "channel", string(v.Channel), "error", err.Error())
 			if cerr := s.store.CancelVerification(context.WithoutCancel(ctx), start); cerr != nil {
 				s.log.ErrorContext(ctx, "cancel unsent verification", "error", cerr.Error())
 			}

@@ -59,15 +59,23 @@ func Function(http httpapi.Handler, actions map[string]Action, logger *slog.Logg
 			Action         *string         `json:"action"`
 		}
 		if err := json.Unmarshal(raw, &probe); err != nil {
+			if f, ok := typeErrorField(err); ok {
+				return Result{Error: &Error{Code: "invalid_event", Message: "wrong type for " + f, Field: f}}, nil
+			}
 			return Result{Error: &Error{Code: "invalid_event", Message: "the event is not a JSON object"}}, nil
 		}
 		if probe.RouteKey != "" || len(probe.RequestContext) > 0 {
 			if http == nil {
-				return nil, errors.New("this function serves no HTTP route")
+				return Result{Error: &Error{Code: "invalid_event", Message: "this function serves no HTTP route"}}, nil
 			}
 			var req events.APIGatewayV2HTTPRequest
 			if err := json.Unmarshal(raw, &req); err != nil {
-				return nil, fmt.Errorf("decode HTTP API event: %w", err)
+				msg := "not an API Gateway HTTP API (2.0) event"
+				f, ok := typeErrorField(err)
+				if ok {
+					msg += ": wrong type for " + f
+				}
+				return Result{Error: &Error{Code: "invalid_event", Message: msg, Field: f}}, nil
 			}
 			return http(ctx, req)
 		}
@@ -130,4 +138,13 @@ func Required(field, value string) error {
 		return &Error{Code: "invalid_event", Message: field + " is required", Field: field}
 	}
 	return nil
+}
+
+// typeErrorField names the field a JSON type mismatch was in.
+func typeErrorField(err error) (string, bool) {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Field != "" {
+		return typeErr.Field, true
+	}
+	return "", false
 }
