@@ -1,0 +1,168 @@
+// Command bench measures what the service costs in time and money and
+// writes infra/BENCHMARKS.md; `make bench` runs it with the emulators up.
+//
+// It builds every function's bootstrap as `sam build` does (for the host)
+// and a hello-world aws-lambda-go bootstrap the same way, then measures:
+//
+//   - cold start: each bootstrap's init (exec until its first Runtime API
+//     `next`, through infra/lambdarun), interleaved with the hello-world's,
+//     and binary sizes;
+//   - handler cost: the in-process route benchmarks (routes_test.go);
+//   - DynamoDB cost: calls and consumed capacity of each operation of the
+//     real bootstraps on DynamoDB Local, through a counting proxy that sets
+//     ReturnConsumedCapacity=TOTAL, with each invocation's billed duration;
+//   - dollars: one million completed verifications (request-code,
+//     confirm-code, status) priced from those measurements.
+//
+// Usage: go run ./infra/bench [-out infra/BENCHMARKS.md] [-starts 25]
+// [-verifications 30] [-count 6] [-benchtime 1s], with DYNAMODB_ENDPOINT
+// and MOTO_ENDPOINT set (as `bash infra/emulators.sh run -- …` sets them).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gosuslugi/phonebind/infra/lambdarun"
+	"github.com/gosuslugi/phonebind/infra/lambdarun/stack"
+	"github.com/gosuslugi/phonebind/infra/template"
+)
+
+type options struct {
+	out           string
+	starts        int
+	verifications int
+	count         int
+	benchtime     string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.out, "out", "infra/BENCHMARKS.md", "report file, relative to the module root (empty: print only)")
+	flag.IntVar(&o.starts, "starts", 25, "cold starts of each bootstrap (at least 20)")
+	flag.IntVar(&o.verifications, "verifications", 30, "complete verifications run through the bootstraps for the DynamoDB and duration figures")
+	flag.IntVar(&o.count, "count", 6, "go test -count for the route benchmarks")
+	flag.StringVar(&o.benchtime, "benchtime", "1s", "go test -benchtime for the route benchmarks")
+	flag.Parse()
+	if o.starts < 20 {
+		fatal(fmt.Errorf("-starts %d: the report wants the median of at least 20 starts", o.starts))
+	}
+	if err := run(context.Background(), o); err != nil {
+		fatal(err)
+	}
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+// progress says what is being measured, on stderr.
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+func run(ctx context.Context, o options) error {
+	began := time.Now()
+	root, err := template.FindRoot()
+	if err != nil {
+		return err
+	}
+	if err := os.Chdir(root); err != nil {
+		return err
+	}
+	ep, err := stack.EndpointsFromEnv()
+	if err != nil {
+		return fmt.Errorf("%w; or just run `make bench`", err)
+	}
+	r := &report{machine: describeMachine(), date: time.Now().UTC(), opts: o}
+
+	fns, err := stack.Discover(root)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "phonebind-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	progress("building %d bootstraps and the hello-world (host %s)", len(fns), r.machine.arch)
+	t0 := time.Now()
+	hello := stack.Function{Dir: "hello", LogicalID: "HelloWorld", Bootstrap: filepath.Join(tmp, "HelloWorld", "bootstrap"), MemoryMB: lambdarun.DefaultMemoryMB, Timeout: lambdarun.DefaultTimeout}
+	if err := stack.Build(ctx, root, tmp, fns); err != nil {
+		return err
+	}
+	if err := lambdarun.Build(ctx, root, lambdarun.Target{Package: "./infra/bench/hello", Out: hello.Bootstrap}); err != nil {
+		return err
+	}
+	r.buildTime = time.Since(t0)
+	if r.sizes, err = binarySizes(append([]stack.Function{hello}, fns...)); err != nil {
+		return err
+	}
+	progress("attributing binary size by module")
+	if r.sizeByModule, err = textByModule(ctx, root, tmp, largest(fns, r.sizes)); err != nil {
+		progress("size attribution skipped: %v", err)
+	}
+
+	res, err := stack.Provision(ctx, ep, "phonebind-bench")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = res.Close(context.Background()) }()
+
+	progress("cold starts: %d of each of %d bootstraps, interleaved", o.starts, len(fns)+1)
+	if r.cold, err = coldStarts(ctx, hello, fns, res, o.starts); err != nil {
+		return err
+	}
+	if r.initTrace, err = initTraces(ctx, append([]stack.Function{hello}, fns...), res, 5); err != nil {
+		return err
+	}
+	if r.secretFetch, err = secretFetch(ctx, res, 20); err != nil {
+		return err
+	}
+
+	progress("DynamoDB cost and billed durations: %d verifications through the bootstraps", o.verifications)
+	if r.ops, r.logBytes, err = measureOperations(ctx, fns, res, o.verifications); err != nil {
+		return err
+	}
+
+	progress("route benchmarks: go test -bench Route -count %d -benchtime %s", o.count, o.benchtime)
+	if r.routes, r.benchRaw, err = routeBenchmarks(ctx, o.count, o.benchtime); err != nil {
+		return err
+	}
+	progress("allocation profile of each route")
+	var names []string
+	for n := range r.routes {
+		names = append(names, n)
+	}
+	if r.allocs, err = allocBreakdown(ctx, tmp, names); err != nil {
+		progress("allocation split skipped: %v", err)
+	}
+	tpl, err := template.Load(filepath.Join(root, template.FileName))
+	if err != nil {
+		return err
+	}
+	samples, err := stack.Samples(root)
+	if err != nil {
+		return err
+	}
+	r.coverRoutes(tpl.Routes(), samples)
+	r.fns = fns
+	r.elapsed = time.Since(began)
+	r.loadAfter = loadAverage()
+
+	out := r.markdown()
+	fmt.Print(out)
+	if o.out != "" {
+		if err := os.WriteFile(filepath.Join(root, o.out), []byte(out), 0o644); err != nil {
+			return err
+		}
+		progress("wrote %s in %s", o.out, r.elapsed.Round(time.Second))
+	}
+	return nil
+}

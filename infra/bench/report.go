@@ -1,0 +1,595 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gosuslugi/phonebind/infra/lambdarun"
+	"github.com/gosuslugi/phonebind/infra/lambdarun/stack"
+	"github.com/gosuslugi/phonebind/infra/template"
+)
+
+// report is everything one run measured.
+type report struct {
+	machine      machine
+	date         time.Time
+	opts         options
+	elapsed      time.Duration
+	loadAfter    string
+	buildTime    time.Duration
+	fns          []stack.Function
+	sizes        map[string]int64
+	sizeByModule sizeAttribution
+	cold         []coldResult // hello-world first
+	initTrace    map[string]initTrace
+	secretFetch  time.Duration
+	ops          map[string]*opStats
+	logBytes     map[string]float64
+	routes       map[string]*routeStats
+	allocs       map[string][]allocShare
+	benchRaw     string
+	uncovered    []template.Route
+}
+
+// sampleFor is the infra/events file a route benchmark starts from:
+// RequestCode → request-code.json (routes_test.go keeps to it).
+func sampleFor(bench string) string {
+	var b strings.Builder
+	for i, r := range bench {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('-')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + ".json"
+}
+
+// coverRoutes maps each route benchmark to its route and function, and
+// notes the template's routes that have none.
+func (r *report) coverRoutes(routes []template.Route, samples []stack.Sample) {
+	keyOf := map[string]string{}
+	for _, s := range samples {
+		keyOf[s.Name] = s.RouteKey
+	}
+	covered := map[string]bool{}
+	for _, s := range r.routes {
+		s.sample = sampleFor(s.name)
+		s.route = keyOf[s.sample]
+		covered[s.route] = true
+		for _, rt := range routes {
+			if rt.Key() == s.route {
+				s.owner = rt.FunctionID
+			}
+		}
+	}
+	for _, rt := range routes {
+		if !covered[rt.Key()] {
+			r.uncovered = append(r.uncovered, rt)
+		}
+	}
+}
+
+// --- derived figures ---------------------------------------------------------
+
+func (r *report) hello() coldResult { return r.cold[0] }
+
+// worstInit is the function with the highest init ratio to the hello-world.
+func (r *report) worstInit() (coldResult, float64) {
+	h := median(r.hello().inits)
+	var worst coldResult
+	ratio := 0.0
+	for _, c := range r.cold[1:] {
+		if q := float64(median(c.inits)) / float64(h); q > ratio {
+			worst, ratio = c, q
+		}
+	}
+	return worst, ratio
+}
+
+func (r *report) largestBinary() (string, int64) {
+	name, size := "", int64(0)
+	for _, fn := range r.fns {
+		if s := r.sizes[fn.Name()]; s > size {
+			name, size = fn.Name(), s
+		}
+	}
+	return name, size
+}
+
+func (r *report) routeNames() []string {
+	var names []string
+	for n := range r.routes {
+		names = append(names, n)
+	}
+	order := map[string]int{"RequestCode": 0, "ConfirmCode": 1, "Status": 2, "Unbind": 3}
+	slices.SortFunc(names, func(a, b string) int {
+		oa, ok := order[a]
+		if !ok {
+			oa = 99
+		}
+		ob, ok := order[b]
+		if !ok {
+			ob = 99
+		}
+		if oa != ob {
+			return oa - ob
+		}
+		return strings.Compare(a, b)
+	})
+	return names
+}
+
+// slowestRoute and mostAllocs are the worst medians.
+func (r *report) slowestRoute() (string, float64) {
+	name, v := "", 0.0
+	for n, s := range r.routes {
+		if m := median(s.ns); m > v {
+			name, v = n, m
+		}
+	}
+	return name, v
+}
+
+func (r *report) mostAllocs() (string, float64) {
+	name, v := "", 0.0
+	for n, s := range r.routes {
+		if m := median(s.allocs); m > v {
+			name, v = n, m
+		}
+	}
+	return name, v
+}
+
+// memoryGB is the memory the priced functions are configured with.
+func (r *report) memoryGB(function string) float64 {
+	for _, fn := range r.fns {
+		if fn.Name() == function {
+			return float64(fn.MemoryMB) / 1024
+		}
+	}
+	return float64(lambdarun.DefaultMemoryMB) / 1024
+}
+
+// verificationOps are the three calls of one completed verification.
+var verificationOps = []string{opRequestCode, opConfirm, opStatus}
+
+// costLine is one row of the dollars table.
+type costLine struct {
+	item, quantity, price string
+	perMillion            float64
+}
+
+// dollars prices one million completed verifications.
+func (r *report) dollars() ([]costLine, float64) {
+	var gbs, initGBs, wru, rru float64
+	var billed []string
+	for _, name := range verificationOps {
+		op := r.ops[name]
+		ms := lambdarun.Billed(median(op.durations)).Milliseconds()
+		gb := r.memoryGB(op.function)
+		gbs += float64(ms) / 1000 * gb
+		billed = append(billed, fmt.Sprintf("%d", ms))
+		for _, c := range r.cold[1:] {
+			if c.name == op.function {
+				initGBs += coldStartShare * float64(lambdarun.Billed(median(c.inits)).Milliseconds()) / 1000 * gb
+			}
+		}
+		wru += median(op.write)
+		rru += median(op.read)
+	}
+	gb := r.memoryGB(r.ops[opStatus].function)
+	lines := []costLine{
+		{"API Gateway HTTP API requests", "3", "$1.00 / M", 3 * priceHTTPAPIRequest * 1e6},
+		{"Lambda requests", "3", "$0.20 / M", 3 * priceLambdaRequest * 1e6},
+		{"Lambda duration (handler)", fmt.Sprintf("%s ms billed × %.2f GB = %.5f GB-s", strings.Join(billed, " + "), gb, gbs), "$0.0000133334 / GB-s", gbs * priceLambdaGBSecondARM * 1e6},
+		{fmt.Sprintf("Lambda init (%.0f%% of invocations cold)", coldStartShare*100), fmt.Sprintf("%.6f GB-s", initGBs), "$0.0000133334 / GB-s", initGBs * priceLambdaGBSecondARM * 1e6},
+		{"DynamoDB writes", fmt.Sprintf("%s WRU", num(wru)), "$0.625 / M WRU", wru * priceDynamoWRU * 1e6},
+		{"DynamoDB reads", fmt.Sprintf("%s RRU", num(rru)), "$0.125 / M RRU", rru * priceDynamoRRU * 1e6},
+	}
+	total := 0.0
+	for _, l := range lines {
+		total += l.perMillion
+	}
+	return lines, total
+}
+
+// --- formatting ----------------------------------------------------------------
+
+func ms(d time.Duration) string {
+	f := float64(d) / float64(time.Millisecond)
+	switch {
+	case f >= 100:
+		return fmt.Sprintf("%.0f ms", f)
+	case f >= 10:
+		return fmt.Sprintf("%.1f ms", f)
+	default:
+		return fmt.Sprintf("%.2f ms", f)
+	}
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+func num(f float64) string {
+	if f == math.Trunc(f) {
+		return fmt.Sprintf("%.0f", f)
+	}
+	return fmt.Sprintf("%.1f", f)
+}
+
+func usd(f float64) string {
+	switch {
+	case f >= 1000:
+		return "$" + thousands(int64(math.Round(f)))
+	case f >= 0.1:
+		return fmt.Sprintf("$%.2f", f)
+	default:
+		return fmt.Sprintf("$%.4f", f)
+	}
+}
+
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func verdict(met bool, miss string) string {
+	if met {
+		return "met"
+	}
+	return "**missed** " + miss
+}
+
+// --- the report ------------------------------------------------------------------
+
+func (r *report) markdown() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	m := r.machine
+	p("# Speed and cost\n\n")
+	p("Measured by `make bench` (`infra/bench`) on %s: %s, %d CPUs, %.0f GiB RAM, %s (kernel %s), %s; %s. "+
+		"DynamoDB Local and moto ran on the same machine. The run took %s (builds %s); the load average was %s when it began and %s when it ended.\n\n",
+		r.date.Format("2006-01-02"), m.cpu, m.cpus, m.memGiB, m.os, m.kernel, m.arch, m.goVersion,
+		r.elapsed.Round(time.Second), r.buildTime.Round(time.Second), m.load, r.loadAfter)
+	p("The bootstraps are built as `sam build` builds them (`CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags=\"-s -w\"`) but for this machine's architecture; " +
+		"Lambda runs them on arm64 with a fraction of a CPU (256 MB is about 0.15 vCPU), so absolute times there are longer. Ratios, sizes, allocations, DynamoDB units and dollars carry over.\n\n")
+
+	r.targets(p)
+	r.coldSection(p)
+	r.routeSection(p)
+	r.dynamoSection(p)
+	r.dollarSection(p)
+	r.whySection(p)
+
+	p("## Reproduce\n\n")
+	p("```sh\nmake bench                         # emulators up, everything below, rewrites infra/BENCHMARKS.md\n")
+	p("go test -run '^$' -bench Route -benchmem -count 10 ./infra/bench > new.txt   # handler cost only\n")
+	p("benchstat old.txt new.txt           # golang.org/x/perf/cmd/benchstat\n```\n\n")
+	p("Raw route benchmark output of this run (`-count %d -benchtime %s`), benchstat's input format:\n\n```text\n%s```\n",
+		r.opts.count, r.opts.benchtime, rawBench(r.benchRaw))
+	return b.String()
+}
+
+// rawBench keeps the lines benchstat reads.
+func rawBench(out string) string {
+	var b strings.Builder
+	for line := range strings.SplitSeq(out, "\n") {
+		if strings.HasPrefix(line, "Benchmark") || strings.HasPrefix(line, "goos:") || strings.HasPrefix(line, "goarch:") ||
+			strings.HasPrefix(line, "pkg:") || strings.HasPrefix(line, "cpu:") {
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+		}
+	}
+	return b.String()
+}
+
+type printer func(format string, args ...any)
+
+func (r *report) targets(p printer) {
+	hello := median(r.hello().inits)
+	worst, ratio := r.worstInit()
+	bigName, big := r.largestBinary()
+	slowName, slow := r.slowestRoute()
+	allocName, allocs := r.mostAllocs()
+	status, confirm, request := r.ops[opStatus], r.ops[opConfirm], r.ops[opRequestCode]
+	statusReads := status.count("Query") + status.count("GetItem")
+	_, total := r.dollars()
+
+	p("## Targets\n\n")
+	p("| | target | measured | |\n|---|---|---|---|\n")
+	p("| cold start | init ≤ %.1f× the hello-world's | %.1f× (%s: %s, hello-world %s; medians of %d interleaved starts) | %s |\n",
+		targetInitRatio, ratio, worst.name, ms(median(worst.inits)), ms(hello), len(r.hello().inits),
+		verdict(ratio <= targetInitRatio, fmt.Sprintf("by %.1f×", ratio/targetInitRatio)))
+	p("| binary size | ≤ %s | %s (%s; hello-world %s) | %s |\n", mb(targetBinaryBytes), mb(big), bigName, mb(r.sizes[r.hello().name]),
+		verdict(big <= targetBinaryBytes, fmt.Sprintf("by %s (+%.0f%%)", mb(big-targetBinaryBytes), 100*float64(big-targetBinaryBytes)/targetBinaryBytes)))
+	p("| route latency, in process | ≤ 100 µs | slowest %s %.0f µs | %s |\n", slowName, slow/1000,
+		verdict(slow <= targetRouteNanos, fmt.Sprintf("by %.0f µs", (slow-targetRouteNanos)/1000)))
+	p("| allocations, in process | ≤ %d per request | most %s %.0f | %s |\n", targetRouteAllocs, allocName, allocs,
+		verdict(allocs <= targetRouteAllocs, fmt.Sprintf("by %.0f (%.1f×); %s", allocs-targetRouteAllocs, allocs/targetRouteAllocs, r.allocMissList())))
+	sp, _ := status.pattern()
+	p("| status | 1 read call | %d (%s) | %s |\n", status.calls1(), sp, verdict(status.calls1() == 1 && statusReads == 1, fmt.Sprintf("by %d calls", status.calls1()-1)))
+	cp, _ := confirm.pattern()
+	p("| successful confirm | 1 transaction | %d TransactWriteItems (all calls: %s) | %s |\n", confirm.count("TransactWriteItems"), cp,
+		verdict(confirm.count("TransactWriteItems") == 1, fmt.Sprintf("%d transactions", confirm.count("TransactWriteItems"))))
+	rp, _ := request.pattern()
+	p("| request-code | ≤ %d DynamoDB calls | %d (%s) | %s |\n", targetRequestCodeOps, request.calls1(), rp,
+		verdict(request.calls1() <= targetRequestCodeOps, fmt.Sprintf("by %d", request.calls1()-targetRequestCodeOps)))
+	p("| AWS infrastructure, SMS excluded | ≤ $%.0f per million completed verifications | %s | %s |\n\n", targetDollarsPerM, usd(total),
+		verdict(total <= targetDollarsPerM, fmt.Sprintf("by %s (%.1f×)", usd(total-targetDollarsPerM), total/targetDollarsPerM)))
+	if len(r.uncovered) > 0 {
+		var keys []string
+		for _, rt := range r.uncovered {
+			keys = append(keys, "`"+rt.Key()+"` ("+rt.FunctionID+")")
+		}
+		p("Routes in template.yaml without an in-process benchmark yet (add a scenario to `infra/bench/routes_test.go`): %s.\n\n", strings.Join(keys, ", "))
+	}
+}
+
+func (r *report) allocMissList() string {
+	var out []string
+	for _, n := range r.routeNames() {
+		if a := median(r.routes[n].allocs); a > targetRouteAllocs {
+			out = append(out, fmt.Sprintf("%s %.0f", n, a))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+func (r *report) coldSection(p printer) {
+	hello := median(r.hello().inits)
+	helloSize := r.sizes[r.hello().name]
+	p("## Cold start\n\n")
+	p("Init is what Lambda reports as Init Duration: from exec of the bootstrap until its runtime's first `GET /2018-06-01/runtime/invocation/next` "+
+		"(`infra/lambdarun`). Each bootstrap was started %d times, round-robin with the hello-world (`infra/bench/hello`: `lambda.Start` of a function returning a string, built the same way). "+
+		"The functions run with the environment template.yaml gives them and load their key ring from Secrets Manager (moto here) during init. "+
+		"Package init is the sum of the Go runtime's `GODEBUG=inittrace=1` clock times (median of 5 more starts).\n\n", len(r.hello().inits))
+	p("| bootstrap | size | vs hello-world | init, median | p90 | vs hello-world | package init | slowest package inits |\n|---|---|---|---|---|---|---|---|\n")
+	for _, c := range r.cold {
+		tr := r.initTrace[c.name]
+		var top []string
+		for _, t := range tr.top {
+			top = append(top, fmt.Sprintf("%s %s", shortPkg(t.pkg), ms(t.clock)))
+		}
+		p("| %s | %s | %.1f× | %s | %s | %.1f× | %s | %s |\n", c.name, mb(r.sizes[c.name]), float64(r.sizes[c.name])/float64(helloSize),
+			ms(median(c.inits)), ms(quantile(c.inits, 0.9)), float64(median(c.inits))/float64(hello), ms(tr.total), strings.Join(top, ", "))
+	}
+	p("\nA GetSecretValue round trip to moto took %s (median of 20); each function makes one during init.\n\n", ms(r.secretFetch))
+	if a := r.sizeByModule; a.text > 0 {
+		p("Machine code of %s by module (symbol sizes of an unstripped build; %s of code in all):\n\n| module | code | share |\n|---|---|---|\n", a.function, mb(a.text))
+		rest := a.text
+		for i, mod := range a.modules {
+			if i == 8 {
+				break
+			}
+			p("| %s | %s | %.0f%% |\n", mod.module, mb(mod.bytes), 100*float64(mod.bytes)/float64(a.text))
+			rest -= mod.bytes
+		}
+		p("| everything else | %s | %.0f%% |\n\n", mb(rest), 100*float64(rest)/float64(a.text))
+	}
+}
+
+func shortPkg(p string) string {
+	p = strings.TrimPrefix(p, "github.com/")
+	p = strings.Replace(p, "aws/aws-sdk-go-v2/", "aws-sdk-go-v2/", 1)
+	return "`" + p + "`"
+}
+
+func (r *report) routeSection(p printer) {
+	p("## Handler cost, in process\n\n")
+	p("`BenchmarkRoute` in `infra/bench/routes_test.go`: one whole invocation per iteration as the function's runtime loop makes it " +
+		"(the event JSON decoded by aws-lambda-go, the route's handler (the unbind main also wraps it in the ops-event router), the domain service on the memory store with the default configuration, " +
+		"the JSON log line and EMF metrics written to io.Discard, the response encoded), a different account, number and client address each time. " +
+		"Median of the runs below; the network (Runtime API, DynamoDB, SNS) is the next section's.\n\n")
+	p("| route | function | ns/op | B/op | allocs/op | allocations by part of the request |\n|---|---|---|---|---|---|\n")
+	for _, n := range r.routeNames() {
+		s := r.routes[n]
+		var parts []string
+		for _, a := range r.allocs[n] {
+			if a.allocs >= 0.5 {
+				parts = append(parts, fmt.Sprintf("%s %.0f", a.part, a.allocs))
+			}
+		}
+		p("| `%s` | %s | %s | %s | %.0f | %s |\n", s.route, s.owner, thousands(int64(median(s.ns))), thousands(int64(median(s.bytes))), median(s.allocs), strings.Join(parts, "; "))
+	}
+	p("\nThe split comes from a separate run with every allocation profiled (`-memprofilerate=1`, the timed loop only): each allocation goes to the first of " +
+		"metrics, logging, phone parsing, keys, store, domain, HTTP layer, aws-lambda-go found on its stack.\n\n")
+}
+
+func (r *report) dynamoSection(p printer) {
+	p("## DynamoDB cost and billed duration, through the bootstraps\n\n")
+	p("%d complete verifications (request-code → the code read from moto's SNS → confirm-code → status) and %d unbinds, each as a fresh account, "+
+		"through the built bootstraps (one warm environment per function) on DynamoDB Local and moto. A proxy in front of DynamoDB Local "+
+		"(`stack.Meter`) counts the calls and adds `ReturnConsumedCapacity=TOTAL`. DynamoDB Local's `ConsumedCapacity` is not AWS's bill, though: "+
+		"it reports 4 units for any transaction of small items (AWS bills 2 per item) and 0 for an empty query (AWS bills 1), so the meter also reads "+
+		"each item a write touches before and after it and applies AWS's published on-demand rules (1 WRU per KB per item, twice in a transaction, "+
+		"a ConditionCheck included; 1 RRU per 4 KB read strongly consistent, at least 1 per request; `infra/lambdarun/stack/units.go`). "+
+		"RRU and WRU below are those billed units; DynamoDB Local's own figures are beside them. "+
+		"`[n]` is the number of items in a transaction. Durations are Lambda's Duration as the harness measures it (event handed over until the response), "+
+		"from a second pass of the same flows straight to DynamoDB Local (the meter's reads would lengthen them); on emulators on one machine, not AWS.\n\n", r.opts.verifications, len(r.ops[opUnbind].durations))
+	p("| operation | function | DynamoDB calls | RRU | WRU | DynamoDB Local reported (R/W) | duration median | p90 | billed (median) |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, name := range opOrder {
+		o := r.ops[name]
+		if o == nil {
+			continue
+		}
+		pat, k := o.pattern()
+		if k != len(o.durations) {
+			pat += fmt.Sprintf(" (%d of %d)", k, len(o.durations))
+		}
+		p("| %s | %s | %s | %s | %s | %s / %s | %s | %s | %d ms |\n", name, o.function, pat, num(median(o.read)), num(median(o.write)),
+			num(median(o.localRead)), num(median(o.localWrt)),
+			ms(median(o.durations)), ms(quantile(o.durations, 0.9)), lambdarun.Billed(median(o.durations)).Milliseconds())
+	}
+	p("\n")
+	for _, name := range opOrder {
+		if o := r.ops[name]; o != nil && len(o.unbilled) > 0 {
+			p("%s: %d calls could not be billed by rule and count 0 above (%s).\n\n", name, len(o.unbilled), o.unbilled[0])
+		}
+	}
+}
+
+func (r *report) dollarSection(p printer) {
+	lines, total := r.dollars()
+	p("## Dollars: one million completed verifications\n\n")
+	p("A completed verification is request-code + confirm-code + status, priced from the medians above (us-east-1, on demand, no free tier, SMS excluded). " +
+		"Every price sits in `infra/bench/prices.go`.\n\n")
+	p("| item | per verification | price | per million verifications |\n|---|---|---|---|\n")
+	for _, l := range lines {
+		p("| %s | %s | %s | %s |\n", l.item, l.quantity, l.price, usd(l.perMillion))
+	}
+	p("| **AWS infrastructure** | | | **%s** (target ≤ $%.0f) |\n", usd(total), targetDollarsPerM)
+	p("| Twilio Verify, for comparison | 1 verification | $0.05 | %s (+ SMS) |\n\n", usd(priceTwilioVerify*1e6))
+
+	var logBytes float64
+	for _, name := range verificationOps {
+		logBytes += r.logBytes[r.ops[name].function]
+	}
+	logsUSD := logBytes / 1e9 * priceLogsGB * 1e6
+	p("Also billed, outside the target's table:\n\n")
+	p("- CloudWatch Logs: the functions printed %.0f bytes per verification here (JSON log lines and EMF metrics; measured), %s per million at $0.50/GB, "+
+		"plus Lambda's own START/END/REPORT lines (~300 bytes per invocation) and the HTTP API access log line.\n", logBytes, usd(logsUSD))
+	p("- X-Ray (`Tracing: Active`): $5.00 per million traces recorded; with the default sampling (1 request a second, then 5%%) a million verifications "+
+		"spread over a month (about 1.2 requests a second) are nearly all sampled: up to %s per million verifications (3 traces each), $0 with tracing sampled down or off.\n",
+		usd(3*priceXRayTrace*1e6))
+	p("- Secrets Manager: one GetSecretValue per cold start ($0.05 per 10,000): %s per million verifications at %.0f%% cold starts.\n",
+		usd(3*coldStartShare*priceSecretsCall*1e6), coldStartShare*100)
+	p("- DynamoDB storage, point-in-time recovery and the KMS key: per GB-month and per key, not per verification. SNS SMS: excluded (per message, per country).\n\n")
+	p("Prices, as published on %s:\n\n", r.date.Format("2006-01-02"))
+	for _, s := range priceSources {
+		p("- %s: %s — %s\n", s.item, s.price, s.url)
+	}
+	p("\n")
+}
+
+func (r *report) whySection(p printer) {
+	var out []string
+	hello := median(r.hello().inits)
+	worst, ratio := r.worstInit()
+	if ratio > targetInitRatio {
+		tr := r.initTrace[worst.name]
+		var top []string
+		for _, t := range tr.top {
+			top = append(top, fmt.Sprintf("%s (%s)", shortPkg(t.pkg), ms(t.clock)))
+		}
+		// The hello-world's init is exec, the runtime and its own package
+		// inits; what the function adds beyond its package inits and the
+		// secret fetch is its main before lambda.Start.
+		helloTrace := r.initTrace[r.hello().name].total
+		rest := median(worst.inits) - tr.total - r.secretFetch - (hello - helloTrace)
+		s := fmt.Sprintf("**Cold start: %.1f× the hello-world (allowed %.1f×).** %s's init is %s against the hello-world's %s. "+
+			"Go package initialisation takes %s of it (hello-world: %s), led by %s; the key ring's GetSecretValue takes %s here (in AWS it also opens a TLS connection); "+
+			"the remaining ~%s is `app.Start` before `lambda.Start`: the configuration, the AWS configuration and the clients. "+
+			"The target allows %s more than the hello-world.",
+			ratio, targetInitRatio, worst.name, ms(median(worst.inits)), ms(hello), ms(tr.total), ms(r.initTrace[r.hello().name].total),
+			strings.Join(top, ", "), ms(r.secretFetch), ms(max(rest, 0)), ms(time.Duration(float64(hello)*(targetInitRatio-1))))
+		allowance := time.Duration(float64(hello) * (targetInitRatio - 1))
+		if extra := tr.total - helloTrace; extra > allowance {
+			s += fmt.Sprintf(" The extra package initialisation alone (%s) is more than that.", ms(extra))
+		}
+		if r.secretFetch > allowance {
+			s += fmt.Sprintf(" So is the secret fetch: no function that loads its keys during init can meet this target; "+
+				"it would take the keys loaded on the first request (which then pays the %s) as well as fewer package inits.", ms(r.secretFetch))
+		}
+		if slices.ContainsFunc(tr.top, func(t pkgInit) bool { return strings.Contains(t.pkg, "nyaruka/phonenumbers") }) {
+			s += " `nyaruka/phonenumbers` decompresses and parses the metadata of every region in its `init` (ALLOWED_REGIONS needs one); " +
+				"only functions that parse numbers (request-code) need it, but every function links it through `shared/app`."
+		}
+		if slices.ContainsFunc(tr.top, func(t pkgInit) bool { return strings.Contains(t.pkg, "/schemas") }) {
+			s += " The AWS SDK's `service/*/schemas` packages build their serialisation schemas at init, one per linked client."
+		}
+		out = append(out, s)
+	}
+	if name, big := r.largestBinary(); big > targetBinaryBytes {
+		s := fmt.Sprintf("**Binary size, %s against %s (hello-world %s).** ", mb(big), mb(targetBinaryBytes), mb(r.sizes[r.hello().name]))
+		if a := r.sizeByModule; a.text > 0 {
+			var sdk int64
+			var services []string
+			for _, m := range a.modules {
+				if strings.HasPrefix(m.module, "github.com/aws/aws-sdk-go-v2") || strings.HasPrefix(m.module, "github.com/aws/smithy-go") {
+					sdk += m.bytes
+					if svc, ok := strings.CutPrefix(m.module, "github.com/aws/aws-sdk-go-v2/service/"); ok && m.bytes > 100_000 {
+						services = append(services, svc)
+					}
+				}
+			}
+			s += fmt.Sprintf("Of %s's %s of machine code, the AWS SDK is %s (%.0f%%; clients %s): `shared/app` links every client into every function, "+
+				"so status, which only queries DynamoDB, carries SNS, SES v2 and the rest, each with its serializers, schemas and endpoint rules "+
+				"(the binary is %.1f× its machine code: tables, type data and metadata grow with it). "+
+				"Wiring each main with only the clients it uses is the lever; sts, sso, ssooidc and signin come with the SDK's default credential chain and stay.",
+				name, mb(a.text), mb(sdk), 100*float64(sdk)/float64(a.text), strings.Join(services, ", "), float64(r.sizes[name])/float64(a.text))
+		}
+		out = append(out, s)
+	}
+	if name, a := r.mostAllocs(); a > targetRouteAllocs {
+		s := fmt.Sprintf("**Allocations: %s (allowed %d).** %s allocates %.0f per request", r.allocMissList(), targetRouteAllocs, name, a)
+		if shares := r.allocs[name]; len(shares) > 0 {
+			var parts []string
+			for i, sh := range shares {
+				if i == 4 {
+					break
+				}
+				parts = append(parts, fmt.Sprintf("%s %.0f", sh.part, sh.allocs))
+			}
+			s += " (" + strings.Join(parts, ", ") + ")"
+		}
+		s += ". Two parts are in every route: the EMF metrics line, built as a `map[string]any` and encoded with `encoding/json`, " +
+			"and aws-lambda-go's reflective decoding of the whole API Gateway event (headers, claims, request context) and encoding of the response. " +
+			"A metrics encoder appending to a pooled buffer would remove most of the first; the second is the runtime client's, " +
+			"avoidable only by decoding the event by hand (lambda.Start takes any type with `Invoke(ctx, []byte) ([]byte, error)`)."
+		if _, ns := r.slowestRoute(); ns <= targetRouteNanos {
+			s += " Latency stays within its target all the same."
+		}
+		out = append(out, s)
+	}
+	if name, ns := r.slowestRoute(); ns > targetRouteNanos {
+		out = append(out, fmt.Sprintf("**Latency: %s %.0f µs (allowed 100 µs).** The parts that allocate most take most of the time too (above). "+
+			"The load average was %s during the run: other work on this %d-CPU machine shows in every in-process timing; rerun on a quiet machine before acting on a few µs.",
+			name, ns/1000, r.machine.load, r.machine.cpus))
+	}
+	lines, total := r.dollars()
+	if total > targetDollarsPerM {
+		sorted := slices.Clone(lines)
+		slices.SortFunc(sorted, func(a, b costLine) int { return cmp.Compare(b.perMillion, a.perMillion) })
+		var writes []string
+		var wru, checks float64
+		for _, name := range verificationOps {
+			o := r.ops[name]
+			pat, _ := o.pattern()
+			w := median(o.write)
+			wru += w
+			checks += median(o.checks)
+			if w > 0 {
+				writes = append(writes, fmt.Sprintf("%s %s WRU (%s, %s of them ConditionChecks)", name, num(w), pat, num(median(o.checks))))
+			}
+		}
+		fixed := 3*priceHTTPAPIRequest*1e6 + 3*priceLambdaRequest*1e6
+		budget := (targetDollarsPerM - (total - wru*priceDynamoWRU*1e6)) / (priceDynamoWRU * 1e6)
+		asReads := total - 2*checks*priceDynamoWRU*1e6 + 2*checks*priceDynamoRRU*1e6
+		out = append(out, fmt.Sprintf("**Dollars: %s per million verifications (allowed $%.0f), %.1f× over.** The largest lines are %s (%s) and %s (%s). "+
+			"Three requests through API Gateway and Lambda are %s whatever the code does, so the rest must fit in %s. "+
+			"DynamoDB writes: %s. Every item of a transaction bills two write units per KB (prepare and commit), so each guard a request-code or confirm "+
+			"transaction carries (a limit counter, a condition check) costs 2 WRU; the target leaves room for about %.0f WRU per verification, against %s now. "+
+			"If AWS billed the ConditionChecks as transactional reads (2 RRU) instead, the total would be %s. "+
+			"The levers are fewer items per transaction, or limit counters kept outside it (1 WRU each, but then a refused request has to give its counts back).",
+			usd(total), targetDollarsPerM, total/targetDollarsPerM, sorted[0].item, usd(sorted[0].perMillion), sorted[1].item, usd(sorted[1].perMillion),
+			usd(fixed), usd(targetDollarsPerM-fixed), strings.Join(writes, "; "), math.Max(budget, 0), num(wru), usd(asReads)))
+	}
+	p("## Where a target is missed, by how much and why\n\n")
+	if len(out) == 0 {
+		p("Every target is met.\n\n")
+		return
+	}
+	for _, s := range out {
+		p("- %s\n", s)
+	}
+	p("\n")
+}
