@@ -211,29 +211,23 @@ type motoSMS struct {
 	Message     string `json:"message"`
 }
 
-// sms reads every SMS moto's SNS accepted for a number, oldest first.
-func (e *e2e) sms(number string) []string {
+// motoState decodes moto's state (GET /moto-api/data.json) into v.
+func (e *e2e) motoState(v any) {
 	e.t.Helper()
 	res, err := http.Get(e.moto + "/moto-api/data.json")
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var data struct {
-		SNS struct {
-			SMS []motoSMS `json:"SMS"`
-		} `json:"sns"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&data); err != nil {
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
 		e.t.Fatalf("read moto state: %v", err)
 	}
-	var out []string
-	for _, m := range data.SNS.SMS {
-		if m.PhoneNumber == number {
-			out = append(out, m.Message)
-		}
-	}
-	return out
+}
+
+// sms reads every SMS moto's SNS accepted for a number, oldest first.
+func (e *e2e) sms(number string) []string {
+	e.t.Helper()
+	return e.smsByNumber()[number]
 }
 
 var codeRE = regexp.MustCompile(`\b\d{6}\b`)

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"regexp"
 	"sort"
 	"strconv"
@@ -229,19 +227,12 @@ func otherAccountsPendingBind(it map[string]types.AttributeValue, account, path 
 // of moto's state (which every test adds to).
 func (e *e2e) smsByNumber() map[string][]string {
 	e.t.Helper()
-	res, err := http.Get(e.moto + "/moto-api/data.json")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
 	var data struct {
 		SNS struct {
 			SMS []motoSMS `json:"SMS"`
 		} `json:"sns"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&data); err != nil {
-		e.t.Fatalf("read moto state: %v", err)
-	}
+	e.motoState(&data)
 	out := map[string][]string{}
 	for _, m := range data.SNS.SMS {
 		out[m.PhoneNumber] = append(out[m.PhoneNumber], m.Message)

@@ -65,19 +65,12 @@ type motoEmail struct {
 // emails reads every e-mail moto's SES accepted for an address.
 func (e *e2e) emails(address string) []motoEmail {
 	e.t.Helper()
-	res, err := http.Get(e.moto + "/moto-api/data.json")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
 	var data struct {
 		SES struct {
 			Message []motoEmail `json:"Message"`
 		} `json:"ses"`
 	}
-	if err := json.NewDecoder(res.Body).Decode(&data); err != nil {
-		e.t.Fatalf("read moto state: %v", err)
-	}
+	e.motoState(&data)
 	var out []motoEmail
 	for _, m := range data.SES.Message {
 		for _, to := range m.Destinations.ToAddresses {
