@@ -577,14 +577,7 @@ func (d *Dynamo) RejectVerification(ctx context.Context, accountID, verification
 	if err != nil {
 		return fmt.Errorf("build reject: %w", err)
 	}
-	_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &d.table,
-		Key:                       key(accountPK(accountID), skVerification),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
+	_, err = d.db.UpdateItem(ctx, conditionalUpdate(d.table, key(accountPK(accountID), skVerification), expr))
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("reject verification: %w", err)
 	}
@@ -667,6 +660,19 @@ func hasReason(reasons []types.CancellationReason, code string) bool {
 
 func failed(reasons []types.CancellationReason, i int) bool {
 	return i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
+}
+
+// conditionalUpdate is an UpdateItem of one item by an expression with
+// its condition.
+func conditionalUpdate(table string, k map[string]types.AttributeValue, e expression.Expression) *dynamodb.UpdateItemInput {
+	return &dynamodb.UpdateItemInput{
+		TableName:                 &table,
+		Key:                       k,
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+	}
 }
 
 func isConditionFailed(err error) bool {

@@ -135,14 +135,7 @@ func (d *DynamoIdempotency) Finish(ctx context.Context, r idempotency.Record, re
 	if err != nil {
 		return fmt.Errorf("build idempotency finish: %w", err)
 	}
-	_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &d.table,
-		Key:                       key(idempotencyPK(r), skIdempotency),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
+	_, err = d.db.UpdateItem(ctx, conditionalUpdate(d.table, key(idempotencyPK(r), skIdempotency), expr))
 	if err != nil {
 		return fmt.Errorf("finish idempotency key: %w", err)
 	}
@@ -162,8 +155,7 @@ func (d *DynamoIdempotency) Release(ctx context.Context, r idempotency.Record) e
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
+	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("release idempotency key: %w", err)
 	}
 	return nil
