@@ -26,6 +26,7 @@ type DynamoAPI interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
@@ -35,6 +36,8 @@ type DynamoAPI interface {
 type Dynamo struct {
 	db    DynamoAPI
 	table string
+	// lease is this adapter's reservation of the global daily cap.
+	lease lease
 }
 
 // NewDynamo returns an adapter over table.
@@ -118,9 +121,15 @@ func profileCondition(version int64) expression.ConditionBuilder {
 }
 
 // StartVerification implements binding.Store with one TransactWriteItems:
-// the verification (only if the previous one's cooldown is over), a check
-// that the profile did not move, and one more code on every counter (only
-// below its ceiling).
+// the verification (only if the previous one's cooldown is over) and one
+// item per counter item (limits.go): one more code on each counter it holds,
+// only below its ceiling, and its checks held. The global cap is taken from
+// this adapter's reservation before the transaction and given back when the
+// transaction does not go through.
+//
+// The profile is not checked here: a request raced by a change of the
+// profile is refused when it is confirmed (the commit insists on
+// ProfileVersion), and a check would cost two write units on every request.
 func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 	v := s.Verification
 	item, err := attributevalue.MarshalMap(newVerificationItem(v))
@@ -133,10 +142,6 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 	if err != nil {
 		return fmt.Errorf("build verification condition: %w", err)
 	}
-	check, err := expression.NewBuilder().WithCondition(profileCondition(v.ProfileVersion)).Build()
-	if err != nil {
-		return fmt.Errorf("build profile condition: %w", err)
-	}
 	items := []types.TransactWriteItem{
 		{Put: &types.Put{
 			TableName:                           &d.table,
@@ -146,42 +151,37 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 			ExpressionAttributeValues:           put.Values(),
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
-		{ConditionCheck: &types.ConditionCheck{
-			TableName:                 &d.table,
-			Key:                       key(accountPK(v.AccountID), skProfile),
-			ConditionExpression:       check.Condition(),
-			ExpressionAttributeNames:  check.Names(),
-			ExpressionAttributeValues: check.Values(),
-		}},
 	}
+	var spend, taken []binding.Counter
 	for _, c := range s.Counters {
-		upd, err := counterUpdate(c, 1)
-		if err != nil {
+		if !d.leased(c) {
+			spend = append(spend, c)
+			continue
+		}
+		if err := d.lease.take(ctx, d, c); err != nil {
+			d.giveAll(taken)
 			return err
 		}
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName:                 &d.table,
-			Key:                       key(counterPK(c), counterSK(c)),
-			UpdateExpression:          upd.Update(),
-			ConditionExpression:       upd.Condition(),
-			ExpressionAttributeNames:  upd.Names(),
-			ExpressionAttributeValues: upd.Values(),
-		}})
+		taken = append(taken, c)
 	}
-	for _, c := range s.Checks {
-		below, err := expression.NewBuilder().WithCondition(belowMax(c)).Build()
+	limits := groupLimits(spend, s.Checks)
+	for _, l := range limits {
+		it, err := l.transactItem(d.table)
 		if err != nil {
-			return fmt.Errorf("build counter check: %w", err)
+			d.giveAll(taken)
+			return err
 		}
-		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-			TableName:                 &d.table,
-			Key:                       key(counterPK(c), counterSK(c)),
-			ConditionExpression:       below.Condition(),
-			ExpressionAttributeNames:  below.Names(),
-			ExpressionAttributeValues: below.Values(),
-		}})
+		items = append(items, it)
 	}
 	reasons, err := d.transact(ctx, items)
+	if err != nil {
+		// Refused or failed: nothing of this transaction was written. (An
+		// unknown outcome is cancelled by the caller, which gives the
+		// counters back one by one.)
+		if reasons != nil {
+			d.giveAll(taken)
+		}
+	}
 	if reasons == nil {
 		return err
 	}
@@ -192,15 +192,19 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 		}
 		return &binding.CooldownError{ResendAfter: parseTime(old.ResendAfter)}
 	}
-	if failed(reasons, 1) {
-		return binding.ErrStale
-	}
-	for i, c := range append(append([]binding.Counter{}, s.Counters...), s.Checks...) {
-		if failed(reasons, i+2) {
-			return &binding.LimitError{Counter: c}
+	for i, l := range limits {
+		if failed(reasons, i+1) {
+			return &binding.LimitError{Counter: d.tripped(ctx, l, reasons[i+1].Item)}
 		}
 	}
 	return err
+}
+
+// giveAll returns leased codes taken for a request that did not go through.
+func (d *Dynamo) giveAll(taken []binding.Counter) {
+	for _, c := range taken {
+		d.lease.giveBack(c)
+	}
 }
 
 // belowMax holds while a counter (missing: zero) is under its ceiling.
@@ -214,34 +218,11 @@ func belowMax(c binding.Counter) expression.ConditionBuilder {
 func (d *Dynamo) CountFailures(ctx context.Context, counters []binding.Counter) error {
 	var errs []error
 	for _, c := range counters {
-		upd, err := counterAdd(c, 1).Build()
-		if err != nil {
-			return fmt.Errorf("build failure count: %w", err)
-		}
-		_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 &d.table,
-			Key:                       key(counterPK(c), counterSK(c)),
-			UpdateExpression:          upd.Update(),
-			ExpressionAttributeNames:  upd.Names(),
-			ExpressionAttributeValues: upd.Values(),
-		})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("count %s: %w", c.Name, err))
+		if err := d.countOne(ctx, c); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// resetItems deletes counters inside a commit's transaction.
-func (d *Dynamo) resetItems(counters []binding.Counter) []types.TransactWriteItem {
-	out := make([]types.TransactWriteItem, 0, len(counters))
-	for _, c := range counters {
-		out = append(out, types.TransactWriteItem{Delete: &types.Delete{
-			TableName: &d.table,
-			Key:       key(counterPK(c), counterSK(c)),
-		}})
-	}
-	return out
 }
 
 // counterUpdate adds delta codes to a fixed-window counter; adding is
@@ -292,20 +273,8 @@ func (d *Dynamo) CancelVerification(ctx context.Context, s binding.Start) error 
 		errs = append(errs, fmt.Errorf("delete verification: %w", err))
 	}
 	for _, c := range s.Counters {
-		upd, err := counterUpdate(c, -1)
-		if err != nil {
-			return err
-		}
-		_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 &d.table,
-			Key:                       key(counterPK(c), counterSK(c)),
-			UpdateExpression:          upd.Update(),
-			ConditionExpression:       upd.Condition(),
-			ExpressionAttributeNames:  upd.Names(),
-			ExpressionAttributeValues: upd.Values(),
-		})
-		if err != nil && !isConditionFailed(err) {
-			errs = append(errs, fmt.Errorf("give back %s: %w", c.Name, err))
+		if err := d.giveBack(ctx, c); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
@@ -435,7 +404,11 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 			ExpressionAttributeValues: release.Values(),
 		}})
 	}
-	items = append(items, d.resetItems(c.Reset)...)
+	resets, err := d.resetItems(ctx, c.Reset)
+	if err != nil {
+		return err
+	}
+	items = append(items, resets...)
 	reasons, err := d.transact(ctx, items)
 	switch {
 	case reasons == nil:
@@ -503,7 +476,11 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 			Key:       key(accountPK(p.AccountID), skVerification),
 		}})
 	}
-	items = append(items, d.resetItems(u.Reset)...)
+	resets, err := d.resetItems(ctx, u.Reset)
+	if err != nil {
+		return err
+	}
+	items = append(items, resets...)
 	reasons, err := d.transact(ctx, items)
 	switch {
 	case reasons == nil:

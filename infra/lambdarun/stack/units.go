@@ -24,8 +24,9 @@ import (
 //     every item in the transaction", so each TransactWriteItems item (a
 //     ConditionCheck too) bills twice that;
 //   - a strongly consistent read bills 1 read request unit per 4 KB, an
-//     eventually consistent one half; GetItem per item, Query on the total
-//     size of what it read, at least one unit per request.
+//     eventually consistent one half; GetItem and BatchGetItem per item
+//     (a key not found bills the minimum), Query on the total size of what
+//     it read, at least one unit per request.
 //
 // Sources: docs.aws.amazon.com/amazondynamodb/latest/developerguide/
 // read-write-operations.html and transaction-apis.html ("Capacity
@@ -152,6 +153,9 @@ func readUnits(op string, req, resp []byte) float64 {
 	if json.Unmarshal(resp, &out) != nil {
 		return 0
 	}
+	if op == "BatchGetItem" {
+		return batchReadUnits(req, resp)
+	}
 	switch op {
 	case "GetItem":
 		return factor * math.Max(1, math.Ceil(float64(ItemSize(out.Item))/4096))
@@ -163,6 +167,39 @@ func readUnits(op string, req, resp []byte) float64 {
 		return factor * math.Max(1, math.Ceil(float64(size)/4096))
 	}
 	return 0
+}
+
+// batchReadUnits bills a BatchGetItem per key asked for: an item found by
+// its size, a missing one the minimum, each halved when the table's reads
+// are eventually consistent.
+func batchReadUnits(req, resp []byte) float64 {
+	var in struct {
+		RequestItems map[string]struct {
+			Keys           []json.RawMessage `json:"Keys"`
+			ConsistentRead bool              `json:"ConsistentRead"`
+		} `json:"RequestItems"`
+	}
+	var out struct {
+		Responses map[string][]map[string]json.RawMessage `json:"Responses"`
+	}
+	if json.Unmarshal(req, &in) != nil || json.Unmarshal(resp, &out) != nil {
+		return 0
+	}
+	total := 0.0
+	for table, ask := range in.RequestItems {
+		factor := 0.5
+		if ask.ConsistentRead {
+			factor = 1
+		}
+		found := out.Responses[table]
+		for _, it := range found {
+			total += factor * math.Max(1, math.Ceil(float64(ItemSize(it))/4096))
+		}
+		if missing := len(ask.Keys) - len(found); missing > 0 {
+			total += factor * float64(missing)
+		}
+	}
+	return total
 }
 
 // keyNames is a table's key attributes (cached).

@@ -34,6 +34,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Cooldown", cooldown},
 		{"CounterCeiling", counterCeiling},
 		{"StaleProfileOnStart", staleProfileOnStart},
+		{"SharedCounterItems", sharedCounterItems},
+		{"GlobalCap", globalCap},
 		{"CancelGivesBack", cancelGivesBack},
 		{"CountAttempt", countAttempt},
 		{"CompleteBindAndChange", completeBindAndChange},
@@ -201,11 +203,117 @@ func counterCeiling(t *testing.T, s Store) {
 	start(t, s, verification(a3, "v4", sealed("1234567805"), 0, binding.SealedPhone{}), base, acct3)
 }
 
+// staleProfileOnStart: a request made against a profile version that is
+// gone is stored (checking the profile there would cost every request), and
+// its commit is what refuses it, claiming nothing.
 func staleProfileOnStart(t *testing.T, s Store) {
 	a := account("stale")
-	err := s.StartVerification(ctx, binding.Start{Verification: verification(a, "v1", sealed("1234567806"), 3, binding.SealedPhone{}), Now: base})
-	if !errors.Is(err, binding.ErrStale) {
-		t.Fatalf("start against a profile version that is not there: err = %v, want ErrStale", err)
+	v := verification(a, "v1", sealed("1234567806"), 3, binding.SealedPhone{})
+	start(t, s, v, base)
+	if err := s.CompleteBind(ctx, completion(v, base)); !errors.Is(err, binding.ErrStale) {
+		t.Fatalf("commit of a request made against a profile version that is not there: err = %v, want ErrStale", err)
+	}
+	if owner, ok, err := s.ClaimOwner(ctx, v.Destination.HMAC); err != nil || ok {
+		t.Fatalf("stale commit claimed the number for %q (err %v)", owner, err)
+	}
+	if snap := snapshot(t, s, a, 0); snap.Profile.Version != 0 || snap.Profile.Bound() {
+		t.Fatalf("stale commit wrote a profile: %+v", snap.Profile)
+	}
+}
+
+// sharedCounterItems: an account's codes of the hour and its wrong codes of
+// the day (and a number's codes and wrong codes of the day) may share an
+// item; each still holds its own count and its own ceiling.
+func sharedCounterItems(t *testing.T, s Store) {
+	a := account("shared")
+	mac := "hmac-" + a
+	day := time.Date(base.Year(), base.Month(), base.Day(), 0, 0, 0, 0, time.UTC)
+	codes := binding.Counter{Name: binding.LimitAccountHour, Subject: a, WindowStart: base.Truncate(time.Hour), Period: time.Hour, Max: 2}
+	phone := binding.Counter{Name: binding.LimitPhoneDay, Subject: mac, WindowStart: day, Period: 24 * time.Hour, Max: 5}
+	fails := []binding.Counter{
+		{Name: binding.LimitFailuresAccount, Subject: a, WindowStart: day, Period: 24 * time.Hour, Max: 2},
+		{Name: binding.LimitFailuresPhone, Subject: mac, WindowStart: day, Period: 24 * time.Hour, Max: 2},
+	}
+	st := func(id string, now time.Time) error {
+		return s.StartVerification(ctx, binding.Start{Verification: verification(a, id, sealed("1234567899"), 0, binding.SealedPhone{}),
+			Counters: []binding.Counter{codes, phone}, Checks: fails, Now: now})
+	}
+	if err := st("v1", base); err != nil {
+		t.Fatal(err)
+	}
+	// One wrong code of the day is below its ceiling of two.
+	if err := s.CountFailures(ctx, fails); err != nil {
+		t.Fatal(err)
+	}
+	if err := st("v2", base.Add(2*time.Minute)); err != nil {
+		t.Fatalf("second code, one wrong code counted: %v", err)
+	}
+	// The hour's codes are at their ceiling of two; the wrong codes are not.
+	var full *binding.LimitError
+	if err := st("v3", base.Add(4*time.Minute)); !errors.As(err, &full) || full.Counter.Name != binding.LimitAccountHour {
+		t.Fatalf("third code in the hour: err = %v, want LimitError on %s", err, binding.LimitAccountHour)
+	}
+	// The next hour has its own count, in the same day.
+	next := codes
+	next.WindowStart = codes.WindowStart.Add(time.Hour)
+	later := base.Add(time.Hour)
+	err := s.StartVerification(ctx, binding.Start{Verification: verification(a, "v4", sealed("1234567899"), 0, binding.SealedPhone{}),
+		Counters: []binding.Counter{next, phone}, Checks: fails, Now: later})
+	if err != nil {
+		t.Fatalf("first code of the next hour: %v", err)
+	}
+	// A second wrong code reaches the day's ceiling: no code in any hour.
+	if err := s.CountFailures(ctx, fails); err != nil {
+		t.Fatal(err)
+	}
+	next.WindowStart = next.WindowStart.Add(time.Hour)
+	err = s.StartVerification(ctx, binding.Start{Verification: verification(a, "v5", sealed("1234567899"), 0, binding.SealedPhone{}),
+		Counters: []binding.Counter{next, phone}, Checks: fails, Now: later.Add(time.Hour)})
+	if !errors.As(err, &full) || (full.Counter.Name != binding.LimitFailuresAccount && full.Counter.Name != binding.LimitFailuresPhone) {
+		t.Fatalf("code after two wrong codes of the day: err = %v, want a failures LimitError", err)
+	}
+}
+
+// globalCap: the global daily cap is never exceeded, even spread over
+// several code requests of one store.
+func globalCap(t *testing.T, s Store) {
+	day := time.Date(base.Year(), base.Month(), base.Day(), 0, 0, 0, 0, time.UTC)
+	// A subject of its own keeps runs sharing one table apart.
+	global := binding.Counter{Name: binding.LimitGlobalDay, Subject: account("all"), WindowStart: day, Period: 24 * time.Hour, Max: 3}
+	ok := 0
+	var first binding.Start
+	for i := range 5 {
+		st := binding.Start{Verification: verification(account("global"), fmt.Sprintf("g%d", i), sealed("1234567898"), 0, binding.SealedPhone{}),
+			Counters: []binding.Counter{global}, Now: base}
+		err := s.StartVerification(ctx, st)
+		var full *binding.LimitError
+		switch {
+		case err == nil:
+			if ok == 0 {
+				first = st
+			}
+			ok++
+		case errors.As(err, &full) && full.Counter.Name == binding.LimitGlobalDay:
+		default:
+			t.Fatalf("code %d: %v", i, err)
+		}
+	}
+	if ok != 3 {
+		t.Fatalf("%d codes under a global cap of 3, want 3", ok)
+	}
+	// A code given back (its send failed) may be issued again, once.
+	if err := s.CancelVerification(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	again := func(id string) error {
+		return s.StartVerification(ctx, binding.Start{Verification: verification(account("global"), id, sealed("1234567898"), 0, binding.SealedPhone{}),
+			Counters: []binding.Counter{global}, Now: base})
+	}
+	if err := again("gy"); err != nil {
+		t.Fatalf("code after one was given back: %v", err)
+	}
+	if err := again("gz"); err == nil {
+		t.Fatal("a code passed the cap after the given-back one was reissued")
 	}
 }
 

@@ -1,0 +1,381 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+)
+
+// Where the rate-limit counters live, and why so.
+//
+// Every item a transaction touches bills two write units, so the counters a
+// code request spends and checks share items wherever their subject and day
+// are the same: an account's codes of each hour and its wrong codes of the
+// day are attributes of one item per account and day, a number's codes and
+// wrong codes of the day of one item per number and day. The source-address
+// and number-range counters keep an item each. The global daily cap is not
+// in the transaction at all: each warm adapter reserves it in blocks (see
+// lease).
+//
+//	item                                  attributes
+//	LIMIT#account#<account>  <day>        codes_HH (one per UTC hour), failures
+//	LIMIT#phone#<phone HMAC> <day>        codes, failures
+//	LIMIT#<name>#<subject>   <window>     count
+const (
+	attrCount    = "count"
+	attrFailures = "failures"
+	attrCodes    = "codes"
+)
+
+// slot is where one counter is kept: an item and an attribute of it. end is
+// when the item's longest window closes (its TTL follows).
+type slot struct {
+	pk, sk string
+	attr   string
+	end    time.Time
+}
+
+func utcDay(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// slotOf says where counter c lives.
+func slotOf(c binding.Counter) slot {
+	day := utcDay(c.WindowStart)
+	switch c.Name {
+	case binding.LimitAccountHour:
+		if c.Period == time.Hour && c.WindowStart.Equal(c.WindowStart.Truncate(time.Hour)) {
+			return slot{pk: "LIMIT#account#" + c.Subject, sk: formatTime(day), attr: fmt.Sprintf("codes_%02d", c.WindowStart.UTC().Hour()), end: day.Add(24 * time.Hour)}
+		}
+	case binding.LimitFailuresAccount:
+		if c.Period == 24*time.Hour && c.WindowStart.Equal(day) {
+			return slot{pk: "LIMIT#account#" + c.Subject, sk: formatTime(day), attr: attrFailures, end: day.Add(24 * time.Hour)}
+		}
+	case binding.LimitPhoneDay:
+		if c.Period == 24*time.Hour && c.WindowStart.Equal(day) {
+			return slot{pk: "LIMIT#phone#" + c.Subject, sk: formatTime(day), attr: attrCodes, end: day.Add(24 * time.Hour)}
+		}
+	case binding.LimitFailuresPhone:
+		if c.Period == 24*time.Hour && c.WindowStart.Equal(day) {
+			return slot{pk: "LIMIT#phone#" + c.Subject, sk: formatTime(day), attr: attrFailures, end: day.Add(24 * time.Hour)}
+		}
+	}
+	return slot{pk: counterPK(c), sk: counterSK(c), attr: attrCount, end: c.WindowEnd()}
+}
+
+// limitItem is one item of counters a code request writes or checks.
+type limitItem struct {
+	pk, sk string
+	end    time.Time
+	spend  []binding.Counter // one more on each
+	check  []binding.Counter // must be below Max, not spent
+}
+
+// members are the item's counters, spent ones first.
+func (l *limitItem) members() []binding.Counter {
+	return append(append([]binding.Counter{}, l.spend...), l.check...)
+}
+
+// groupLimits puts the counters to spend and to check into their items, in
+// the order first named.
+func groupLimits(spend, check []binding.Counter) []*limitItem {
+	var out []*limitItem
+	find := func(s slot) *limitItem {
+		for _, it := range out {
+			if it.pk == s.pk && it.sk == s.sk {
+				if s.end.After(it.end) {
+					it.end = s.end
+				}
+				return it
+			}
+		}
+		it := &limitItem{pk: s.pk, sk: s.sk, end: s.end}
+		out = append(out, it)
+		return it
+	}
+	for _, c := range spend {
+		it := find(slotOf(c))
+		it.spend = append(it.spend, c)
+	}
+	for _, c := range check {
+		it := find(slotOf(c))
+		it.check = append(it.check, c)
+	}
+	return out
+}
+
+// below holds while attribute attr (missing: zero) is under max.
+func below(attr string, max int) expression.ConditionBuilder {
+	n := expression.Name(attr)
+	return expression.AttributeNotExists(n).Or(n.LessThan(expression.Value(max)))
+}
+
+// transactItem is the item as one transaction entry: an Update when it
+// spends, a ConditionCheck when it only checks.
+func (l *limitItem) transactItem(table string) (types.TransactWriteItem, error) {
+	var cond expression.ConditionBuilder
+	for i, c := range l.members() {
+		b := below(slotOf(c).attr, c.Max)
+		if i == 0 {
+			cond = b
+		} else {
+			cond = cond.And(b)
+		}
+	}
+	k := key(l.pk, l.sk)
+	if len(l.spend) == 0 {
+		expr, err := expression.NewBuilder().WithCondition(cond).Build()
+		if err != nil {
+			return types.TransactWriteItem{}, fmt.Errorf("build limit check: %w", err)
+		}
+		return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName:                           &table,
+			Key:                                 k,
+			ConditionExpression:                 expr.Condition(),
+			ExpressionAttributeNames:            expr.Names(),
+			ExpressionAttributeValues:           expr.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}}, nil
+	}
+	upd := limitTouch(l.end)
+	for _, c := range l.spend {
+		upd = upd.Add(expression.Name(slotOf(c).attr), expression.Value(1))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("build limit update: %w", err)
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                           &table,
+		Key:                                 k,
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}, nil
+}
+
+// limitTouch marks a counter item and lets TTL remove it an hour after its
+// longest window.
+func limitTouch(end time.Time) expression.UpdateBuilder {
+	return expression.Set(expression.Name("type"), expression.Value("counter")).
+		Set(expression.Name("ttl"), expression.Value(end.Add(time.Hour).Unix()))
+}
+
+// tripped says which counter of a refused item is at its ceiling, from the
+// item as it was (old; read again when the engine did not return it).
+func (d *Dynamo) tripped(ctx context.Context, l *limitItem, old map[string]types.AttributeValue) binding.Counter {
+	members := l.members()
+	if len(old) == 0 {
+		out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(l.pk, l.sk), ConsistentRead: aws.Bool(true)})
+		if err == nil {
+			old = out.Item
+		}
+	}
+	for _, c := range members {
+		if n, ok := intAttr(old, slotOf(c).attr); ok && n >= c.Max {
+			return c
+		}
+	}
+	return members[0]
+}
+
+// intAttr reads a number attribute.
+func intAttr(item map[string]types.AttributeValue, name string) (int, bool) {
+	av, ok := item[name]
+	if !ok {
+		return 0, false
+	}
+	var n int
+	if err := attributevalue.Unmarshal(av, &n); err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// giveBack takes one code back from counter c (never below zero).
+func (d *Dynamo) giveBack(ctx context.Context, c binding.Counter) error {
+	if d.leased(c) {
+		d.lease.giveBack(c)
+		return nil
+	}
+	s := slotOf(c)
+	n := expression.Name(s.attr)
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Add(n, expression.Value(-1))).
+		WithCondition(n.GreaterThanEqual(expression.Value(1))).Build()
+	if err != nil {
+		return fmt.Errorf("build give-back: %w", err)
+	}
+	_, err = d.db.UpdateItem(ctx, conditionalUpdate(d.table, key(s.pk, s.sk), expr))
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("give back %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// countOne adds one, with no ceiling, to counter c (a wrong code).
+func (d *Dynamo) countOne(ctx context.Context, c binding.Counter) error {
+	s := slotOf(c)
+	expr, err := expression.NewBuilder().
+		WithUpdate(limitTouch(s.end).Add(expression.Name(s.attr), expression.Value(1))).Build()
+	if err != nil {
+		return fmt.Errorf("build failure count: %w", err)
+	}
+	_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &d.table,
+		Key:                       key(s.pk, s.sk),
+		UpdateExpression:          expr.Update(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil {
+		return fmt.Errorf("count %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// resetItems clear the counters a success resets, inside the commit's
+// transaction, but only those that hold something: every transaction item
+// bills two write units, a read to find out half of one. A wrong code
+// counted between the read and the commit is left standing, as if it came
+// just after the success.
+func (d *Dynamo) resetItems(ctx context.Context, counters []binding.Counter) ([]types.TransactWriteItem, error) {
+	if len(counters) == 0 {
+		return nil, nil
+	}
+	var keys []map[string]types.AttributeValue
+	seen := map[string]bool{}
+	for _, c := range counters {
+		s := slotOf(c)
+		if !seen[s.pk+"\x00"+s.sk] {
+			seen[s.pk+"\x00"+s.sk] = true
+			keys = append(keys, key(s.pk, s.sk))
+		}
+	}
+	out, err := d.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+		RequestItems: map[string]types.KeysAndAttributes{d.table: {Keys: keys}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read counters to reset: %w", err)
+	}
+	if n := len(out.UnprocessedKeys[d.table].Keys); n > 0 {
+		// Not worth a retry loop: reset them all, as if they held something.
+		out.Responses = nil
+	}
+	held := map[string]map[string]types.AttributeValue{}
+	for _, item := range out.Responses[d.table] {
+		var pk, sk string
+		_ = attributevalue.Unmarshal(item[attrPK], &pk)
+		_ = attributevalue.Unmarshal(item[attrSK], &sk)
+		held[pk+"\x00"+sk] = item
+	}
+	var items []types.TransactWriteItem
+	for _, c := range counters {
+		s := slotOf(c)
+		if out.Responses != nil {
+			if n, _ := intAttr(held[s.pk+"\x00"+s.sk], s.attr); n == 0 {
+				continue
+			}
+		}
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName:                &d.table,
+			Key:                      key(s.pk, s.sk),
+			UpdateExpression:         aws.String("REMOVE #a"),
+			ExpressionAttributeNames: map[string]string{"#a": s.attr},
+		}})
+	}
+	return items, nil
+}
+
+// leaseBlock is how many codes of a leased cap an adapter reserves at once:
+// a thousandth of the cap, between 1 and 50. Unused reservations lapse with
+// the window, so the cap may be reached that many codes early per warm
+// function instance, never exceeded.
+func leaseBlock(ceiling int) int {
+	return min(50, max(1, ceiling/1000))
+}
+
+// lease is this adapter's reservation of a leased counter (the global daily
+// cap): codes are taken from it without a write, and a block more is
+// reserved with one conditional UpdateItem when it runs out.
+type lease struct {
+	mu   sync.Mutex
+	key  string // the counter and window reserved from
+	left int
+}
+
+// leased reports whether counter c is reserved in blocks rather than spent
+// inside the code's transaction.
+func (d *Dynamo) leased(c binding.Counter) bool { return c.Name == binding.LimitGlobalDay }
+
+// take spends one code of c from the reservation, reserving more first when
+// it is empty; a cap with nothing left to reserve is a *binding.LimitError.
+func (l *lease) take(ctx context.Context, d *Dynamo, c binding.Counter) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if k := counterKey(c); l.key != k {
+		l.key, l.left = k, 0
+	}
+	if l.left == 0 {
+		n, err := d.reserve(ctx, c, leaseBlock(c.Max))
+		if err != nil {
+			return err
+		}
+		l.left = n
+	}
+	l.left--
+	return nil
+}
+
+// giveBack returns an unused code to the reservation it came from.
+func (l *lease) giveBack(c binding.Counter) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.key == counterKey(c) {
+		l.left++
+	}
+}
+
+// reserve adds up to n codes to counter c's item without passing its Max
+// and says how many it got.
+func (d *Dynamo) reserve(ctx context.Context, c binding.Counter, n int) (int, error) {
+	for try := 0; try < 3; try++ {
+		count := expression.Name(attrCount)
+		expr, err := expression.NewBuilder().
+			WithUpdate(limitTouch(c.WindowEnd()).Add(count, expression.Value(n)).
+				Set(expression.Name("limit"), expression.Value(c.Name))).
+			WithCondition(expression.AttributeNotExists(count).Or(count.LessThanEqual(expression.Value(c.Max - n)))).
+			Build()
+		if err != nil {
+			return 0, fmt.Errorf("build reservation: %w", err)
+		}
+		_, err = d.db.UpdateItem(ctx, conditionalUpdate(d.table, key(counterPK(c), counterSK(c)), expr))
+		if err == nil {
+			return n, nil
+		}
+		if !isConditionFailed(err) {
+			return 0, fmt.Errorf("reserve %s: %w", c.Name, err)
+		}
+		out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(counterPK(c), counterSK(c)), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return 0, fmt.Errorf("read %s: %w", c.Name, err)
+		}
+		used, _ := intAttr(out.Item, attrCount)
+		if n = min(n, c.Max-used); n <= 0 {
+			return 0, &binding.LimitError{Counter: c}
+		}
+	}
+	return 0, &binding.LimitError{Counter: c}
+}
