@@ -300,11 +300,11 @@ func (d *Dynamo) resetItems(ctx context.Context, counters []binding.Counter) ([]
 }
 
 // leaseBlock is how many codes of a leased cap an adapter reserves at once:
-// a thousandth of the cap, between 1 and 50. Unused reservations lapse with
+// a hundredth of the cap, between 1 and 50. Unused reservations lapse with
 // the window, so the cap may be reached that many codes early per warm
 // function instance, never exceeded.
 func leaseBlock(ceiling int) int {
-	return min(50, max(1, ceiling/1000))
+	return min(50, max(1, ceiling/100))
 }
 
 // lease is this adapter's reservation of a leased counter (the global daily
