@@ -90,6 +90,10 @@ func (d *Dynamo) Snapshot(ctx context.Context, accountID string, historyLimit in
 			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
 				return binding.Snapshot{}, fmt.Errorf("read verification: %w", err)
 			}
+			if it.State == stateVoid {
+				// Taken back: only the account's counters are left on it.
+				continue
+			}
 			v := it.verification()
 			snap.Verification = &v
 		case skProfile:
@@ -121,9 +125,11 @@ func profileCondition(version int64) expression.ConditionBuilder {
 }
 
 // StartVerification implements binding.Store with one TransactWriteItems:
-// the verification (only if the previous one's cooldown is over) and one
-// item per counter item (limits.go): one more code on each counter it holds,
-// only below its ceiling, and its checks held. The global cap is taken from
+// the verification, written over the previous one only if its cooldown is
+// over, with the account's own counters on the same item
+// (verificationWrite), and one entry per other counter item (limits.go):
+// one more code on each counter it holds, only below its ceiling, and its
+// checks held. The global cap is taken from
 // this adapter's reservation before the transaction and given back when the
 // transaction does not go through.
 //
@@ -132,26 +138,6 @@ func profileCondition(version int64) expression.ConditionBuilder {
 // ProfileVersion), and a check would cost two write units on every request.
 func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 	v := s.Verification
-	item, err := attributevalue.MarshalMap(newVerificationItem(v))
-	if err != nil {
-		return fmt.Errorf("marshal verification: %w", err)
-	}
-	cooldown := expression.AttributeNotExists(expression.Name(attrPK)).
-		Or(expression.Name("resend_after").LessThanEqual(expression.Value(formatTime(s.Now))))
-	put, err := expression.NewBuilder().WithCondition(cooldown).Build()
-	if err != nil {
-		return fmt.Errorf("build verification condition: %w", err)
-	}
-	items := []types.TransactWriteItem{
-		{Put: &types.Put{
-			TableName:                           &d.table,
-			Item:                                item,
-			ConditionExpression:                 put.Condition(),
-			ExpressionAttributeNames:            put.Names(),
-			ExpressionAttributeValues:           put.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}},
-	}
 	var spend, taken []binding.Counter
 	for _, c := range s.Counters {
 		if !d.leased(c) {
@@ -164,7 +150,21 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 		}
 		taken = append(taken, c)
 	}
-	limits := groupLimits(spend, s.Checks)
+	var own *limitItem
+	var limits []*limitItem
+	for _, l := range groupLimits(spend, s.Checks) {
+		if l.pk == accountPK(v.AccountID) && l.sk == skVerification {
+			own = l
+		} else {
+			limits = append(limits, l)
+		}
+	}
+	write, err := verificationWrite(d.table, v, s.Now, own)
+	if err != nil {
+		d.giveAll(taken)
+		return err
+	}
+	items := []types.TransactWriteItem{write}
 	for _, l := range limits {
 		it, err := l.transactItem(d.table)
 		if err != nil {
@@ -186,11 +186,7 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 		return err
 	}
 	if failed(reasons, 0) {
-		var old verificationItem
-		if reasons[0].Item != nil {
-			_ = attributevalue.UnmarshalMap(reasons[0].Item, &old)
-		}
-		return &binding.CooldownError{ResendAfter: parseTime(old.ResendAfter)}
+		return d.startRefusal(ctx, v.AccountID, s.Now, own, reasons[0].Item)
 	}
 	for i, l := range limits {
 		if failed(reasons, i+1) {
@@ -256,21 +252,18 @@ func counterUpdate(c binding.Counter, delta int) (expression.Expression, error) 
 // replaced is left alone, and counters never go below zero.
 func (d *Dynamo) CancelVerification(ctx context.Context, s binding.Start) error {
 	v := s.Verification
-	same, err := expression.NewBuilder().WithCondition(
-		expression.Name("verification_id").Equal(expression.Value(v.ID))).Build()
-	if err != nil {
-		return fmt.Errorf("build cancel condition: %w", err)
-	}
 	var errs []error
-	_, err = d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 &d.table,
-		Key:                       key(accountPK(v.AccountID), skVerification),
-		ConditionExpression:       same.Condition(),
-		ExpressionAttributeNames:  same.Names(),
-		ExpressionAttributeValues: same.Values(),
+	u := voidUpdate(d.table, v.AccountID, s.Now, v.ID, nil)
+	_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 u.TableName,
+		Key:                       u.Key,
+		UpdateExpression:          u.UpdateExpression,
+		ConditionExpression:       u.ConditionExpression,
+		ExpressionAttributeNames:  u.ExpressionAttributeNames,
+		ExpressionAttributeValues: u.ExpressionAttributeValues,
 	})
 	if err != nil && !isConditionFailed(err) {
-		errs = append(errs, fmt.Errorf("delete verification: %w", err))
+		errs = append(errs, fmt.Errorf("void verification: %w", err))
 	}
 	for _, c := range s.Counters {
 		if err := d.giveBack(ctx, c); err != nil {
@@ -327,6 +320,7 @@ func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID str
 			if uerr := attributevalue.UnmarshalMap(old, &it); uerr != nil {
 				return binding.Verification{}, fmt.Errorf("read verification: %w", uerr)
 			}
+			found = it.State != stateVoid
 		}
 		if jerr := judgeAttempt(it.verification(), found, verificationID, now); jerr != nil {
 			return binding.Verification{}, jerr
@@ -352,7 +346,8 @@ func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID str
 func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 	v := c.Verification
 	account := v.AccountID
-	consume, err := consumeUpdate(d.table, v, c.Now, false)
+	ownAttrs, rest := ownResets(c.Reset)
+	consume, err := consumeUpdate(d.table, v, c.Now, false, ownAttrs)
 	if err != nil {
 		return err
 	}
@@ -404,7 +399,7 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 			ExpressionAttributeValues: release.Values(),
 		}})
 	}
-	resets, err := d.resetItems(ctx, c.Reset)
+	resets, err := d.resetItems(ctx, rest)
 	if err != nil {
 		return err
 	}
@@ -429,6 +424,7 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 // add a history entry.
 func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error {
 	p := u.Profile
+	ownAttrs, rest := ownResets(u.Reset)
 	profile, err := attributevalue.MarshalMap(newProfileItem(binding.Profile{AccountID: p.AccountID, Version: p.Version + 1}, u.Now))
 	if err != nil {
 		return fmt.Errorf("marshal profile: %w", err)
@@ -462,7 +458,7 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		}},
 	}
 	if v := u.Verification; v != nil {
-		consume, err := consumeUpdate(d.table, *v, u.Now, true)
+		consume, err := consumeUpdate(d.table, *v, u.Now, true, ownAttrs)
 		if err != nil {
 			return err
 		}
@@ -471,12 +467,9 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		// A support unbind voids any request in flight (it was made against
 		// the profile this commit replaces) and, with it, any ciphertext of
 		// the number it may hold.
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
-			TableName: &d.table,
-			Key:       key(accountPK(p.AccountID), skVerification),
-		}})
+		items = append(items, types.TransactWriteItem{Update: voidUpdate(d.table, p.AccountID, u.Now, "", ownAttrs)})
 	}
-	resets, err := d.resetItems(ctx, u.Reset)
+	resets, err := d.resetItems(ctx, rest)
 	if err != nil {
 		return err
 	}
@@ -510,7 +503,9 @@ func putIf(table string, item map[string]types.AttributeValue, cond expression.E
 // previous number's (released by a change), and not its destination's when
 // that number is being unbound (scrub), so that after an unbind no item can
 // be decrypted back to the number.
-func consumeUpdate(table string, v binding.Verification, now time.Time, scrub bool) (types.TransactWriteItem, error) {
+//
+// reset names the account's counters on the item that the success resets.
+func consumeUpdate(table string, v binding.Verification, now time.Time, scrub bool, reset []string) (types.TransactWriteItem, error) {
 	upd := expression.Set(expression.Name("state"), expression.Value(string(binding.RequestCompleted))).
 		Set(expression.Name("completed_at"), expression.Value(formatTime(now))).
 		Remove(expression.Name("code_hmac")).
@@ -518,6 +513,9 @@ func consumeUpdate(table string, v binding.Verification, now time.Time, scrub bo
 		Remove(expression.Name("previous_key_id"))
 	if scrub {
 		upd = upd.Remove(expression.Name("destination_ciphertext")).Remove(expression.Name("destination_key_id"))
+	}
+	for _, attr := range reset {
+		upd = upd.Remove(expression.Name(attr))
 	}
 	consume, err := expression.NewBuilder().
 		WithUpdate(upd).

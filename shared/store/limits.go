@@ -18,16 +18,16 @@ import (
 // Where the rate-limit counters live, and why so.
 //
 // Every item a transaction touches bills two write units, so the counters a
-// code request spends and checks share items wherever their subject and day
-// are the same: an account's codes of each hour and its wrong codes of the
-// day are attributes of one item per account and day, a number's codes and
-// wrong codes of the day of one item per number and day. The source-address
-// and number-range counters keep an item each. The global daily cap is not
-// in the transaction at all: each warm adapter reserves it in blocks (see
-// lease).
+// code request spends and checks share items wherever their subject is the
+// same: an account's codes of each hour and its wrong codes of each day are
+// attributes of its verification item, which the request writes anyway; a
+// number's codes and wrong codes of the day are attributes of one item per
+// number and day. The source-address and number-range counters keep an item
+// each. The global daily cap is not in the transaction at all: each warm
+// adapter reserves it in blocks (see lease).
 //
 //	item                                  attributes
-//	LIMIT#account#<account>  <day>        codes_HH (one per UTC hour), failures
+//	ACCOUNT#<account>        VERIFICATION codes_YYYYMMDDHH, failures_YYYYMMDD
 //	LIMIT#phone#<phone HMAC> <day>        codes, failures
 //	LIMIT#<name>#<subject>   <window>     count
 const (
@@ -54,12 +54,14 @@ func slotOf(c binding.Counter) slot {
 	day := utcDay(c.WindowStart)
 	switch c.Name {
 	case binding.LimitAccountHour:
+		// An account's counters ride on its verification item, which every
+		// code request writes anyway (verificationWrite).
 		if c.Period == time.Hour && c.WindowStart.Equal(c.WindowStart.Truncate(time.Hour)) {
-			return slot{pk: "LIMIT#account#" + c.Subject, sk: formatTime(day), attr: fmt.Sprintf("codes_%02d", c.WindowStart.UTC().Hour()), end: day.Add(24 * time.Hour)}
+			return slot{pk: accountPK(c.Subject), sk: skVerification, attr: "codes_" + c.WindowStart.UTC().Format("2006010215"), end: c.WindowEnd()}
 		}
 	case binding.LimitFailuresAccount:
 		if c.Period == 24*time.Hour && c.WindowStart.Equal(day) {
-			return slot{pk: "LIMIT#account#" + c.Subject, sk: formatTime(day), attr: attrFailures, end: day.Add(24 * time.Hour)}
+			return slot{pk: accountPK(c.Subject), sk: skVerification, attr: "failures_" + day.Format("20060102"), end: c.WindowEnd()}
 		}
 	case binding.LimitPhoneDay:
 		if c.Period == 24*time.Hour && c.WindowStart.Equal(day) {
@@ -225,11 +227,18 @@ func (d *Dynamo) giveBack(ctx context.Context, c binding.Counter) error {
 	return nil
 }
 
-// countOne adds one, with no ceiling, to counter c (a wrong code).
+// countOne adds one, with no ceiling, to counter c (a wrong code). A
+// counter on a verification item is counted only while the item is there
+// (it always is while a code can be entered).
 func (d *Dynamo) countOne(ctx context.Context, c binding.Counter) error {
 	s := slotOf(c)
-	expr, err := expression.NewBuilder().
-		WithUpdate(limitTouch(s.end).Add(expression.Name(s.attr), expression.Value(1))).Build()
+	b := expression.NewBuilder().WithUpdate(limitTouch(s.end).Add(expression.Name(s.attr), expression.Value(1)))
+	own := s.sk == skVerification
+	if own {
+		b = expression.NewBuilder().WithUpdate(expression.Add(expression.Name(s.attr), expression.Value(1))).
+			WithCondition(expression.AttributeExists(expression.Name(attrPK)))
+	}
+	expr, err := b.Build()
 	if err != nil {
 		return fmt.Errorf("build failure count: %w", err)
 	}
@@ -237,13 +246,28 @@ func (d *Dynamo) countOne(ctx context.Context, c binding.Counter) error {
 		TableName:                 &d.table,
 		Key:                       key(s.pk, s.sk),
 		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 	})
-	if err != nil {
+	if err != nil && !(own && isConditionFailed(err)) {
 		return fmt.Errorf("count %s: %w", c.Name, err)
 	}
 	return nil
+}
+
+// ownResets splits the counters a success clears into the attributes of
+// the account's verification item (cleared by the commit's write of that
+// item) and the rest.
+func ownResets(counters []binding.Counter) (attrs []string, rest []binding.Counter) {
+	for _, c := range counters {
+		if s := slotOf(c); s.sk == skVerification {
+			attrs = append(attrs, s.attr)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	return attrs, rest
 }
 
 // resetItems clear the counters a success resets, inside the commit's
