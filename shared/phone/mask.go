@@ -1,10 +1,6 @@
 package phone
 
-import (
-	"strings"
-
-	"github.com/nyaruka/phonenumbers"
-)
+import "strings"
 
 // Mask hides all but the country code, the first three national digits and
 // the last two: +79123456789 becomes +7 912 ***-**-89, +447400123456 becomes
@@ -69,18 +65,8 @@ func Mask(e164 string) string {
 }
 
 // countryCodeLen returns the length of the calling code digits start with, or
-// 0 if none is known. Calling codes are prefix-free, so the first known
-// prefix of one to three digits is the code; none starts with 0.
+// 0 if none is known.
 func countryCodeLen(digits string) int {
-	if digits == "" || digits[0] == '0' {
-		return 0
-	}
-	cc := 0
-	for i := 0; i < 3 && i < len(digits); i++ {
-		cc = cc*10 + int(digits[i]-'0')
-		if phonenumbers.GetRegionCodeForCountryCode(cc) != phonenumbers.UNKNOWN_REGION {
-			return i + 1
-		}
-	}
-	return 0
+	n, _ := splitCallingCode(digits)
+	return n
 }

@@ -1,13 +1,8 @@
 package phone
 
-import (
-	"errors"
-	"strings"
+import "strings"
 
-	"github.com/nyaruka/phonenumbers"
-)
-
-// Digit-count bounds, see checkLength.
+// Digit-count bounds, checked before any metadata is consulted.
 const (
 	// ruNationalDigits is the length of every Russian (and Kazakh) national
 	// significant number: the whole +7 plan is ten digits after the code.
@@ -65,7 +60,8 @@ func (p *Parser) allows(region string) bool {
 // check in SPEC §2 order: empty, invalid_characters, invalid_length,
 // invalid_number, region_not_allowed, not_mobile.
 func (p *Parser) Parse(raw string) (Number, error) {
-	digits, plus, reason := scan(raw)
+	var buf [maxDigits]byte
+	digits, plus, reason := scan(raw, &buf)
 	if reason != "" {
 		return Number{}, invalid(reason)
 	}
@@ -75,7 +71,7 @@ func (p *Parser) Parse(raw string) (Number, error) {
 	// else typed without "+" has the wrong number of digits for that plan.
 	// With "+7" the whole +7 plan (Russia and Kazakhstan) is ten national
 	// digits, so it is held to that length too.
-	var national string
+	var national []byte
 	switch {
 	case plus && digits[0] == '7':
 		if len(digits) != 1+ruNationalDigits {
@@ -94,66 +90,38 @@ func (p *Parser) Parse(raw string) (Number, error) {
 		return Number{}, invalid(ReasonInvalidLength)
 	}
 
-	// Hand libphonenumber a fully international string so its own
-	// default-region guessing never comes into play.
-	intl := "+" + digits
-	if national != "" {
-		intl = "+7" + national
+	// Validate a fully international string, so no default region ever
+	// has to be guessed. It is built on the stack; the string made from it
+	// is the one allocation of an accepted number.
+	intl := append(make([]byte, 0, 1+maxDigits), '+')
+	if national != nil {
+		intl = append(append(intl, '7'), national...)
+	} else {
+		intl = append(intl, digits...)
 	}
-	num, err := phonenumbers.Parse(intl, phonenumbers.UNKNOWN_REGION)
-	if err != nil {
-		return Number{}, invalid(parseErrorReason(err))
+	v, reason := validate(string(intl))
+	if reason != "" {
+		return Number{}, invalid(reason)
 	}
-	switch phonenumbers.IsPossibleNumberWithReason(num) {
-	case phonenumbers.IS_POSSIBLE:
-	case phonenumbers.INVALID_COUNTRY_CODE:
-		return Number{}, invalid(ReasonInvalidNumber)
-	default:
-		// TOO_SHORT, TOO_LONG, INVALID_LENGTH, and IS_POSSIBLE_LOCAL_ONLY: a
-		// number only diallable inside its own area is missing digits as
-		// far as E.164 is concerned.
-		return Number{}, invalid(ReasonInvalidLength)
-	}
-	if !phonenumbers.IsValidNumber(num) {
-		return Number{}, invalid(ReasonInvalidNumber)
-	}
-	region := phonenumbers.GetRegionCodeForNumber(num)
-	if !p.allows(region) {
+	if !p.allows(v.region.id) {
 		return Number{}, invalid(ReasonRegionNotAllowed)
 	}
-	if !isMobile(phonenumbers.GetNumberType(num)) {
+	// kindMobile includes FIXED_LINE_OR_MOBILE: libphonenumber reports it
+	// where a numbering plan does not separate the two (the +1 plan, China's
+	// shared ranges), so refusing it would refuse every mobile there.
+	// Russia and Kazakhstan have separate ranges, so a +7 landline is always
+	// FIXED_LINE and still refused; whether a number really takes SMS is
+	// proven by the verification code anyway.
+	if v.kind != kindMobile {
 		return Number{}, invalid(ReasonNotMobile)
 	}
-	return Number{e164: phonenumbers.Format(num, phonenumbers.E164), region: region}, nil
-}
-
-// isMobile accepts MOBILE, and FIXED_LINE_OR_MOBILE: libphonenumber reports
-// the latter where a numbering plan does not separate the two (the +1 plan,
-// China's shared ranges), so refusing it would refuse every mobile there.
-// Russia and Kazakhstan have separate ranges, so a +7 landline is always
-// FIXED_LINE and still refused; whether a number really takes SMS is proven
-// by the verification code anyway.
-func isMobile(t phonenumbers.PhoneNumberType) bool {
-	return t == phonenumbers.MOBILE || t == phonenumbers.FIXED_LINE_OR_MOBILE
-}
-
-// parseErrorReason maps libphonenumber's parse failures; our own scan has
-// already ruled out anything that is not digits, so what remains is about
-// length or the country code.
-func parseErrorReason(err error) Reason {
-	switch {
-	case errors.Is(err, phonenumbers.ErrTooShortNSN),
-		errors.Is(err, phonenumbers.ErrTooShortAfterIDD),
-		errors.Is(err, phonenumbers.ErrNumTooLong):
-		return ReasonInvalidLength
-	default:
-		return ReasonInvalidNumber
-	}
+	return Number{e164: v.e164, region: v.region.id}, nil
 }
 
 // scan strips separators and checks every character. It returns the ASCII
-// digits in order and whether a leading "+" was typed, or the reason the
-// input fails the first two checks (empty, invalid_characters).
+// digits in order (in buf, so that they need no allocation) and whether a
+// leading "+" was typed, or the reason the input fails the first two
+// checks (empty, invalid_characters).
 //
 // Separators are "-", "(", ")", "." and exactly three kinds of space: ASCII
 // space, tab and U+00A0 NO-BREAK SPACE (what copying from a web page or a
@@ -162,11 +130,8 @@ func parseErrorReason(err error) Reason {
 // is an invalid character: libphonenumber would quietly fold those digits to
 // ASCII, but SPEC §2 refuses them. A "+" is allowed once, before any digit
 // (so "(+7) 912…" and "+ 7 912…" pass, since only separators precede it).
-func scan(raw string) (digits string, plus bool, reason Reason) {
-	var (
-		buf [maxDigits]byte // no longer number is kept, so no allocation
-		n   int             // digits seen, may exceed len(buf)
-	)
+func scan(raw string, buf *[maxDigits]byte) (digits []byte, plus bool, reason Reason) {
+	n := 0 // digits seen, may exceed len(buf): no longer number is kept
 	for _, r := range raw {
 		switch {
 		case r >= '0' && r <= '9':
@@ -181,16 +146,16 @@ func scan(raw string) (digits string, plus bool, reason Reason) {
 		default:
 			// A bad rune also makes the input non-empty, so the first
 			// failing check is already known.
-			return "", false, ReasonInvalidCharacters
+			return nil, false, ReasonInvalidCharacters
 		}
 	}
 	switch {
 	case n == 0 && !plus: // nothing but separators
-		return "", false, ReasonEmpty
+		return nil, false, ReasonEmpty
 	case n == 0 || n > maxDigits:
-		return "", false, ReasonInvalidLength
+		return nil, false, ReasonInvalidLength
 	}
-	return string(buf[:n]), plus, ""
+	return buf[:n], plus, ""
 }
 
 func invalid(r Reason) *InvalidError { return &InvalidError{Reason: r} }
