@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/gosuslugi/phonebind/shared/internal/jsonx"
 )
 
 // maxBodyBytes is the largest request body the API reads (decoded). Every
@@ -22,6 +24,18 @@ const maxBodyBytes = 16 << 10
 // JSON object with no unknown fields and nothing after it. Its errors say
 // which field was wrong and how.
 func decodeBody(req events.APIGatewayV2HTTPRequest, dst any) error {
+	if f, ok := dst.(plainDecoder); ok && !req.IsBase64Encoded && len(req.Body) <= maxBodyBytes {
+		// The bodies clients send, read without reflection or copies.
+		if f.parsePlain(req.Body) {
+			return nil
+		}
+		f.reset()
+	}
+	return decodeJSON(req, dst)
+}
+
+// decodeJSON is decodeBody through encoding/json alone.
+func decodeJSON(req events.APIGatewayV2HTTPRequest, dst any) error {
 	raw, err := bodyBytes(req)
 	if err != nil {
 		return err
@@ -38,6 +52,39 @@ func decodeBody(req events.APIGatewayV2HTTPRequest, dst any) error {
 		return &requestError{code: codeInvalidJSON, detail: detailTrailingData}
 	}
 	return nil
+}
+
+// plainDecoder is a body that can read itself from a plain JSON object:
+// parsePlain gives up (returns false) on anything it does not read exactly
+// as decodeJSON would, wrong types and unknown fields included, and reset
+// then clears what it read, so that decodeJSON reads it instead, and says
+// what is wrong with it.
+type plainDecoder interface {
+	parsePlain(body string) bool
+	reset()
+}
+
+// parseObject reads an object whose members are all among names (each
+// once, named exactly) and nothing but white space after it, calling one
+// with each member's index.
+func parseObject(p *jsonx.Parser, names []string, one func(i int) bool) bool {
+	other := false
+	return p.Object(names, &other, one) && !other && p.End()
+}
+
+// stringPtr reads a string member into *slot and points *dst at it; null
+// makes *dst nil, as encoding/json does.
+func stringPtr(p *jsonx.Parser, dst **string, slot *string) bool {
+	if p.Null() {
+		*dst = nil
+		return true
+	}
+	if p.Peek() != '"' {
+		return false
+	}
+	v, ok := p.Str()
+	*slot, *dst = v, slot
+	return ok
 }
 
 // bodyBytes decodes the body and enforces maxBodyBytes on what was sent, not

@@ -26,11 +26,41 @@ func callerOf(req events.APIGatewayV2HTTPRequest) (caller, error) {
 	c.accountID = auth.JWT.Claims["sub"]
 	// The identity provider verified the address; one that does not parse
 	// is treated as none, so it can never receive a code.
-	if a, err := mail.ParseAddress(auth.JWT.Claims["email"]); err == nil && a.Name == "" {
+	if email := auth.JWT.Claims["email"]; plainAddress(email) {
+		c.email = email // what mail.ParseAddress would give, without its allocations
+	} else if a, err := mail.ParseAddress(email); err == nil && a.Name == "" {
 		c.email = a.Address
 	}
 	if strings.TrimSpace(c.accountID) == "" {
 		return c, ErrUnauthorized
 	}
 	return c, nil
+}
+
+// plainAddress reports whether s is an address mail.ParseAddress reads as
+// itself, with no display name: dot-atoms of letters, digits, '_', '+' and
+// '-' on either side of one '@'. Anything else is left to mail.ParseAddress.
+func plainAddress(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && dotAtom(local) && dotAtom(domain)
+}
+
+// dotAtom reports whether s is non-empty runs of atext (the subset above)
+// joined by single dots.
+func dotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '+', c == '-':
+		case c == '.':
+			if s[i-1] == '.' {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }

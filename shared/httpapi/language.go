@@ -29,9 +29,16 @@ func preferredLang(header string) lang {
 	const unset = -1.0
 	ru, en, wildcard := unset, unset, unset
 	ruPos, enPos := -1, -1
-	for i, part := range strings.Split(header, ",") {
+	i := -1
+	for part := range strings.SplitSeq(header, ",") {
+		i++
 		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		tag = strings.ToLower(strings.TrimSpace(tag))
+		tag = strings.TrimSpace(tag)
+		// An ASCII tag is compared folding case, without a lowercased
+		// copy; any other is lowercased first, Unicode's way.
+		if !isASCII(tag) {
+			tag = strings.ToLower(tag)
+		}
 		q, ok := quality(params)
 		if !ok || tag == "" {
 			continue
@@ -40,11 +47,11 @@ func preferredLang(header string) lang {
 		switch {
 		case tag == "*":
 			wildcard = max(wildcard, q)
-		case primary == "ru":
+		case strings.EqualFold(primary, "ru"):
 			if q > ru {
 				ru, ruPos = q, i
 			}
-		case primary == "en":
+		case strings.EqualFold(primary, "en"):
 			if q > en {
 				en, enPos = q, i
 			}
@@ -85,4 +92,14 @@ func quality(params string) (float64, bool) {
 		q = v
 	}
 	return q, true
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

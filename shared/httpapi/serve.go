@@ -33,10 +33,10 @@ func (a *API) serve(ctx context.Context, req events.APIGatewayV2HTTPRequest, rou
 	ctx, cancel := Budget(ctx)
 	defer cancel()
 	resp, err := a.call(ctx, req, fn)
-	attrs := []slog.Attr{
+	attrs := make([]slog.Attr, 0, 8) // room for all: no growing
+	attrs = append(attrs,
 		slog.String("route", route),
-		slog.String("request_id", req.RequestContext.RequestID),
-	}
+		slog.String("request_id", req.RequestContext.RequestID))
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String("lambda_request_id", lc.AwsRequestID))
 	}

@@ -3,11 +3,13 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/internal/jsonx"
 	"github.com/gosuslugi/phonebind/shared/metrics"
 )
 
@@ -20,7 +22,37 @@ type codeRequestBody struct {
 	Phone   *string `json:"phone"`
 	Consent *bool   `json:"consent"`
 	Channel *string `json:"channel"`
+
+	// What the pointers point to when parsePlain read the body.
+	vals    [3]string
+	consent bool
 }
+
+var codeRequestFields = []string{"purpose", "phone", "consent", "channel"}
+
+// parsePlain implements plainDecoder.
+func (b *codeRequestBody) parsePlain(body string) bool {
+	p := jsonx.NewParser(body, 0)
+	return parseObject(&p, codeRequestFields, func(i int) bool {
+		switch i {
+		case 0:
+			return stringPtr(&p, &b.Purpose, &b.vals[0])
+		case 1:
+			return stringPtr(&p, &b.Phone, &b.vals[1])
+		case 2:
+			if p.Null() {
+				b.Consent = nil
+				return true
+			}
+			b.Consent = &b.consent
+			return p.BoolValue(&b.consent)
+		default:
+			return stringPtr(&p, &b.Channel, &b.vals[2])
+		}
+	})
+}
+
+func (b *codeRequestBody) reset() { *b = codeRequestBody{} }
 
 // codeSentView is the 202 answer to a code request (SPEC §4.1).
 type codeSentView struct {
@@ -28,8 +60,8 @@ type codeSentView struct {
 	Purpose        string `json:"purpose"`
 	Channel        string `json:"channel"`
 	Destination    string `json:"destination"`
-	ExpiresAt      string `json:"expires_at"`
-	ResendAfter    string `json:"resend_after"`
+	ExpiresAt      stamp  `json:"expires_at"`
+	ResendAfter    stamp  `json:"resend_after"`
 	AttemptsLeft   int    `json:"attempts_left"`
 }
 
@@ -37,7 +69,25 @@ type codeSentView struct {
 type confirmBody struct {
 	VerificationID *string `json:"verification_id"`
 	Code           *string `json:"code"`
+
+	// What the pointers point to when parsePlain read the body.
+	vals [2]string
 }
+
+var confirmFields = []string{"verification_id", "code"}
+
+// parsePlain implements plainDecoder.
+func (b *confirmBody) parsePlain(body string) bool {
+	p := jsonx.NewParser(body, 0)
+	return parseObject(&p, confirmFields, func(i int) bool {
+		if i == 0 {
+			return stringPtr(&p, &b.VerificationID, &b.vals[0])
+		}
+		return stringPtr(&p, &b.Code, &b.vals[1])
+	})
+}
+
+func (b *confirmBody) reset() { *b = confirmBody{} }
 
 // supportedPurposes lists the purposes RequestCode accepts, for the error
 // that names them.
@@ -66,15 +116,33 @@ func (a *API) requestCode(ctx context.Context, req events.APIGatewayV2HTTPReques
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	a.metrics.Count(metrics.CodesSent, metrics.D("Channel", string(sent.Channel)), metrics.D("Purpose", string(sent.Purpose)))
-	return jsonResponse(http.StatusAccepted, codeSentView{
+	v := codeSentView{
 		VerificationID: sent.VerificationID,
 		Purpose:        string(sent.Purpose),
 		Channel:        string(sent.Channel),
 		Destination:    sent.Destination,
-		ExpiresAt:      timestamp(sent.ExpiresAt),
-		ResendAfter:    timestamp(sent.ResendAfter),
+		ExpiresAt:      stamp(sent.ExpiresAt),
+		ResendAfter:    stamp(sent.ResendAfter),
 		AttemptsLeft:   sent.AttemptsLeft,
-	}), nil
+	}
+	return viewResponse(http.StatusAccepted, v.appendJSON), nil
+}
+
+// appendJSON appends v as json.Marshal writes it.
+func (v *codeSentView) appendJSON(b []byte) []byte {
+	b = append(b, `{"verification_id":`...)
+	b = jsonx.AppendString(b, v.VerificationID, true)
+	b = append(b, `,"purpose":`...)
+	b = jsonx.AppendString(b, v.Purpose, true)
+	b = append(b, `,"channel":`...)
+	b = jsonx.AppendString(b, v.Channel, true)
+	b = append(b, `,"destination":`...)
+	b = jsonx.AppendString(b, v.Destination, true)
+	b = v.ExpiresAt.appendJSON(append(b, `,"expires_at":`...))
+	b = v.ResendAfter.appendJSON(append(b, `,"resend_after":`...))
+	b = append(b, `,"attempts_left":`...)
+	b = strconv.AppendInt(b, int64(v.AttemptsLeft), 10)
+	return append(b, '}')
 }
 
 // codeRequest checks the body against what its purpose needs.

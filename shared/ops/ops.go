@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gosuslugi/phonebind/shared/httpapi"
+	"github.com/gosuslugi/phonebind/shared/lambdaio"
 )
 
 // Action carries out one ops event and returns what the operator reads.
@@ -52,6 +53,15 @@ func Function(http httpapi.Handler, actions map[string]Action, logger *slog.Logg
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
+		// API Gateway's events, read without reflection. An event with
+		// only the request's own members, one of them a routeKey or a
+		// requestContext, is what the probe below sends to http as well,
+		// with the same request; anything else takes the long way.
+		if http != nil {
+			if req, shape, ok := lambdaio.ParseRequest(raw); ok && !shape.Other && (req.RouteKey != "" || shape.RequestContext) {
+				return http(ctx, req)
+			}
+		}
 		var probe struct {
 			Version        string          `json:"version"`
 			RouteKey       string          `json:"routeKey"`
