@@ -75,6 +75,8 @@ check: ## Vet, test, cfn-lint and openapi without starting emulators (their test
 	@rc=0; \
 	echo '>> go vet ./...'; $(GO) vet ./... || rc=$$?; \
 	echo '>> go test -race -count=1 ./...'; $(GO) test -race -count=1 ./... || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
+	echo '>> go test -count=1 ./shared/phone/ (every differential input; -race samples them)'; \
+	$(GO) test -count=1 ./shared/phone/ || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
 	$(MAKE) --no-print-directory cfn-lint || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
 	$(MAKE) --no-print-directory openapi || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
 	exit $$rc
