@@ -1,14 +1,24 @@
 // Command feedback is the Lambda function behind POST /v1/feedback,
 // GET /v1/feedback and GET /v1/feedback/{ticket_id}, and takes the
 // operators' update_ticket event by direct invocation.
+//
+// It seals contacts with the key ring (Secrets Manager, loaded at the cold
+// start) and publishes feedback.created and feedback.updated (SNS topic).
+//
+// lambdaio hands lambda.Start the handler without aws-lambda-go's
+// reflective event decoding and response encoding.
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/gosuslugi/phonebind/shared/app"
+	"github.com/gosuslugi/phonebind/shared/app/core"
+	"github.com/gosuslugi/phonebind/shared/lambdaio"
+	"github.com/gosuslugi/phonebind/shared/notify/snsnotify"
+	"github.com/gosuslugi/phonebind/shared/secure/awssecret"
 )
 
 func main() {
-	lambda.Start(app.Start().Feedback())
+	a := core.Start(core.AWS{Events: snsnotify.Events, Keys: awssecret.Keys})
+	lambda.Start(lambdaio.Raw(a.Feedback()))
 }

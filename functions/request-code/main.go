@@ -1,12 +1,25 @@
 // Command request-code is the Lambda function behind POST /v1/phone/verification.
+//
+// It sends codes by SMS (SNS) and, for unbinding, by e-mail (SES v2), and
+// hashes and seals numbers with the key ring (Secrets Manager, loaded at
+// the cold start). It publishes no domain events (its role may not publish
+// to any topic).
+//
+// lambdaio hands lambda.Start the handler without aws-lambda-go's
+// reflective event decoding and response encoding.
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/gosuslugi/phonebind/shared/app"
+	"github.com/gosuslugi/phonebind/shared/app/core"
+	"github.com/gosuslugi/phonebind/shared/lambdaio"
+	"github.com/gosuslugi/phonebind/shared/notify/sesnotify"
+	"github.com/gosuslugi/phonebind/shared/notify/snsnotify"
+	"github.com/gosuslugi/phonebind/shared/secure/awssecret"
 )
 
 func main() {
-	lambda.Start(app.Start().Handlers()[app.RequestCodeFunction])
+	a := core.Start(core.AWS{SMS: snsnotify.SMS, Email: sesnotify.Email, Keys: awssecret.Keys})
+	lambda.Start(lambdaio.HTTP(a.Handlers()[core.RequestCodeFunction]))
 }

@@ -15,8 +15,10 @@
 //     confirm-code, status) priced from those measurements.
 //
 // Usage: go run ./infra/bench [-out infra/BENCHMARKS.md] [-starts 25]
-// [-verifications 30] [-count 6] [-benchtime 1s], with DYNAMODB_ENDPOINT
-// and MOTO_ENDPOINT set (as `bash infra/emulators.sh run -- …` sets them).
+// [-verifications 30] [-count 6] [-benchtime 1s] [-cold], with
+// DYNAMODB_ENDPOINT and MOTO_ENDPOINT set (as `bash infra/emulators.sh run
+// -- …` sets them). -cold measures only sizes and cold starts and prints
+// that part of the report, leaving infra/BENCHMARKS.md alone.
 package main
 
 import (
@@ -38,6 +40,8 @@ type options struct {
 	verifications int
 	count         int
 	benchtime     string
+	// cold limits the run to sizes and cold starts (printed, not written).
+	cold bool
 }
 
 func main() {
@@ -47,6 +51,7 @@ func main() {
 	flag.IntVar(&o.verifications, "verifications", 30, "complete verifications run through the bootstraps for the DynamoDB and duration figures")
 	flag.IntVar(&o.count, "count", 6, "go test -count for the route benchmarks")
 	flag.StringVar(&o.benchtime, "benchtime", "1s", "go test -benchtime for the route benchmarks")
+	flag.BoolVar(&o.cold, "cold", false, "measure only binary sizes and cold starts, print them and write no report file")
 	flag.Parse()
 	if o.starts < 20 {
 		fatal(fmt.Errorf("-starts %d: the report wants the median of at least 20 starts", o.starts))
@@ -104,6 +109,9 @@ func run(ctx context.Context, o options) error {
 	if r.sizes, err = binarySizes(append([]stack.Function{hello}, fns...)); err != nil {
 		return err
 	}
+	if r.clients, err = linkedClients(ctx, root, fns); err != nil {
+		return err
+	}
 	progress("attributing binary size by module")
 	if r.sizeByModule, err = textByModule(ctx, root, tmp, largest(fns, r.sizes)); err != nil {
 		progress("size attribution skipped: %v", err)
@@ -124,6 +132,13 @@ func run(ctx context.Context, o options) error {
 	}
 	if r.secretFetch, err = secretFetch(ctx, res, 20); err != nil {
 		return err
+	}
+	if o.cold {
+		r.fns = fns
+		r.elapsed = time.Since(began)
+		r.loadAfter = loadAverage()
+		fmt.Print(r.coldMarkdown())
+		return nil
 	}
 
 	progress("DynamoDB cost and billed durations: %d verifications through the bootstraps", o.verifications)

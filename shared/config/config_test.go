@@ -78,6 +78,15 @@ func TestLoadGoodValues(t *testing.T) {
 		{"AWS_REGION", "eu-central-1", func(c Config) any { return c.AWSRegion }, "eu-central-1"},
 		{"CONSENT_VERSION", "2026-07", func(c Config) any { return c.ConsentVersion }, "2026-07"},
 		{"HISTORY_RETENTION", "8760h", func(c Config) any { return c.HistoryRetention }, 8760 * time.Hour},
+		// The edges of the hand-written checks (validate_test.go holds them
+		// to the regular expressions they replaced).
+		{"TABLE_NAME", "a.b", func(c Config) any { return c.TableName }, "a.b"},
+		{"TABLE_NAME", "A_z-0.9", func(c Config) any { return c.TableName }, "A_z-0.9"},
+		{"TABLE_NAME", strings.Repeat("t", 255), func(c Config) any { return c.TableName }, strings.Repeat("t", 255)},
+		{"SMS_SENDER_ID", "a", func(c Config) any { return c.SMSSenderID }, "a"},
+		{"SMS_SENDER_ID", "1-2-3-4-5-x", func(c Config) any { return c.SMSSenderID }, "1-2-3-4-5-x"},
+		{"ALLOWED_REGIONS", "ZZ", func(c Config) any { return c.AllowedRegions }, []string{"ZZ"}},
+		{"TEST_PHONE_NUMBERS", "+1234567:123456,+123456789012345:654321", func(c Config) any { return c.TestPhoneNumbers }, map[string]string{"+1234567": "123456", "+123456789012345": "654321"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -136,6 +145,18 @@ func TestLoadBadValues(t *testing.T) {
 		{map[string]string{"SECRETS_ENDPOINT": "http://"}, `SECRETS_ENDPOINT: "http://" is not an endpoint URL (use http://host:port or https://host)`},
 		{map[string]string{"HISTORY_RETENTION": "0"}, `HISTORY_RETENTION: "0" must be greater than zero`},
 		{map[string]string{"HISTORY_RETENTION": "3y"}, `HISTORY_RETENTION: "3y" is not a duration (use Go syntax like 90s or 5m)`},
+		{map[string]string{"TABLE_NAME": strings.Repeat("t", 256)}, `TABLE_NAME: "` + strings.Repeat("t", 256) + `" is not a DynamoDB table name (3 to 255 letters, digits, '_', '-' or '.')`},
+		{map[string]string{"TABLE_NAME": "таблица"}, `TABLE_NAME: "таблица" is not a DynamoDB table name (3 to 255 letters, digits, '_', '-' or '.')`},
+		{map[string]string{"TABLE_NAME": "phone/bind"}, `TABLE_NAME: "phone/bind" is not a DynamoDB table name (3 to 255 letters, digits, '_', '-' or '.')`},
+		{map[string]string{"SMS_SENDER_ID": "---"}, `SMS_SENDER_ID: "---" is not a sender id (1 to 11 Latin letters, digits or '-', at least one letter)`},
+		{map[string]string{"SMS_SENDER_ID": "Gos_uslugi"}, `SMS_SENDER_ID: "Gos_uslugi" is not a sender id (1 to 11 Latin letters, digits or '-', at least one letter)`},
+		{map[string]string{"ALLOWED_REGIONS": "R1"}, `ALLOWED_REGIONS: "R1" is not a region code (two capital letters, like RU or KZ)`},
+		{map[string]string{"ALLOWED_REGIONS": "ÄB"}, `ALLOWED_REGIONS: "ÄB" is not a region code (two capital letters, like RU or KZ)`},
+		{map[string]string{"TEST_PHONE_NUMBERS": "+123456:123456"}, `TEST_PHONE_NUMBERS: entry 1: the number is not E.164 ('+' then 7 to 15 digits, no spaces)`},
+		{map[string]string{"TEST_PHONE_NUMBERS": "+1234567890123456:123456"}, `TEST_PHONE_NUMBERS: entry 1: the number is not E.164 ('+' then 7 to 15 digits, no spaces)`},
+		{map[string]string{"TEST_PHONE_NUMBERS": "+0123456789:123456"}, `TEST_PHONE_NUMBERS: entry 1: the number is not E.164 ('+' then 7 to 15 digits, no spaces)`},
+		{map[string]string{"TEST_PHONE_NUMBERS": "+7912345678٣:123456"}, `TEST_PHONE_NUMBERS: entry 1: the number is not E.164 ('+' then 7 to 15 digits, no spaces)`},
+		{map[string]string{"TEST_PHONE_NUMBERS": "+79990000001:"}, `TEST_PHONE_NUMBERS: entry 1: the code is not all digits`},
 	}
 	for _, tt := range tests {
 		name, _, _ := strings.Cut(tt.want, ":")
@@ -293,6 +314,8 @@ func TestAWSCredentials(t *testing.T) {
 	})
 
 	t.Run("deployed: region from config", func(t *testing.T) {
+		t.Setenv("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 		c, err := Load(env(map[string]string{"AWS_REGION": "eu-north-1"}))
 		if err != nil {
 			t.Fatal(err)

@@ -135,11 +135,6 @@ func (d *DB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...
 	return dbFault(ctx, d.Plan, "DeleteItem", func() (*dynamodb.DeleteItemOutput, error) { return d.DynamoAPI.DeleteItem(ctx, in, o...) })
 }
 
-// BatchGetItem implements store.DynamoAPI.
-func (d *DB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	return dbFault(ctx, d.Plan, "BatchGetItem", func() (*dynamodb.BatchGetItemOutput, error) { return d.DynamoAPI.BatchGetItem(ctx, in, o...) })
-}
-
 // TransactWriteItems implements store.DynamoAPI.
 func (d *DB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	return dbFault(ctx, d.Plan, "TransactWriteItems", func() (*dynamodb.TransactWriteItemsOutput, error) {

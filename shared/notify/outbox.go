@@ -10,7 +10,10 @@ import (
 	"github.com/gosuslugi/phonebind/shared/binding"
 )
 
-var _ binding.SMS = (*Outbox)(nil)
+var (
+	_ binding.SMS   = (*Outbox)(nil)
+	_ binding.Email = (*Outbox)(nil)
+)
 
 // Channels a Message can go out on.
 const (

@@ -58,11 +58,6 @@ func (c *countingDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInpu
 	return c.DynamoAPI.DeleteItem(ctx, in, o...)
 }
 
-func (c *countingDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	c.count("BatchGetItem")
-	return c.DynamoAPI.BatchGetItem(ctx, in, o...)
-}
-
 func (c *countingDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	c.count("TransactWriteItems")
 	return c.DynamoAPI.TransactWriteItems(ctx, in, o...)

@@ -279,39 +279,25 @@ func (d *Dynamo) resetItems(ctx context.Context, counters []binding.Counter) ([]
 	if len(counters) == 0 {
 		return nil, nil
 	}
-	var keys []map[string]types.AttributeValue
-	seen := map[string]bool{}
+	// Usually one item (the number's day); read eventually consistent.
+	held := map[string]map[string]types.AttributeValue{}
 	for _, c := range counters {
 		s := slotOf(c)
-		if !seen[s.pk+"\x00"+s.sk] {
-			seen[s.pk+"\x00"+s.sk] = true
-			keys = append(keys, key(s.pk, s.sk))
+		k := s.pk + "\x00" + s.sk
+		if _, ok := held[k]; ok {
+			continue
 		}
-	}
-	out, err := d.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-		RequestItems: map[string]types.KeysAndAttributes{d.table: {Keys: keys}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read counters to reset: %w", err)
-	}
-	if n := len(out.UnprocessedKeys[d.table].Keys); n > 0 {
-		// Not worth a retry loop: reset them all, as if they held something.
-		out.Responses = nil
-	}
-	held := map[string]map[string]types.AttributeValue{}
-	for _, item := range out.Responses[d.table] {
-		var pk, sk string
-		_ = attributevalue.Unmarshal(item[attrPK], &pk)
-		_ = attributevalue.Unmarshal(item[attrSK], &sk)
-		held[pk+"\x00"+sk] = item
+		out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(s.pk, s.sk)})
+		if err != nil {
+			return nil, fmt.Errorf("read counters to reset: %w", err)
+		}
+		held[k] = out.Item
 	}
 	var items []types.TransactWriteItem
 	for _, c := range counters {
 		s := slotOf(c)
-		if out.Responses != nil {
-			if n, _ := intAttr(held[s.pk+"\x00"+s.sk], s.attr); n == 0 {
-				continue
-			}
+		if n, _ := intAttr(held[s.pk+"\x00"+s.sk], s.attr); n == 0 {
+			continue
 		}
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName:                &d.table,

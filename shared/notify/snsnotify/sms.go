@@ -1,6 +1,7 @@
-// Package notify sends the service's messages: SMS through Amazon SNS, and,
-// for local development, an in-memory outbox that prints what would be sent.
-package notify
+// Package snsnotify sends the service's SMS and publishes its domain
+// events through Amazon SNS. It is apart from package notify so that only
+// the functions that publish link the SNS client.
+package snsnotify
 
 import (
 	"context"
@@ -15,6 +16,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/config"
+	"github.com/gosuslugi/phonebind/shared/notify"
 )
 
 var _ binding.SMS = (*SNSSMS)(nil)
@@ -64,7 +67,7 @@ func (s *SNSSMS) SendSMS(ctx context.Context, to, body string) error {
 		MessageAttributes: attrs,
 	})
 	if err != nil {
-		return &sendError{op: "send sms via sns", err: classifySNS(err), secrets: []string{to, strings.TrimPrefix(to, "+"), body}}
+		return notify.SendFailure("send sms via sns", classifySNS(err), to, strings.TrimPrefix(to, "+"), body)
 	}
 	return nil
 }
@@ -98,23 +101,21 @@ func (e *throttledError) Error() string             { return e.err.Error() }
 func (e *throttledError) Unwrap() error             { return e.err }
 func (e *throttledError) RetryAfter() time.Duration { return ThrottleRetryAfter }
 
-// sendError wraps a send failure (errors.Is and errors.As see the cause) but
-// prints it with the destination and the body (which may hold a code) cut
-// out: the error is logged, and logs must not hold numbers or codes.
-type sendError struct {
-	op      string
-	err     error
-	secrets []string
-}
-
-func (e *sendError) Error() string {
-	msg := e.err.Error()
-	for _, s := range e.secrets {
-		if len(s) >= 4 {
-			msg = strings.ReplaceAll(msg, s, "[redacted]")
+// NewClient is an SNS client from awsCfg, addressed at endpoint when it is
+// not empty (moto in local runs); optFns adjust it further.
+func NewClient(awsCfg aws.Config, endpoint string, optFns ...func(*sns.Options)) *sns.Client {
+	return sns.NewFromConfig(awsCfg, append([]func(*sns.Options){func(o *sns.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
 		}
-	}
-	return e.op + ": " + msg
+	}}, optFns...)...)
 }
 
-func (e *sendError) Unwrap() error { return e.err }
+// SMS is the service's SMS sender as a deployed function assembles it
+// (shared/app/core.AWS.SMS): SNS at cfg.SNSEndpoint when set, with
+// cfg.SMSSenderID, and never retried by the SDK: after an ambiguous failure
+// (a timeout once the request was sent) a retry could deliver a second SMS.
+// The caller gets 503 and asks again, under the resend cooldown.
+func SMS(awsCfg aws.Config, cfg config.Config) binding.SMS {
+	return NewSNSSMS(NewClient(awsCfg, cfg.SNSEndpoint, func(o *sns.Options) { o.RetryMaxAttempts = 1 }), cfg.SMSSenderID)
+}

@@ -1,8 +1,10 @@
-package secure
+package awssecret
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -27,12 +29,13 @@ func (f *fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSe
 	return f.out, f.err
 }
 
-func TestLoadFromSecretsManagerFake(t *testing.T) {
+func TestLoadFake(t *testing.T) {
 	ctx := context.Background()
+	devKeyMaterial := string(material(t, randomBytes(t, 32), map[string][]byte{"dev1": randomBytes(t, 32)}, "dev1"))
 	arn := "arn:aws:secretsmanager:us-east-1:123456789012:secret:keys-AbCdEf"
 
 	f := &fakeSecrets{out: &secretsmanager.GetSecretValueOutput{SecretString: aws.String(devKeyMaterial)}}
-	k, err := LoadFromSecretsManager(ctx, f, arn)
+	k, err := Load(ctx, f, arn)
 	if err != nil {
 		t.Fatalf("SecretString: %v", err)
 	}
@@ -41,29 +44,29 @@ func TestLoadFromSecretsManagerFake(t *testing.T) {
 	}
 
 	f = &fakeSecrets{out: &secretsmanager.GetSecretValueOutput{SecretBinary: []byte(devKeyMaterial)}}
-	if _, err := LoadFromSecretsManager(ctx, f, arn); err != nil {
+	if _, err := Load(ctx, f, arn); err != nil {
 		t.Fatalf("SecretBinary: %v", err)
 	}
 
 	boom := errors.New("boom")
 	f = &fakeSecrets{err: boom}
-	if _, err := LoadFromSecretsManager(ctx, f, arn); !errors.Is(err, boom) || !strings.Contains(err.Error(), arn) {
+	if _, err := Load(ctx, f, arn); !errors.Is(err, boom) || !strings.Contains(err.Error(), arn) {
 		t.Errorf("client error: %v", err)
 	}
 
 	f = &fakeSecrets{out: &secretsmanager.GetSecretValueOutput{}}
-	if _, err := LoadFromSecretsManager(ctx, f, arn); err == nil {
+	if _, err := Load(ctx, f, arn); err == nil {
 		t.Error("empty secret: no error")
 	}
 
 	secretish := `{"current":"k1","hmac_key":"c2VjcmV0LXNlY3JldC1zZWNyZXQ=","keys":{}}`
 	f = &fakeSecrets{out: &secretsmanager.GetSecretValueOutput{SecretString: aws.String(secretish)}}
-	_, err = LoadFromSecretsManager(ctx, f, arn)
+	_, err = Load(ctx, f, arn)
 	if err == nil || strings.Contains(err.Error(), "c2VjcmV0") {
 		t.Errorf("bad material: err = %v (must fail without echoing it)", err)
 	}
 
-	if _, err := LoadFromSecretsManager(ctx, &fakeSecrets{}, ""); err == nil {
+	if _, err := Load(ctx, &fakeSecrets{}, ""); err == nil {
 		t.Error("empty ARN: no error")
 	}
 }
@@ -82,7 +85,7 @@ func motoEndpoint(t *testing.T) string {
 	return ep
 }
 
-func TestLoadFromSecretsManagerMoto(t *testing.T) {
+func TestLoadMoto(t *testing.T) {
 	endpoint := motoEndpoint(t)
 	ctx := context.Background()
 	cfg, err := awsconfig.LoadDefaultConfig(ctx,
@@ -113,7 +116,7 @@ func TestLoadFromSecretsManagerMoto(t *testing.T) {
 	})
 	arn := aws.ToString(created.ARN)
 
-	first, err := LoadFromSecretsManager(ctx, client, arn)
+	first, err := Load(ctx, client, arn)
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
@@ -129,7 +132,7 @@ func TestLoadFromSecretsManagerMoto(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("PutSecretValue: %v", err)
 	}
-	second, err := LoadFromSecretsManager(ctx, client, arn)
+	second, err := Load(ctx, client, arn)
 	if err != nil {
 		t.Fatalf("load after rotation: %v", err)
 	}
@@ -151,11 +154,36 @@ func TestLoadFromSecretsManagerMoto(t *testing.T) {
 	}
 
 	// The raw key bytes are not part of any error.
-	_, err = LoadFromSecretsManager(ctx, client, arn+"-missing")
+	_, err = Load(ctx, client, arn+"-missing")
 	if err == nil {
 		t.Fatal("missing secret: no error")
 	}
 	if strings.Contains(err.Error(), base64.StdEncoding.EncodeToString(k1)) {
 		t.Errorf("error leaks key material: %v", err)
 	}
+}
+
+// material is key material in the secret's format (shared/secure).
+func material(t *testing.T, hmacKey []byte, keys map[string][]byte, current string) []byte {
+	t.Helper()
+	m := map[string]any{"current": current, "hmac_key": base64.StdEncoding.EncodeToString(hmacKey)}
+	ks := map[string]string{}
+	for id, k := range keys {
+		ks[id] = base64.StdEncoding.EncodeToString(k)
+	}
+	m["keys"] = ks
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -1,4 +1,7 @@
-package notify
+// Package sesnotify sends the service's e-mail through Amazon SES v2. It
+// is apart from package notify so that only the function that e-mails codes
+// (request-code) links the SES client.
+package sesnotify
 
 import (
 	"context"
@@ -8,12 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/config"
+	"github.com/gosuslugi/phonebind/shared/notify"
 )
 
-var (
-	_ binding.Email = (*SESEmail)(nil)
-	_ binding.Email = (*Outbox)(nil)
-)
+var _ binding.Email = (*SESEmail)(nil)
 
 // SESSender is the one SES v2 call SESEmail needs; *sesv2.Client satisfies it.
 type SESSender interface {
@@ -44,7 +46,24 @@ func (s *SESEmail) SendEmail(ctx context.Context, to, subject, body string) erro
 		}},
 	})
 	if err != nil {
-		return &sendError{op: "send e-mail via ses", err: err, secrets: []string{to, body}}
+		return notify.SendFailure("send e-mail via ses", err, to, body)
 	}
 	return nil
+}
+
+// NewClient is an SES v2 client from awsCfg, addressed at endpoint when it
+// is not empty (moto in local runs).
+func NewClient(awsCfg aws.Config, endpoint string) *sesv2.Client {
+	return sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
+}
+
+// Email is the e-mail sender as a deployed function assembles it
+// (shared/app/core.AWS.Email): SES v2 at cfg.SESEndpoint when set, from
+// cfg.EmailFrom.
+func Email(awsCfg aws.Config, cfg config.Config) binding.Email {
+	return NewSESEmail(NewClient(awsCfg, cfg.SESEndpoint), cfg.EmailFrom)
 }

@@ -1,0 +1,96 @@
+package core
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gosuslugi/phonebind/shared/httpapi"
+	"github.com/gosuslugi/phonebind/shared/ops"
+)
+
+// Function logical ids, as template.yaml names them.
+const (
+	RequestCodeFunction = "RequestCodeFunction"
+	ConfirmCodeFunction = "ConfirmCodeFunction"
+	StatusFunction      = "StatusFunction"
+	UnbindFunction      = "UnbindFunction"
+	FeedbackFunction    = "FeedbackFunction"
+)
+
+// Handlers maps each function's logical id to its handler, for the local
+// runner, which serves the routes template.yaml gives each function.
+//
+// Every POST is idempotent under an Idempotency-Key header.
+func (a *App) Handlers() map[string]httpapi.Handler {
+	idem := func(h httpapi.Handler) httpapi.Handler {
+		return httpapi.Idempotent(a.Idempotency, h, a.Logger, a.clock)
+	}
+	return map[string]httpapi.Handler{
+		RequestCodeFunction: idem(a.API.RequestCode),
+		ConfirmCodeFunction: idem(a.API.ConfirmCode),
+		StatusFunction:      a.API.Status,
+		UnbindFunction:      idem(a.API.Unbind),
+		FeedbackFunction:    idem(a.FeedbackAPI.Handle),
+	}
+}
+
+// Handler returns one function's handler, for a Lambda main.
+func (a *App) Handler(functionID string) (httpapi.Handler, error) {
+	h, ok := a.Handlers()[functionID]
+	if !ok {
+		return nil, fmt.Errorf("no handler for function %s", functionID)
+	}
+	return h, nil
+}
+
+// functionDirs maps each function's directory under functions/ to its
+// logical id, so a function can be named either way (make invoke FN=unbind).
+var functionDirs = map[string]string{
+	"request-code": RequestCodeFunction,
+	"confirm-code": ConfirmCodeFunction,
+	"status":       StatusFunction,
+	"unbind":       UnbindFunction,
+	"feedback":     FeedbackFunction,
+}
+
+// actions are the ops events each function takes by direct invocation.
+func (a *App) actions() map[string]map[string]ops.Action {
+	return map[string]map[string]ops.Action{
+		UnbindFunction:   {"support_unbind": ops.SupportUnbind(a.Service, a.Logger)},
+		FeedbackFunction: {"update_ticket": ops.UpdateTicket(a.Tickets, a.Logger)},
+	}
+}
+
+// Lambda is a function's whole Lambda handler, named by logical id or by
+// directory: its HTTP route and its ops actions, as a direct invocation
+// (the console's Test tab, sam local invoke, make invoke) reaches them.
+func (a *App) Lambda(function string) (ops.Handler, error) {
+	id := function
+	if mapped, ok := functionDirs[function]; ok {
+		id = mapped
+	}
+	h, ok := a.Handlers()[id]
+	if !ok {
+		known := make([]string, 0, len(functionDirs))
+		for dir := range functionDirs {
+			known = append(known, dir)
+		}
+		sort.Strings(known)
+		return nil, fmt.Errorf("no function %q (known: %s, or their logical ids)", function, strings.Join(known, ", "))
+	}
+	return ops.Function(h, a.actions()[id], a.Logger), nil
+}
+
+// Unbind is the unbind function's Lambda handler: POST /v1/phone/unbind, and
+// the operators' support_unbind event by direct invocation.
+func (a *App) Unbind() ops.Handler {
+	return ops.Function(a.Handlers()[UnbindFunction], a.actions()[UnbindFunction], a.Logger)
+}
+
+// Feedback is the feedback function's Lambda handler: the three
+// /v1/feedback routes (as Handlers wraps them), and the operators'
+// update_ticket event by direct invocation.
+func (a *App) Feedback() ops.Handler {
+	return ops.Function(a.Handlers()[FeedbackFunction], a.actions()[FeedbackFunction], a.Logger)
+}
