@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gosuslugi/phonebind/infra/lambdarun"
@@ -105,8 +106,12 @@ func run(ctx context.Context, o options) error {
 	if err := lambdarun.Build(ctx, root, lambdarun.Target{Package: "./infra/bench/hello", Out: hello.Bootstrap}); err != nil {
 		return err
 	}
+	floor := stack.Function{Dir: "floor", LogicalID: floorName, Bootstrap: filepath.Join(tmp, floorName, "bootstrap"), MemoryMB: lambdarun.DefaultMemoryMB, Timeout: lambdarun.DefaultTimeout}
+	if err := lambdarun.Build(ctx, root, lambdarun.Target{Package: "./infra/bench/floor", Out: floor.Bootstrap}); err != nil {
+		return err
+	}
 	r.buildTime = time.Since(t0)
-	if r.sizes, err = binarySizes(append([]stack.Function{hello}, fns...)); err != nil {
+	if r.sizes, err = binarySizes(append([]stack.Function{hello, floor}, fns...)); err != nil {
 		return err
 	}
 	if r.clients, err = linkedClients(ctx, root, fns); err != nil {
@@ -124,10 +129,11 @@ func run(ctx context.Context, o options) error {
 	defer func() { _ = res.Close(context.Background()) }()
 
 	progress("cold starts: %d of each of %d bootstraps, interleaved", o.starts, len(fns)+1)
-	if r.cold, err = coldStarts(ctx, hello, fns, res, o.starts); err != nil {
+	if r.cold, err = coldStarts(ctx, hello, append(slices.Clone(fns), floor), res, o.starts); err != nil {
 		return err
 	}
-	if r.initTrace, err = initTraces(ctx, append([]stack.Function{hello}, fns...), res, 5); err != nil {
+	r.floor, r.cold = r.cold[len(r.cold)-1], r.cold[:len(r.cold)-1]
+	if r.initTrace, err = initTraces(ctx, append([]stack.Function{hello, floor}, fns...), res, 5); err != nil {
 		return err
 	}
 	if r.secretFetch, err = secretFetch(ctx, res, 20); err != nil {

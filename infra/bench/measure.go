@@ -653,11 +653,12 @@ type allocShare struct {
 var allocParts = []struct{ part, frame string }{
 	{"EMF metrics line (shared/metrics)", "/shared/metrics."},
 	{"JSON log line (log/slog)", "log/slog."},
-	{"phone parsing (nyaruka/phonenumbers)", "github.com/nyaruka/phonenumbers."},
+	{"phone parsing (shared/phone)", "/shared/phone."},
 	{"keys: HMAC, AES-GCM (shared/secure)", "/shared/secure."},
 	{"store (memory adapter)", "/shared/store."},
 	{"domain service (shared/binding)", "/shared/binding."},
 	{"HTTP layer: body, problem, response (shared/httpapi)", "/shared/httpapi."},
+	{"event decode, response encode (shared/lambdaio)", "/shared/lambdaio."},
 	{"event decode, response encode (aws-lambda-go)", "github.com/aws/aws-lambda-go/"},
 }
 
