@@ -127,6 +127,14 @@ type Verification struct {
 	Sequence int
 }
 
+// HoldsBoundNumber reports whether the request carries the number the
+// profile holds now (an unbind's destination, a change's previous number):
+// stored against a profile that moved, it would keep the ciphertext of a
+// number that is no longer bound, so it is stored only at ProfileVersion.
+func (v Verification) HoldsBoundNumber() bool {
+	return v.Purpose == PurposeUnbind || !v.Previous.IsZero()
+}
+
 // Shown is the masked place the code went to, as the user should see it.
 func (v Verification) Shown() string {
 	if v.SentTo != "" {

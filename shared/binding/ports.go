@@ -17,9 +17,12 @@ type Store interface {
 	// StartVerification writes s.Verification over the account's previous
 	// one and adds one to every counter, all or nothing. It fails with
 	// *CooldownError while the previous verification's ResendAfter is after
-	// s.Now and *LimitError when a counter is at its Max. The profile is
-	// not checked: a request made against a version that is gone is refused
-	// by its commit (CompleteBind, CompleteUnbind).
+	// s.Now, *LimitError when a counter is at its Max and, for a request
+	// that holds the bound number (Verification.HoldsBoundNumber), ErrStale
+	// when the profile is no longer at s.Verification.ProfileVersion. Other
+	// requests are not checked against the profile (a check costs every
+	// request): one made against a version that is gone is refused by its
+	// commit (CompleteBind).
 	StartVerification(ctx context.Context, s Start) error
 	// CancelVerification undoes a StartVerification whose message could not
 	// be sent: the verification goes (if it is still the same one) and every

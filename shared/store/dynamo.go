@@ -132,9 +132,12 @@ func profileCondition(version int64) expression.ConditionBuilder {
 // this adapter's reservation before the transaction and given back when the
 // transaction does not go through.
 //
-// The profile is not checked here: a request raced by a change of the
-// profile is refused when it is confirmed (the commit insists on
-// ProfileVersion), and a check would cost two write units on every request.
+// The profile is checked only when the request holds the bound number
+// (binding.Verification.HoldsBoundNumber: an unbind, a change), so that no
+// item keeps the ciphertext of a number unbound meanwhile. A first bind
+// raced by a change of the profile is refused when it is confirmed (the
+// commit insists on ProfileVersion); checking it here would cost two write
+// units on every such request.
 func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 	v := s.Verification
 	var spend, taken []binding.Counter
@@ -172,20 +175,37 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 		}
 		items = append(items, it)
 	}
-	reasons, err := d.transact(ctx, items)
-	if err != nil {
-		// Refused or failed: nothing of this transaction was written. (An
-		// unknown outcome is cancelled by the caller, which gives the
-		// counters back one by one.)
-		if reasons != nil {
+	profileCheck := -1
+	if v.HoldsBoundNumber() {
+		check, err := expression.NewBuilder().WithCondition(profileCondition(v.ProfileVersion)).Build()
+		if err != nil {
 			d.giveAll(taken)
+			return fmt.Errorf("build profile condition: %w", err)
 		}
+		profileCheck = len(items)
+		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName:                 &d.table,
+			Key:                       key(accountPK(v.AccountID), skProfile),
+			ConditionExpression:       check.Condition(),
+			ExpressionAttributeNames:  check.Names(),
+			ExpressionAttributeValues: check.Values(),
+		}})
+	}
+	reasons, err := d.transact(ctx, items)
+	if err != nil && reasons != nil {
+		// Refused: nothing of this transaction was written. (After an
+		// unknown outcome the leased code stays spent, as the caller leaves
+		// the other counters: that errs on the safe side.)
+		d.giveAll(taken)
 	}
 	if reasons == nil {
 		return err
 	}
 	if failed(reasons, 0) {
 		return d.startRefusal(ctx, v.AccountID, s.Now, own, reasons[0].Item)
+	}
+	if failed(reasons, profileCheck) {
+		return binding.ErrStale
 	}
 	for i, l := range limits {
 		if failed(reasons, i+1) {
@@ -398,11 +418,7 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 			ExpressionAttributeValues: release.Values(),
 		}})
 	}
-	resets, err := d.resetItems(ctx, rest)
-	if err != nil {
-		return err
-	}
-	items = append(items, resets...)
+	items = append(items, d.resetItems(ctx, rest)...)
 	reasons, err := d.transact(ctx, items)
 	switch {
 	case reasons == nil:
@@ -468,11 +484,7 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		// the number it may hold.
 		items = append(items, types.TransactWriteItem{Update: voidUpdate(d.table, p.AccountID, u.Now, "", ownAttrs)})
 	}
-	resets, err := d.resetItems(ctx, rest)
-	if err != nil {
-		return err
-	}
-	items = append(items, resets...)
+	items = append(items, d.resetItems(ctx, rest)...)
 	reasons, err := d.transact(ctx, items)
 	switch {
 	case reasons == nil:
@@ -633,7 +645,7 @@ func hasReason(reasons []types.CancellationReason, code string) bool {
 }
 
 func failed(reasons []types.CancellationReason, i int) bool {
-	return i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
+	return i >= 0 && i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
 }
 
 // conditionalUpdate is an UpdateItem of one item by an expression with

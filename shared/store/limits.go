@@ -275,9 +275,9 @@ func ownResets(counters []binding.Counter) (attrs []string, rest []binding.Count
 // bills two write units, a read to find out half of one. A wrong code
 // counted between the read and the commit is left standing, as if it came
 // just after the success.
-func (d *Dynamo) resetItems(ctx context.Context, counters []binding.Counter) ([]types.TransactWriteItem, error) {
+func (d *Dynamo) resetItems(ctx context.Context, counters []binding.Counter) []types.TransactWriteItem {
 	if len(counters) == 0 {
-		return nil, nil
+		return nil
 	}
 	// Usually one item (the number's day); read eventually consistent.
 	held := map[string]map[string]types.AttributeValue{}
@@ -289,7 +289,10 @@ func (d *Dynamo) resetItems(ctx context.Context, counters []binding.Counter) ([]
 		}
 		out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(s.pk, s.sk)})
 		if err != nil {
-			return nil, fmt.Errorf("read counters to reset: %w", err)
+			// The reset is not worth failing a right code for: the wrong
+			// codes stand, which errs on the safe side.
+			held[k] = nil
+			continue
 		}
 		held[k] = out.Item
 	}
@@ -306,13 +309,15 @@ func (d *Dynamo) resetItems(ctx context.Context, counters []binding.Counter) ([]
 			ExpressionAttributeNames: map[string]string{"#a": s.attr},
 		}})
 	}
-	return items, nil
+	return items
 }
 
-// leaseBlock is how many codes of a leased cap an adapter reserves at once:
-// a hundredth of the cap, between 1 and 50. Unused reservations lapse with
-// the window, so the cap may be reached that many codes early per warm
-// function instance, never exceeded.
+// leaseBlock is the most codes of a leased cap an adapter reserves at once:
+// a hundredth of the cap, between 1 and 50. A fresh adapter starts with one
+// and doubles the block with each reservation, so an instance that serves a
+// few requests and goes holds back a code or two, a busy one at most this
+// many. Unused reservations lapse with the window: the cap may be reached
+// early by what instances hold, never exceeded.
 func leaseBlock(ceiling int) int {
 	return min(50, max(1, ceiling/100))
 }
@@ -324,6 +329,7 @@ type lease struct {
 	mu   sync.Mutex
 	key  string // the counter and window reserved from
 	left int
+	next int // the next block to ask for (0: one)
 }
 
 // leased reports whether counter c is reserved in blocks rather than spent
@@ -339,11 +345,12 @@ func (l *lease) take(ctx context.Context, d *Dynamo, c binding.Counter) error {
 		l.key, l.left = k, 0
 	}
 	if l.left == 0 {
-		n, err := d.reserve(ctx, c, leaseBlock(c.Max))
+		n, err := d.reserve(ctx, c, min(max(l.next, 1), leaseBlock(c.Max)))
 		if err != nil {
 			return err
 		}
 		l.left = n
+		l.next = 2 * max(l.next, 1)
 	}
 	l.left--
 	return nil

@@ -67,6 +67,9 @@ func (m *Memory) StartVerification(_ context.Context, s binding.Start) error {
 	if prev, ok := m.verifications[v.AccountID]; ok && prev.ResendAfter.After(s.Now) {
 		return &binding.CooldownError{ResendAfter: prev.ResendAfter}
 	}
+	if v.HoldsBoundNumber() && m.profiles[v.AccountID].Version != v.ProfileVersion {
+		return binding.ErrStale
+	}
 	for _, c := range s.Counters {
 		if m.counters[counterKey(c)] >= c.Max {
 			return &binding.LimitError{Counter: c}

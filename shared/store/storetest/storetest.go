@@ -203,9 +203,12 @@ func counterCeiling(t *testing.T, s Store) {
 	start(t, s, verification(a3, "v4", sealed("1234567805"), 0, binding.SealedPhone{}), base, acct3)
 }
 
-// staleProfileOnStart: a request made against a profile version that is
+// staleProfileOnStart: a first bind made against a profile version that is
 // gone is stored (checking the profile there would cost every request), and
-// its commit is what refuses it, claiming nothing.
+// its commit is what refuses it, claiming nothing. A request that holds the
+// bound number (a change's previous number, an unbind's destination) is
+// refused at once, so that no item keeps the ciphertext of a number that may
+// have been unbound meanwhile.
 func staleProfileOnStart(t *testing.T, s Store) {
 	a := account("stale")
 	v := verification(a, "v1", sealed("1234567806"), 3, binding.SealedPhone{})
@@ -218,6 +221,18 @@ func staleProfileOnStart(t *testing.T, s Store) {
 	}
 	if snap := snapshot(t, s, a, 0); snap.Profile.Version != 0 || snap.Profile.Bound() {
 		t.Fatalf("stale commit wrote a profile: %+v", snap.Profile)
+	}
+
+	change := verification(account("stale-change"), "v2", sealed("1234567816"), 3, sealed("1234567817"))
+	unbind := verification(account("stale-unbind"), "v3", sealed("1234567818"), 3, binding.SealedPhone{})
+	unbind.Purpose = binding.PurposeUnbind
+	for _, v := range []binding.Verification{change, unbind} {
+		if err := s.StartVerification(ctx, binding.Start{Verification: v, Now: base}); !errors.Is(err, binding.ErrStale) {
+			t.Fatalf("%s request holding the bound number, against a profile version that is not there: err = %v, want ErrStale", v.Purpose, err)
+		}
+		if snap := snapshot(t, s, v.AccountID, 0); snap.Verification != nil {
+			t.Fatalf("refused %s request stored: %+v", v.Purpose, snap.Verification)
+		}
 	}
 }
 
