@@ -243,14 +243,14 @@ var customMetricNames = []string{metrics.Requests, metrics.Latency, metrics.Code
 	metrics.RateLimited, metrics.SendFailures, metrics.Bindings, metrics.Changes, metrics.Unbinds, metrics.Tickets}
 
 // TestAlarmsAndDashboard checks the console view: every alarm notifies the
-// alarm topic both ways and names its section of infra/RUNBOOK.md (which
+// alarm topic both ways and names its section of docs/operations.md (which
 // must exist); every function is in the errors and throttles alarms and on
 // the dashboard; the dashboard shows every alarm, parses, substitutes only
 // names the template defines, and reads only metrics the service emits.
 func TestAlarmsAndDashboard(t *testing.T) {
 	tpl := loadTemplate(t)
 	res := resources(t)
-	runbook, err := os.ReadFile(filepath.Join(root(t), "infra", "RUNBOOK.md"))
+	runbook, err := os.ReadFile(filepath.Join(root(t), "docs", "operations.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func TestAlarmsAndDashboard(t *testing.T) {
 		}
 		heading := regexp.MustCompile("(?m)^#{2,4} .*`" + regexp.QuoteMeta(mt[1]) + "`")
 		if !heading.Match(runbook) {
-			t.Errorf("%s points at alarm %s, but infra/RUNBOOK.md has no heading with `%s`", id, mt[1], mt[1])
+			t.Errorf("%s points at alarm %s, but docs/operations.md has no heading with `%s`", id, mt[1], mt[1])
 		}
 	}
 

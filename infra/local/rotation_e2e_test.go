@@ -161,7 +161,7 @@ func TestE2EKeyRotationThroughSecretsManager(t *testing.T) {
 	}
 
 	// A warm instance still holding the old ring cannot open key-2 data:
-	// why RUNBOOK.md adds a key first and makes it current only after
+	// why docs/operations.md adds a key first and makes it current only after
 	// every function has restarted with it.
 	first.clock.Advance(10 * time.Minute)
 	old := first.requestUnbind("bob")
