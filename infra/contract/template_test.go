@@ -209,7 +209,7 @@ func TestCORSCoversTheContract(t *testing.T) {
 }
 
 // alarmSlug matches the runbook reference every alarm description carries.
-var alarmSlug = regexp.MustCompile(`infra/RUNBOOK\.md, alarm ([a-z0-9-]+)`)
+var alarmSlug = regexp.MustCompile(`docs/operations\.md, alarm ([a-z0-9-]+)`)
 
 // subRef matches one ${…} substitution of a !Sub string.
 var subRef = regexp.MustCompile(`\$\{([^}!]+)\}`)
