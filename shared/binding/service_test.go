@@ -211,7 +211,8 @@ func TestBindHappyPath(t *testing.T) {
 		t.Fatalf("SMS to the number = %q", msgs)
 	}
 	st, err := e.svc.Status(context.Background(), "alice")
-	if err != nil || st.State != binding.StatePending || st.Request.State != binding.RequestPending || st.Phone != "+7 912 ***-**-89" {
+	if err != nil || st.State != binding.StatePending || st.Request.State != binding.RequestPending ||
+		st.Phone != "" || st.Request.Destination != "+7 912 ***-**-89" || !st.ChangeAllowedAfter.IsZero() {
 		t.Fatalf("status while pending = %+v, %v", st, err)
 	}
 	e.clock.Advance(30 * time.Second)
@@ -255,12 +256,28 @@ func TestRequestRules(t *testing.T) {
 			},
 		},
 		{
-			name:  "same phone",
-			setup: func(t *testing.T, e *env) { e.bind(t, "acc", "+79123456789") },
-			req:   binding.CodeRequest{Purpose: binding.PurposeBind, Consent: true},
+			name: "same phone once a change is allowed",
+			setup: func(t *testing.T, e *env) {
+				e.bind(t, "acc", "+79123456789")
+				e.clock.Advance(721 * time.Hour)
+			},
+			req: binding.CodeRequest{Purpose: binding.PurposeBind, Consent: true},
 			check: func(t *testing.T, err error) {
 				if !errors.Is(err, binding.ErrSamePhone) {
 					t.Fatalf("err = %v", err)
+				}
+			},
+		},
+		{
+			// Inside the cooldown the bound number answers like any other,
+			// so a stolen session cannot find it by trying candidates.
+			name:  "bound number inside the cooldown is not unmasked",
+			setup: func(t *testing.T, e *env) { e.bind(t, "acc", "+79123456789") },
+			req:   binding.CodeRequest{Purpose: binding.PurposeBind, Consent: true},
+			check: func(t *testing.T, err error) {
+				var soon *binding.ChangeTooSoonError
+				if !errors.As(err, &soon) {
+					t.Fatalf("err = %v, want change_too_soon as for any other number", err)
 				}
 			},
 		},

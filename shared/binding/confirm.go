@@ -1,0 +1,97 @@
+// Confirming a bind or change code.
+
+package binding
+
+import (
+	"context"
+	"crypto/hmac"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Confirm checks a code and, when it is right, binds the number. The
+// attempt is counted before the code is judged, so concurrent guesses can
+// never get more than MaxAttempts evaluations.
+func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
+	now := s.now().UTC()
+	v, err := s.judge(ctx, c, PurposeBind, now)
+	if err != nil {
+		return Status{}, err
+	}
+	event := EventBound
+	if !v.Previous.IsZero() {
+		event = EventChanged
+	}
+	historyID, err := newID()
+	if err != nil {
+		return Status{}, err
+	}
+	completion := Completion{
+		Verification: v,
+		Profile: Profile{
+			AccountID:  c.AccountID,
+			Phone:      v.Destination,
+			VerifiedAt: now,
+			BoundAt:    now,
+			Consent:    Consent{Version: v.ConsentVersion, GivenAt: now},
+			Version:    v.ProfileVersion + 1,
+		},
+		Release: v.Previous,
+		Reset:   s.failureCounters(c.AccountID, v.Destination.HMAC, now),
+		History: HistoryEntry{
+			ID:        historyID,
+			At:        now,
+			Event:     event,
+			Phone:     v.Destination.Masked,
+			Actor:     "user",
+			Channel:   v.Channel,
+			SourceIP:  c.SourceIP,
+			ExpiresAt: now.Add(s.cfg.HistoryRetention),
+		},
+		Now: now,
+	}
+	switch err := s.store.CompleteBind(ctx, completion); {
+	case errors.Is(err, ErrPhoneTaken):
+		s.reject(ctx, v, ReasonPhoneTaken, now)
+		return Status{}, ErrPhoneTaken
+	case errors.Is(err, ErrStale):
+		s.reject(ctx, v, ReasonSuperseded, now)
+		return Status{}, ErrStale
+	case errors.Is(err, ErrVerificationUsed):
+		return Status{}, err
+	case err != nil:
+		return Status{}, fmt.Errorf("complete bind: %w", err)
+	}
+	s.publish(ctx, c.AccountID, completion.History, v.Previous.Masked)
+	if event == EventChanged {
+		s.alert(ctx, v.Previous, changeDoneText)
+	}
+	return s.Status(ctx, c.AccountID)
+}
+
+// judge spends one attempt on the verification and then compares the
+// code in constant time; only a right code for purpose returns no error.
+func (s *Service) judge(ctx context.Context, c Confirmation, purpose Purpose, now time.Time) (Verification, error) {
+	v, err := s.store.CountAttempt(ctx, c.AccountID, c.VerificationID, now)
+	if err != nil {
+		return Verification{}, err
+	}
+	want := s.keys.CodeMAC(v.ID, c.Code)
+	if !hmac.Equal([]byte(want), []byte(v.CodeHMAC)) {
+		if err := s.store.CountFailures(context.WithoutCancel(ctx), s.failureCounters(c.AccountID, v.Destination.HMAC, now)); err != nil {
+			s.log.ErrorContext(ctx, "count wrong code", "error", err.Error())
+		}
+		return Verification{}, &CodeInvalidError{AttemptsLeft: v.AttemptsLeft()}
+	}
+	if v.Purpose != purpose {
+		return Verification{}, ErrInvalidPurpose
+	}
+	return v, nil
+}
+
+func (s *Service) reject(ctx context.Context, v Verification, reason string, now time.Time) {
+	if err := s.store.RejectVerification(context.WithoutCancel(ctx), v.AccountID, v.ID, reason, now); err != nil {
+		s.log.ErrorContext(ctx, "reject verification", "error", err.Error(), "reason", reason)
+	}
+}

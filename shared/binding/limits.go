@@ -1,0 +1,96 @@
+// Limits: the resend cooldown and the counters every code spends.
+
+package binding
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// numberRange is the number without its last 4 digits: the block a carrier
+// (or an SMS-pumping premium range) is allocated.
+func numberRange(e164 string) string {
+	if len(e164) <= 5 {
+		return e164
+	}
+	return e164[:len(e164)-4]
+}
+
+// counters are the limits one more code spends (SPEC §3): per account an
+// hour, per destination a day, per source IP an hour, per number range a day
+// (SMS only: prefixMAC is empty otherwise) and for everyone a day.
+func (s *Service) counters(r CodeRequest, mac, prefixMAC string, now time.Time) []Counter {
+	hour := now.Truncate(time.Hour)
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	cs := []Counter{
+		{Name: LimitAccountHour, Subject: r.AccountID, WindowStart: hour, Period: time.Hour, Max: s.cfg.CodesPerAccountHour},
+		{Name: LimitPhoneDay, Subject: mac, WindowStart: day, Period: 24 * time.Hour, Max: s.cfg.CodesPerPhoneDay},
+	}
+	if r.SourceIP != "" {
+		cs = append(cs, Counter{Name: LimitIPHour, Subject: s.keys.SourceMAC(r.SourceIP), WindowStart: hour, Period: time.Hour, Max: s.cfg.CodesPerIPHour})
+	}
+	if prefixMAC != "" && s.cfg.CodesPerPrefixDay > 0 {
+		cs = append(cs, Counter{Name: LimitPrefixDay, Subject: prefixMAC, WindowStart: day, Period: 24 * time.Hour, Max: s.cfg.CodesPerPrefixDay})
+	}
+	if s.cfg.CodesGlobalDay > 0 {
+		cs = append(cs, Counter{Name: LimitGlobalDay, Subject: "all", WindowStart: day, Period: 24 * time.Hour, Max: s.cfg.CodesGlobalDay})
+	}
+	return cs
+}
+
+// failureCounters count wrong codes per account and per destination number
+// over the UTC day. Past MaxFailuresDay no new code is issued to either
+// until the day ends; a new code does not reset them, a success does.
+func (s *Service) failureCounters(accountID, mac string, now time.Time) []Counter {
+	if s.cfg.MaxFailuresDay <= 0 {
+		return nil
+	}
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	return []Counter{
+		{Name: LimitFailuresAccount, Subject: accountID, WindowStart: day, Period: 24 * time.Hour, Max: s.cfg.MaxFailuresDay},
+		{Name: LimitFailuresPhone, Subject: mac, WindowStart: day, Period: 24 * time.Hour, Max: s.cfg.MaxFailuresDay},
+	}
+}
+
+// limitError turns the store's refusals into what the caller is told.
+func limitError(err error, now time.Time) error {
+	var cool *CooldownError
+	if errors.As(err, &cool) {
+		return &RateLimitError{Limit: LimitCooldown, RetryAfter: atLeastASecond(cool.ResendAfter.Sub(now))}
+	}
+	var full *LimitError
+	if errors.As(err, &full) {
+		return &RateLimitError{Limit: full.Counter.Name, RetryAfter: atLeastASecond(full.Counter.WindowEnd().Sub(now))}
+	}
+	if errors.Is(err, ErrStale) {
+		return err
+	}
+	return fmt.Errorf("start verification: %w", err)
+}
+
+// refused reports whether the store turned a start down on its conditions
+// (nothing was written), as opposed to failing in an unknown state.
+func refused(err error) bool {
+	var cool *CooldownError
+	var full *LimitError
+	return errors.As(err, &cool) || errors.As(err, &full) || errors.Is(err, ErrStale)
+}
+
+// atLeastASecond keeps Retry-After meaningful when the store could not say
+// exactly when the refusal ends.
+func atLeastASecond(d time.Duration) time.Duration {
+	return max(d, time.Second)
+}
+
+// resendWait is the resend cooldown, the one place it is decided: a new
+// code for an account, whatever its purpose, only after the previous code's
+// resend_after (RESEND_COOLDOWN, doubling within an hour; see issue). The
+// store's conditional write holds the same instant, so concurrent requests
+// cannot both pass it.
+func resendWait(snap Snapshot, now time.Time) error {
+	if v := snap.Verification; v != nil && now.Before(v.ResendAfter) {
+		return &RateLimitError{Limit: LimitCooldown, RetryAfter: v.ResendAfter.Sub(now)}
+	}
+	return nil
+}

@@ -1,0 +1,234 @@
+// Requesting a code to bind or change a number, and delivering any code.
+
+package binding
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RequestCode sends a code to a new number for binding or changing it. It
+// answers alike for a free and a taken number: whether a number is taken is
+// revealed only once its code is confirmed.
+func (s *Service) RequestCode(ctx context.Context, r CodeRequest) (CodeSent, error) {
+	switch r.Purpose {
+	case PurposeBind:
+	case PurposeUnbind:
+		return s.requestUnbind(ctx, r)
+	default:
+		return CodeSent{}, ErrInvalidPurpose
+	}
+	if !r.Consent {
+		return CodeSent{}, ErrConsentRequired
+	}
+	e164 := r.Phone.E164()
+	mac := s.keys.PhoneMAC(e164)
+	// A concurrent commit can move the profile between the read and the
+	// write; the write then fails with ErrStale and the rules are checked
+	// again on fresh data.
+	for try := 0; ; try++ {
+		now := s.now().UTC()
+		snap, err := s.store.Snapshot(ctx, r.AccountID, 0)
+		if err != nil {
+			return CodeSent{}, fmt.Errorf("read account: %w", err)
+		}
+		if err := s.checkBind(snap, mac, now); err != nil {
+			return CodeSent{}, err
+		}
+		sent, err := s.startBind(ctx, r, snap, mac, now)
+		if errors.Is(err, ErrStale) && try < 2 {
+			continue
+		}
+		return sent, err
+	}
+}
+
+// checkBind applies the rules of a bind or change before any code is
+// sent. Inside the change cooldown every number is change_too_soon, the
+// bound one included, so no answer tells a session holder which number is
+// bound; same_phone is told only when a change would be allowed now.
+func (s *Service) checkBind(snap Snapshot, mac string, now time.Time) error {
+	p := snap.Profile
+	if p.Bound() {
+		if allowed := s.changeAllowedAfter(p); now.Before(allowed) {
+			return &ChangeTooSoonError{AllowedAfter: allowed}
+		}
+		if p.Phone.HMAC == mac {
+			return ErrSamePhone
+		}
+	}
+	return resendWait(snap, now)
+}
+
+// changeAllowedAfter is when the bound number may next be changed
+// (CHANGE_COOLDOWN after the last bind).
+func (s *Service) changeAllowedAfter(p Profile) time.Time {
+	return p.BoundAt.Add(s.cfg.ChangeCooldown)
+}
+
+func (s *Service) startBind(ctx context.Context, r CodeRequest, snap Snapshot, mac string, now time.Time) (CodeSent, error) {
+	p := snap.Profile
+	e164 := r.Phone.E164()
+	keyID, sealed, err := s.keys.Seal(e164)
+	if err != nil {
+		return CodeSent{}, fmt.Errorf("seal number: %w", err)
+	}
+	dest := SealedPhone{HMAC: mac, KeyID: keyID, Ciphertext: sealed, Masked: r.Phone.Masked()}
+	v, err := s.issue(r.AccountID, PurposeBind, ChannelSMS, dest, snap, now)
+	if err != nil {
+		return CodeSent{}, err
+	}
+	v.Previous = p.Phone
+	v.ConsentVersion = s.cfg.ConsentVersion
+	sent, err := s.deliver(ctx, v, s.smsPlan(r, e164, mac, codeText, now), now)
+	if err == nil && p.Bound() {
+		s.alert(ctx, p.Phone, changeRequestText)
+	}
+	return sent, err
+}
+
+// plan is what sending one code involves: the counters it spends, the
+// counters it must stay under, and how it goes out.
+type plan struct {
+	counters []Counter
+	checks   []Counter
+	// fixed is a fictional test number's code; empty means a random one.
+	fixed string
+	// send delivers the code; nil sends nothing (test numbers).
+	send func(ctx context.Context, code string) error
+	// prefix is the number range, named in the log line when its cap trips.
+	prefix string
+}
+
+// smsPlan sends the code by SMS to e164 in the words of format. A fictional
+// test number gets no SMS and its fixed code, under every other rule.
+func (s *Service) smsPlan(r CodeRequest, e164, mac, format string, now time.Time) plan {
+	prefix := numberRange(e164)
+	p := plan{
+		counters: s.counters(r, mac, s.keys.PhoneMAC("range:"+prefix), now),
+		checks:   s.failureCounters(r.AccountID, mac, now),
+		prefix:   prefix,
+	}
+	if code, test := s.cfg.TestNumbers[e164]; test {
+		p.fixed = code
+		return p
+	}
+	p.send = func(ctx context.Context, code string) error {
+		return s.sms.SendSMS(ctx, e164, fmt.Sprintf(format, code, lifetime(s.cfg.CodeTTL)))
+	}
+	return p
+}
+
+// maxResendDoublings caps the growth of the resend delay (60 s · 2^10 is
+// about 17 hours, far past the hourly limit anyway).
+const maxResendDoublings = 10
+
+// issue makes a fresh verification about dest, whose code goes by channel;
+// deliver gives it its code. Each code within an hour of the previous one
+// waits twice as long before the next (60 s, 120 s, 240 s, …).
+func (s *Service) issue(accountID string, purpose Purpose, channel Channel, dest SealedPhone, snap Snapshot, now time.Time) (Verification, error) {
+	id, err := newID()
+	if err != nil {
+		return Verification{}, err
+	}
+	seq := 1
+	if prev := snap.Verification; prev != nil && now.Sub(prev.CreatedAt) < time.Hour {
+		seq = max(prev.Sequence, 1) + 1
+	}
+	wait := s.cfg.ResendCooldown << min(seq-1, maxResendDoublings)
+	return Verification{
+		ID:             id,
+		AccountID:      accountID,
+		Purpose:        purpose,
+		Channel:        channel,
+		Destination:    dest,
+		CreatedAt:      now,
+		ExpiresAt:      now.Add(s.cfg.CodeTTL),
+		ResendAfter:    now.Add(wait),
+		MaxAttempts:    s.cfg.MaxAttempts,
+		State:          RequestPending,
+		ProfileVersion: snap.Profile.Version,
+		Sequence:       seq,
+	}, nil
+}
+
+// deliver gives v a code, stores it with one more code on every counter of
+// the plan (and the plan's checks held), then sends it; a failed send takes
+// both back.
+func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.Time) (CodeSent, error) {
+	code := p.fixed
+	if code == "" {
+		var err error
+		if code, err = newCode(s.cfg.CodeLength); err != nil {
+			return CodeSent{}, err
+		}
+	}
+	v.CodeHMAC = s.keys.CodeMAC(v.ID, code)
+	start := Start{Verification: v, Counters: p.counters, Checks: p.checks, Now: now}
+	if err := s.store.StartVerification(ctx, start); err != nil {
+		if !refused(err) {
+			// The write may have happened (a timeout after the call): make
+			// sure no code is left that no message carries. Counters stay
+			// spent; that errs on the safe side.
+			if cerr := s.store.CancelVerification(context.WithoutCancel(ctx), Start{Verification: v, Now: now}); cerr != nil {
+				s.log.ErrorContext(ctx, "cancel unconfirmed verification", "error", cerr.Error())
+			}
+		}
+		var full *LimitError
+		if errors.As(err, &full) && full.Counter.Name == LimitPrefixDay {
+			// An SMS-pumping campaign against a premium range looks like this.
+			s.log.WarnContext(ctx, "codes per number range cap reached", "range", p.prefix+"XXXX", "max", full.Counter.Max)
+		}
+		return CodeSent{}, limitError(err, now)
+	}
+	if p.send != nil {
+		if err := p.send(ctx, code); err != nil {
+			if ambiguous(err) {
+				// The message may have gone out: the code stays valid (a
+				// message must never carry a dead code) and is not sent
+				// again (a retry could send a second SMS); the user may ask
+				// for a new one after the resend delay.
+				s.log.WarnContext(ctx, "send outcome unknown; code kept", "channel", string(v.Channel), "error", err.Error())
+				return CodeSent{}, &DeliveryError{Channel: v.Channel, RetryAfter: atLeastASecond(v.ResendAfter.Sub(now)), Err: err}
+			}
+			// The code never reached anyone: take it back, and the counters
+			// with it, so the user may try again at once.
+			s.log.WarnContext(ctx, "send failed", "channel", string(v.Channel), "error", err.Error())
+			if cerr := s.store.CancelVerification(context.WithoutCancel(ctx), start); cerr != nil {
+				s.log.ErrorContext(ctx, "cancel unsent verification", "error", cerr.Error())
+			}
+			return CodeSent{}, deliveryError(v.Channel, err)
+		}
+	}
+	return CodeSent{
+		VerificationID: v.ID,
+		Purpose:        v.Purpose,
+		Channel:        v.Channel,
+		Destination:    v.Shown(),
+		ExpiresAt:      v.ExpiresAt,
+		ResendAfter:    v.ResendAfter,
+		AttemptsLeft:   v.AttemptsLeft(),
+	}, nil
+}
+
+// ambiguous reports a send that may or may not have been delivered: the
+// call timed out or was cut off after it was made.
+func ambiguous(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+// deliveryError words a failed send: an opted-out number is the user's to
+// fix (ErrOptedOut), anything else is ours, worth a retry later.
+func deliveryError(channel Channel, err error) error {
+	if errors.Is(err, ErrOptedOut) {
+		return ErrOptedOut
+	}
+	retry := DeliveryRetryAfter
+	var throttled interface{ RetryAfter() time.Duration }
+	if errors.As(err, &throttled) && throttled.RetryAfter() > 0 {
+		retry = throttled.RetryAfter()
+	}
+	return &DeliveryError{Channel: channel, RetryAfter: retry, Err: err}
+}

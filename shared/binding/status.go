@@ -1,0 +1,54 @@
+// Where the account's phone stands.
+
+package binding
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Status tells where the account's phone stands (SPEC §4.4).
+func (s *Service) Status(ctx context.Context, accountID string) (Status, error) {
+	snap, err := s.store.Snapshot(ctx, accountID, s.cfg.HistoryLimit)
+	if err != nil {
+		return Status{}, fmt.Errorf("read account: %w", err)
+	}
+	return s.status(snap, s.now().UTC()), nil
+}
+
+func (s *Service) status(snap Snapshot, now time.Time) Status {
+	st := Status{State: StateNone, History: snap.History}
+	if p := snap.Profile; p.Bound() {
+		st.State = StateVerified
+		st.Phone = p.Phone.Masked
+		st.VerifiedAt = p.VerifiedAt
+		if allowed := s.changeAllowedAfter(p); now.Before(allowed) {
+			st.ChangeAllowedAfter = allowed
+		}
+		consent := p.Consent
+		st.Consent = &consent
+	}
+	if v := snap.Verification; v != nil {
+		state, reason := v.Effective(now)
+		st.Request = &RequestView{
+			VerificationID: v.ID,
+			Purpose:        v.Purpose,
+			State:          state,
+			Reason:         reason,
+			Destination:    v.Shown(),
+			ExpiresAt:      v.ExpiresAt,
+			ResendAfter:    v.ResendAfter,
+			AttemptsLeft:   v.AttemptsLeft(),
+		}
+		if state == RequestPending {
+			// During a first bind the pending number is the request's
+			// destination, never presented as the bound phone.
+			st.State = StatePending
+		}
+	}
+	if len(st.History) > s.cfg.HistoryLimit {
+		st.History = st.History[:s.cfg.HistoryLimit]
+	}
+	return st
+}

@@ -1,0 +1,42 @@
+// Removing the number on an operator's word.
+
+package binding
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// SupportUnbind removes an account's number on an operator's word, after
+// identity was checked in person. It is idempotent: with nothing bound it
+// reports ErrNoPhoneBound and changes nothing.
+func (s *Service) SupportUnbind(ctx context.Context, accountID, operator string) (Status, error) {
+	for try := 0; ; try++ {
+		now := s.now().UTC()
+		snap, err := s.store.Snapshot(ctx, accountID, 0)
+		if err != nil {
+			return Status{}, fmt.Errorf("read account: %w", err)
+		}
+		if !snap.Profile.Bound() {
+			return Status{}, ErrNoPhoneBound
+		}
+		historyID, err := newID()
+		if err != nil {
+			return Status{}, err
+		}
+		history := HistoryEntry{
+			ID: historyID, At: now, Event: EventSupportUnbound, Phone: snap.Profile.Phone.Masked,
+			Actor: "support:" + operator, Channel: ChannelSupport, ExpiresAt: now.Add(s.cfg.HistoryRetention),
+		}
+		err = s.store.CompleteUnbind(ctx, Unbinding{Profile: snap.Profile, History: history, Now: now})
+		if errors.Is(err, ErrStale) && try < 2 {
+			continue
+		}
+		if err != nil {
+			return Status{}, fmt.Errorf("support unbind: %w", err)
+		}
+		s.publish(ctx, accountID, history, "")
+		return s.Status(ctx, accountID)
+	}
+}

@@ -1,0 +1,120 @@
+// Removing the number by a code: SMS to the number, or e-mail when the SIM is lost.
+
+package binding
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// requestUnbind sends a code that confirms removing the bound number: by
+// SMS to that number, or by e-mail to the account's address when the SIM is
+// lost (SPEC §4.3).
+func (s *Service) requestUnbind(ctx context.Context, r CodeRequest) (CodeSent, error) {
+	if r.Channel != ChannelSMS && r.Channel != ChannelEmail {
+		return CodeSent{}, ErrInvalidPurpose
+	}
+	for try := 0; ; try++ {
+		now := s.now().UTC()
+		snap, err := s.store.Snapshot(ctx, r.AccountID, 0)
+		if err != nil {
+			return CodeSent{}, fmt.Errorf("read account: %w", err)
+		}
+		p := snap.Profile
+		if !p.Bound() {
+			return CodeSent{}, ErrNoPhoneBound
+		}
+		if r.Channel == ChannelEmail && strings.TrimSpace(r.Email) == "" {
+			return CodeSent{}, ErrEmailUnavailable
+		}
+		if err := resendWait(snap, now); err != nil {
+			return CodeSent{}, err
+		}
+		var sent CodeSent
+		if r.Channel == ChannelEmail {
+			sent, err = s.unbindByEmail(ctx, r, snap, now)
+		} else {
+			sent, err = s.unbindBySMS(ctx, r, snap, now)
+		}
+		if errors.Is(err, ErrStale) && try < 2 {
+			continue
+		}
+		return sent, err
+	}
+}
+
+func (s *Service) unbindBySMS(ctx context.Context, r CodeRequest, snap Snapshot, now time.Time) (CodeSent, error) {
+	p := snap.Profile
+	e164, err := s.keys.Open(p.Phone.KeyID, p.Phone.Ciphertext)
+	if err != nil {
+		return CodeSent{}, fmt.Errorf("open bound number: %w", err)
+	}
+	v, err := s.issue(r.AccountID, PurposeUnbind, ChannelSMS, p.Phone, snap, now)
+	if err != nil {
+		return CodeSent{}, err
+	}
+	return s.deliver(ctx, v, s.smsPlan(r, e164, p.Phone.HMAC, unbindCodeText, now), now)
+}
+
+// unbindByEmail mails the code. The per-destination daily limit counts the
+// address as it counts a number; the number-range cap is for SMS only.
+func (s *Service) unbindByEmail(ctx context.Context, r CodeRequest, snap Snapshot, now time.Time) (CodeSent, error) {
+	p := snap.Profile
+	addr := strings.TrimSpace(r.Email)
+	v, err := s.issue(r.AccountID, PurposeUnbind, ChannelEmail, p.Phone, snap, now)
+	if err != nil {
+		return CodeSent{}, err
+	}
+	v.SentTo = maskEmail(addr)
+	mac := s.keys.PhoneMAC("mailto:" + strings.ToLower(addr))
+	return s.deliver(ctx, v, plan{
+		counters: s.counters(r, mac, "", now),
+		checks:   s.failureCounters(r.AccountID, p.Phone.HMAC, now),
+		send: func(ctx context.Context, code string) error {
+			if s.email == nil {
+				return errors.New("no e-mail sender configured")
+			}
+			body := fmt.Sprintf(unbindEmailBody, p.Phone.Masked, code, lifetime(s.cfg.CodeTTL))
+			return s.email.SendEmail(ctx, addr, unbindEmailSubject, body)
+		},
+	}, now)
+}
+
+// Unbind checks an unbind code and, when it is right, removes the number
+// and releases it for anyone (SPEC §4.3). A bind verification cannot unbind.
+func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
+	now := s.now().UTC()
+	v, err := s.judge(ctx, c, PurposeUnbind, now)
+	if err != nil {
+		return Status{}, err
+	}
+	historyID, err := newID()
+	if err != nil {
+		return Status{}, err
+	}
+	history := HistoryEntry{
+		ID: historyID, At: now, Event: EventUnbound, Phone: v.Destination.Masked, Actor: "user",
+		Channel: v.Channel, SourceIP: c.SourceIP, ExpiresAt: now.Add(s.cfg.HistoryRetention),
+	}
+	err = s.store.CompleteUnbind(ctx, Unbinding{
+		Verification: &v,
+		Profile:      Profile{AccountID: c.AccountID, Phone: v.Destination, Version: v.ProfileVersion},
+		History:      history,
+		Reset:        s.failureCounters(c.AccountID, v.Destination.HMAC, now),
+		Now:          now,
+	})
+	switch {
+	case errors.Is(err, ErrStale):
+		s.reject(ctx, v, ReasonSuperseded, now)
+		return Status{}, ErrStale
+	case errors.Is(err, ErrVerificationUsed):
+		return Status{}, err
+	case err != nil:
+		return Status{}, fmt.Errorf("complete unbind: %w", err)
+	}
+	s.publish(ctx, c.AccountID, history, "")
+	return s.Status(ctx, c.AccountID)
+}
