@@ -468,12 +468,19 @@ func TestE2ETakenSameAndTooSoon(t *testing.T) {
 	e := newE2E(t, nil)
 	num := uniqueNumber()
 	e.bind("holder", num)
-	expect(t, e.requestCode("holder", num), 409, "same_phone")
+	// Inside CHANGE_COOLDOWN the bound number answers like any other, so a
+	// session holder cannot find which number is bound by trying them.
+	same := e.requestCode("holder", num)
 	soon := e.requestCode("holder", uniqueNumber())
+	expect(t, same, 409, "change_too_soon")
 	expect(t, soon, 409, "change_too_soon")
-	if soon.str("change_allowed_after") == "" {
-		t.Fatalf("change_too_soon without change_allowed_after: %s", soon.raw)
+	if soon.str("change_allowed_after") == "" || same.raw != soon.raw {
+		t.Fatalf("the bound number answers differently inside the cooldown: %s vs %s", same.raw, soon.raw)
 	}
+	// Once a change is allowed, the same number is same_phone.
+	e2 := newE2E(t, map[string]string{"CHANGE_COOLDOWN": "0s"})
+	e2.bind("holder", num)
+	expect(t, e2.requestCode("holder", num), 409, "same_phone")
 
 	free := e.requestCode("newcomer", uniqueNumber())
 	taken := e.requestCode("intruder", num)

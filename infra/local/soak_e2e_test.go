@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -42,7 +43,7 @@ func TestSoak(t *testing.T) {
 	// SMS go to the runner's outbox: the soak measures the service, not
 	// moto's bookkeeping (the e2e suite covers SNS).
 	e := startE2E(t, env, db, "", table)
-	s := &soak{e: e, statuses: map[string]int{}}
+	s := &soak{t: t, e: e, statuses: map[string]int{}, last: map[string]exchange{}}
 	hot := uniqueNumber()
 
 	scenarios := []func(){
@@ -101,7 +102,9 @@ func TestSoak(t *testing.T) {
 }
 
 type soak struct {
+	t         *testing.T
 	e         *e2e
+	last      map[string]exchange // the newest exchange of each account
 	mu        sync.Mutex
 	statuses  map[string]int
 	latencies []time.Duration
@@ -126,14 +129,41 @@ func (s *soak) do(sub, method, path, body string, headers ...string) response {
 		s.statuses["500"]++
 	}
 	s.latencies = append(s.latencies, d)
+	s.last[sub] = exchange{method: method, path: path, body: body, status: r.status, answer: r.raw}
 	s.mu.Unlock()
 	return r
 }
 
-func (s *soak) want(ok bool) {
-	if !ok {
-		s.broken.Add(1)
+// exchange is one request and its answer, kept to report a broken
+// expectation with what was asked and what came back.
+type exchange struct {
+	method, path, body string
+	status             int
+	answer             string
+}
+
+// secretRun matches what could be a number or a code in a report.
+var secretRun = regexp.MustCompile(`[0-9]{5,}`)
+
+func masked(s string) string {
+	return secretRun.ReplaceAllStringFunc(s, func(d string) string { return d[:2] + strings.Repeat("*", len(d)-2) })
+}
+
+// want records a broken expectation of scenario for account sub, reporting
+// the scenario, the account's last request and its answer (numbers and
+// codes masked). The first 20 are reported in full.
+func (s *soak) want(scenario, sub string, ok bool) {
+	if ok {
+		return
 	}
+	if n := s.broken.Add(1); n > 20 {
+		return
+	}
+	s.mu.Lock()
+	x := s.last[sub]
+	s.mu.Unlock()
+	s.t.Errorf("soak: scenario %s (account %s) broke: %s %s %s -> %d %s",
+		scenario, sub, x.method, x.path, masked(x.body), x.status, masked(x.answer))
 }
 
 // lastCode reads the newest code the outbox holds for a number.
@@ -166,40 +196,43 @@ func (s *soak) bindTo(sub, num string) bool {
 	return c.status == 200
 }
 
-func (s *soak) bind() { s.want(s.bindTo(s.account(), uniqueNumber())) }
+func (s *soak) bind() {
+	a := s.account()
+	s.want("bind", a, s.bindTo(a, uniqueNumber()))
+}
 
 func (s *soak) change() {
 	a, first, second := s.account(), uniqueNumber(), uniqueNumber()
-	s.want(s.bindTo(a, first) && s.bindTo(a, second))
+	s.want("change", a, s.bindTo(a, first) && s.bindTo(a, second))
 }
 
 func (s *soak) unbind() {
 	a, num := s.account(), uniqueNumber()
 	if !s.bindTo(a, num) {
-		s.want(false)
+		s.want("unbind", a, false)
 		return
 	}
 	r := s.do(a, "POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"sms"}`)
 	if r.status != 202 {
-		s.want(false)
+		s.want("unbind", a, false)
 		return
 	}
 	u := s.do(a, "POST", "/v1/phone/unbind", fmt.Sprintf(`{"verification_id":%q,"code":%q}`, r.str("verification_id"), s.lastCode(num)))
-	s.want(u.status == 200 && u.str("status") == "none")
+	s.want("unbind", a, u.status == 200 && u.str("status") == "none")
 }
 
 func (s *soak) wrongCodes() {
 	a, num := s.account(), uniqueNumber()
 	r := s.request(a, num)
 	if r.status != 202 {
-		s.want(false)
+		s.want("wrong-codes", a, false)
 		return
 	}
 	right := s.lastCode(num)
 	for i := 0; i < 3; i++ {
-		s.want(s.confirm(a, r.str("verification_id"), wrong(right)).status == 422)
+		s.want("wrong-codes", a, s.confirm(a, r.str("verification_id"), wrong(right)).status == 422)
 	}
-	s.want(s.confirm(a, r.str("verification_id"), right).status == 200)
+	s.want("wrong-codes", a, s.confirm(a, r.str("verification_id"), right).status == 200)
 }
 
 // race: two accounts confirm codes for one number at once: one wins.
@@ -210,12 +243,12 @@ func (s *soak) race() {
 	rb := s.request(b, num)
 	cb := s.lastCode(num)
 	if ra.status != 202 || rb.status != 202 {
-		s.want(false)
+		s.want("race", a, false)
 		return
 	}
 	reqs := []struct{ sub, id, code string }{{a, ra.str("verification_id"), ca}, {b, rb.str("verification_id"), cb}}
 	got := parallel(2, func(i int) int { return s.confirm(reqs[i].sub, reqs[i].id, reqs[i].code).status })
-	s.want(got[200] == 1 && got[409] == 1)
+	s.want(fmt.Sprintf("race (the two confirms answered %v)", got), a, got[200] == 1 && got[409] == 1)
 }
 
 func (s *soak) replay() {
@@ -224,17 +257,19 @@ func (s *soak) replay() {
 	body := fmt.Sprintf(`{"purpose":"bind","phone":%q,"consent":true}`, num)
 	r1 := s.do(a, "POST", "/v1/phone/verification", body, "Idempotency-Key", key)
 	r2 := s.do(a, "POST", "/v1/phone/verification", body, "Idempotency-Key", key)
-	s.want(r1.status == 202 && r2.raw == r1.raw)
+	s.want("replay", a, r1.status == 202 && r2.raw == r1.raw)
 }
 
 func (s *soak) ticket() {
-	r := s.do(s.account(), "POST", "/v1/feedback", `{"category":"problem","message":"Не приходит SMS с кодом"}`)
-	s.want(r.status == 201)
+	a := s.account()
+	r := s.do(a, "POST", "/v1/feedback", `{"category":"problem","message":"Не приходит SMS с кодом"}`)
+	s.want("ticket", a, r.status == 201)
 }
 
 // hotNumber: many accounts ask codes for one number; past the daily limit
 // they are refused, and no more SMS go out.
 func (s *soak) hotNumber(num string) {
-	r := s.request(s.account(), num)
-	s.want(r.status == 202 || (r.status == 429 && r.str("limit") == "phone_day"))
+	a := s.account()
+	r := s.request(a, num)
+	s.want("hot-number", a, r.status == 202 || (r.status == 429 && r.str("limit") == "phone_day"))
 }
