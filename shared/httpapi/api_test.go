@@ -203,6 +203,18 @@ func TestRequestErrors(t *testing.T) {
 			requestCode, 422, "invalid_request", "purpose", "«purpose»"},
 		{"other purpose", event("POST", "/v1/phone/verification", `{"purpose":"steal","phone":"+79123456789","consent":true}`),
 			requestCode, 422, "invalid_request", "purpose", "bind"},
+		{"text/plain", event("POST", "/v1/phone/verification", bindBody, withHeader("content-type", "text/plain")),
+			requestCode, 415, "unsupported_media_type", "", "Content-Type: application/json"},
+		{"no content type", event("POST", "/v1/phone/verification/confirm", confirmJSON, withHeader("content-type", "")),
+			confirmCode, 415, "unsupported_media_type", "", "Content-Type"},
+		{"form", event("POST", "/v1/phone/unbind", confirmJSON, withHeader("content-type", "application/x-www-form-urlencoded")),
+			unbindCode, 415, "unsupported_media_type", "", "JSON"},
+		{"unbind with a phone", event("POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"sms","phone":"+79123456789"}`),
+			requestCode, 400, "invalid_request", "phone", "«phone»"},
+		{"unbind with consent", event("POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"sms","consent":true}`),
+			requestCode, 400, "invalid_request", "consent", "«consent»"},
+		{"bind by e-mail", event("POST", "/v1/phone/verification", `{"purpose":"bind","phone":"+79123456789","consent":true,"channel":"email"}`),
+			requestCode, 400, "invalid_request", "channel", "«channel»"},
 		{"unbind without channel", event("POST", "/v1/phone/verification", `{"purpose":"unbind"}`),
 			requestCode, 422, "invalid_request", "channel", "«channel»"},
 		{"unbind by pigeon", event("POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"pigeon"}`),
@@ -562,6 +574,7 @@ func assertJSONHeaders(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
 }
 
 func requestCode(a *API) Handler { return a.RequestCode }
+func unbindCode(a *API) Handler  { return a.Unbind }
 func confirmCode(a *API) Handler { return a.ConfirmCode }
 func status(a *API) Handler      { return a.Status }
 

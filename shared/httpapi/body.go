@@ -6,14 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/gosuslugi/phonebind/shared/internal/jsonx"
 )
 
 // maxBodyBytes is the largest request body the API reads (decoded). Every
@@ -21,21 +20,12 @@ import (
 const maxBodyBytes = 16 << 10
 
 // decodeBody reads the request body, base64-encoded or not, into dst: one
-// JSON object with no unknown fields and nothing after it. Its errors say
-// which field was wrong and how.
+// JSON object sent as application/json, with no unknown fields and nothing
+// after it. Its errors say which field was wrong and how.
 func decodeBody(req events.APIGatewayV2HTTPRequest, dst any) error {
-	if f, ok := dst.(plainDecoder); ok && !req.IsBase64Encoded && len(req.Body) <= maxBodyBytes {
-		// The bodies clients send, read without reflection or copies.
-		if f.parsePlain(req.Body) {
-			return nil
-		}
-		f.reset()
+	if !jsonMediaType(header(req.Headers, "content-type")) {
+		return &requestError{code: codeUnsupportedMediaType}
 	}
-	return decodeJSON(req, dst)
-}
-
-// decodeJSON is decodeBody through encoding/json alone.
-func decodeJSON(req events.APIGatewayV2HTTPRequest, dst any) error {
 	raw, err := bodyBytes(req)
 	if err != nil {
 		return err
@@ -54,37 +44,12 @@ func decodeJSON(req events.APIGatewayV2HTTPRequest, dst any) error {
 	return nil
 }
 
-// plainDecoder is a body that can read itself from a plain JSON object:
-// parsePlain gives up (returns false) on anything it does not read exactly
-// as decodeJSON would, wrong types and unknown fields included, and reset
-// then clears what it read, so that decodeJSON reads it instead, and says
-// what is wrong with it.
-type plainDecoder interface {
-	parsePlain(body string) bool
-	reset()
-}
-
-// parseObject reads an object whose members are all among names (each
-// once, named exactly) and nothing but white space after it, calling one
-// with each member's index.
-func parseObject(p *jsonx.Parser, names []string, one func(i int) bool) bool {
-	other := false
-	return p.Object(names, &other, one) && !other && p.End()
-}
-
-// stringPtr reads a string member into *slot and points *dst at it; null
-// makes *dst nil, as encoding/json does.
-func stringPtr(p *jsonx.Parser, dst **string, slot *string) bool {
-	if p.Null() {
-		*dst = nil
-		return true
-	}
-	if p.Peek() != '"' {
-		return false
-	}
-	v, ok := p.Str()
-	*slot, *dst = v, slot
-	return ok
+// jsonMediaType reports whether a Content-Type header names JSON
+// (application/json, parameters such as charset allowed). A body without
+// one is not taken as JSON.
+func jsonMediaType(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }
 
 // bodyBytes decodes the body and enforces maxBodyBytes on what was sent, not
@@ -156,6 +121,32 @@ func jsonTypeOf(t reflect.Type) string {
 	default:
 		return "object"
 	}
+}
+
+// wrongType reports a member of the wrong JSON type (null included) as
+// the decoder's own type errors are reported.
+func wrongType(field, jsonType string) error {
+	return &requestError{code: codeInvalidRequest, detail: detailWrongType, field: field,
+		args: []any{field, jsonTypes[jsonType]}}
+}
+
+// unknownField reports a member the request does not take: a field of
+// another purpose is refused like any unknown one.
+func unknownField(field string) error {
+	return &requestError{code: codeInvalidRequest, detail: detailUnknownField, field: field, args: []any{field}}
+}
+
+// optionalString reads a member that may be absent but, when sent, must be
+// a string: null is refused, not taken for absent.
+func optionalString(field string, raw json.RawMessage) (*string, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	var v string
+	if string(bytes.TrimSpace(raw)) == "null" || json.Unmarshal(raw, &v) != nil {
+		return nil, wrongType(field, "string")
+	}
+	return &v, nil
 }
 
 // missing reports a required field that was absent or null.

@@ -100,3 +100,14 @@ func (f *fakeBinding) Unbind(_ context.Context, c binding.Confirmation) (binding
 	f.confirmed = append(f.confirmed, c)
 	return f.status, f.err
 }
+
+// withHeader sets a request header; an empty value removes it.
+func withHeader(name, value string) func(*events.APIGatewayV2HTTPRequest) {
+	return func(r *events.APIGatewayV2HTTPRequest) {
+		if value == "" {
+			delete(r.Headers, name)
+			return
+		}
+		r.Headers[name] = value
+	}
+}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -67,11 +68,11 @@ func (f *FeedbackAPI) Handle(ctx context.Context, req events.APIGatewayV2HTTPReq
 }
 
 // ticketBody is POST /v1/feedback. Pointers tell a missing field from an
-// empty one; a missing or blank contact is none.
+// empty one; a missing or blank contact is none, a null one is refused.
 type ticketBody struct {
-	Category *string `json:"category"`
-	Message  *string `json:"message"`
-	Contact  *string `json:"contact"`
+	Category *string         `json:"category"`
+	Message  *string         `json:"message"`
+	Contact  json.RawMessage `json:"contact"`
 }
 
 // ticketCreatedView is the 201 answer (SPEC §4.5).
@@ -115,10 +116,13 @@ func (f *FeedbackAPI) create(ctx context.Context, req events.APIGatewayV2HTTPReq
 	if body.Message == nil {
 		return events.APIGatewayV2HTTPResponse{}, missing("message")
 	}
+	given, err := optionalString("contact", body.Contact)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
 	var contact feedback.ContactInput
-	if body.Contact != nil {
-		var err error
-		if contact, err = feedback.ParseContact(*body.Contact, f.base.phones); err != nil {
+	if given != nil {
+		if contact, err = feedback.ParseContact(*given, f.base.phones); err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
 	}

@@ -132,7 +132,7 @@ func TestFeedbackSampleEvents(t *testing.T) {
 func TestFeedbackCreateGetList(t *testing.T) {
 	api, svc, clock, _ := newFeedbackAPI(t)
 	var ids []string
-	for i, contact := range []string{"", `,"contact":"8 912 345 67 89"`, `,"contact":null`, `,"contact":"  "`, `,"contact":"пётр@почта.рф"`} {
+	for i, contact := range []string{"", `,"contact":"8 912 345 67 89"`, `,"contact":""`, `,"contact":"  "`, `,"contact":"пётр@почта.рф"`} {
 		clock.Advance(time.Minute)
 		ids = append(ids, fileVia(t, api, "alice", `{"category":"question","message":"  Вопрос `+string(rune('А'+i))+` "`+contact+`}`))
 	}
@@ -223,6 +223,7 @@ func TestFeedbackBadRequests(t *testing.T) {
 		{"null message", post(`{"category":"question","message":null}`), 422, "invalid_request", "message", "", "«message»", `"message"`},
 		{"blank message", post(`{"category":"question","message":" \n\t "}`), 422, "invalid_request", "message", "required", "«message»", `"message"`},
 		{"4001 characters", post(`{"category":"problem","message":"` + long + `"}`), 422, "invalid_request", "message", "too_long", "длиннее 4000 символов", "longer than 4000 characters"},
+		{"null contact", post(`{"category":"question","message":"x","contact":null}`), 400, "invalid_request", "contact", "", "неверный тип", "wrong type"},
 		{"bad e-mail", post(`{"category":"question","message":"x","contact":"ivan@example"}`), 422, "invalid_contact", "contact", "invalid_email", "адрес электронной почты", "e-mail address"},
 		{"landline", post(`{"category":"question","message":"x","contact":"+7 495 123-45-67"}`), 422, "invalid_contact", "contact", "not_mobile", "мобильного", "mobile"},
 		{"foreign number", post(`{"category":"question","message":"x","contact":"+44 7400 123456"}`), 422, "invalid_contact", "contact", "region_not_allowed", "этой страны", "this country"},
@@ -241,7 +242,7 @@ func TestFeedbackBadRequests(t *testing.T) {
 			for _, lang := range []string{"ru", "en"} {
 				api, _, _, _ := newFeedbackAPI(t)
 				req := tt.req
-				req.Headers = map[string]string{"accept-language": lang}
+				req.Headers = map[string]string{"accept-language": lang, "content-type": "application/json"}
 				resp, err := api.Handle(context.Background(), req)
 				if err != nil {
 					t.Fatal(err)

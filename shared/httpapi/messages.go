@@ -22,6 +22,7 @@ const (
 	codeInvalidJSON          = "invalid_json"
 	codeInvalidRequest       = "invalid_request"
 	codePayloadTooLarge      = "payload_too_large"
+	codeUnsupportedMediaType = "unsupported_media_type"
 	codeInvalidPhone         = "invalid_phone"
 	codeConsentRequired      = "consent_required"
 	codeSamePhone            = "same_phone"
@@ -57,6 +58,7 @@ var kinds = map[string]kind{
 	codeInvalidJSON:          {http.StatusBadRequest, "Invalid JSON"},
 	codeInvalidRequest:       {http.StatusBadRequest, "Invalid request"},
 	codePayloadTooLarge:      {http.StatusRequestEntityTooLarge, "Payload too large"},
+	codeUnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	codeInvalidPhone:         {http.StatusUnprocessableEntity, "Invalid phone number"},
 	codeConsentRequired:      {http.StatusUnprocessableEntity, "Consent required"},
 	codeSamePhone:            {http.StatusConflict, "Same phone number"},
@@ -156,6 +158,9 @@ var details = map[string]text{
 	codePayloadTooLarge: {
 		"Тело запроса больше %d байт.",
 		"The request body is larger than %d bytes."},
+	codeUnsupportedMediaType: {
+		"Тело запроса должно быть JSON: передайте заголовок Content-Type: application/json.",
+		"The request body must be JSON: send the header Content-Type: application/json."},
 	codeInvalidPhone: {
 		"Неверный номер телефона.",
 		"Invalid phone number."},

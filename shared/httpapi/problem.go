@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
-	"github.com/gosuslugi/phonebind/shared/internal/jsonx"
 	"github.com/gosuslugi/phonebind/shared/phone"
 )
 
@@ -201,38 +200,13 @@ func problemResponse(f fault, l lang) events.APIGatewayV2HTTPResponse {
 	body.Status = status
 	body.Detail = render(detail, l, f.args...)
 	body.Code = f.code
-	resp := viewResponse(status, body.appendJSON)
+	resp := jsonResponse(status, body)
 	resp.Headers["Content-Type"] = "application/problem+json"
 	resp.Headers["Content-Language"] = l.String()
 	if f.retryAfter > 0 {
 		resp.Headers["Retry-After"] = strconv.Itoa(f.retryAfter)
 	}
 	return resp
-}
-
-// appendJSON appends p as json.Marshal writes it.
-func (p *problemBody) appendJSON(b []byte) []byte {
-	b = append(b, `{"type":`...)
-	b = jsonx.AppendString(b, p.Type, true)
-	b = append(b, `,"title":`...)
-	b = jsonx.AppendString(b, p.Title, true)
-	b = append(b, `,"status":`...)
-	b = strconv.AppendInt(b, int64(p.Status), 10)
-	b = append(b, `,"detail":`...)
-	b = jsonx.AppendString(b, p.Detail, true)
-	b = append(b, `,"code":`...)
-	b = jsonx.AppendString(b, p.Code, true)
-	b = appendOptional(b, `,"field":`, p.Field)
-	b = appendOptional(b, `,"reason":`, p.Reason)
-	if p.AttemptsLeft != nil {
-		b = strconv.AppendInt(append(b, `,"attempts_left":`...), int64(*p.AttemptsLeft), 10)
-	}
-	if p.RetryAfter != 0 {
-		b = strconv.AppendInt(append(b, `,"retry_after":`...), int64(p.RetryAfter), 10)
-	}
-	b = appendOptional(b, `,"limit":`, p.Limit)
-	b = appendOptional(b, `,"change_allowed_after":`, p.ChangeAllowedAfter)
-	return append(b, '}')
 }
 
 // wholeSeconds rounds a wait up to whole seconds, at least one: a client

@@ -3,12 +3,10 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
-	"github.com/gosuslugi/phonebind/shared/internal/jsonx"
 )
 
 // statusView is GET /v1/phone exactly as SPEC §4.4 shows it. Optional
@@ -69,37 +67,26 @@ func (a *API) status(ctx context.Context, req events.APIGatewayV2HTTPRequest, c 
 // statusResponse is the 200 answer of both status and confirm.
 func statusResponse(st binding.Status, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	l := preferredLang(header(req.Headers, "accept-language"))
-	var parts viewParts // the view and its parts stay on the stack
-	v := statusViewOf(st, l, &parts)
-	resp := viewResponse(http.StatusOK, v.appendJSON)
+	resp := jsonResponse(http.StatusOK, statusViewOf(st, l))
 	resp.Headers["Content-Language"] = l.String()
 	return resp
 }
 
-// viewParts is where a statusView's parts are kept: with the view, on its
-// caller's stack (a history longer than 8 entries grows onto the heap).
-type viewParts struct {
-	consent consentView
-	request requestView
-	history [8]historyEntry
-}
-
-// statusViewOf words a status in l, its parts kept in parts.
-func statusViewOf(st binding.Status, l lang, parts *viewParts) statusView {
+// statusViewOf words a status in l.
+func statusViewOf(st binding.Status, l lang) statusView {
 	v := statusView{
 		Status:             string(st.State),
 		StatusText:         stateTexts[st.State].in(l),
 		Phone:              st.Phone,
 		VerifiedAt:         stamp(st.VerifiedAt),
 		ChangeAllowedAfter: stamp(st.ChangeAllowedAfter),
-		History:            parts.history[:0],
+		History:            make([]historyEntry, 0, len(st.History)),
 	}
 	if st.Consent != nil {
-		parts.consent = consentView{Version: st.Consent.Version, GivenAt: stamp(st.Consent.GivenAt)}
-		v.Consent = &parts.consent
+		v.Consent = &consentView{Version: st.Consent.Version, GivenAt: stamp(st.Consent.GivenAt)}
 	}
 	if r := st.Request; r != nil {
-		parts.request = requestView{
+		v.Request = &requestView{
 			VerificationID: r.VerificationID,
 			Purpose:        string(r.Purpose),
 			State:          string(r.State),
@@ -110,7 +97,6 @@ func statusViewOf(st binding.Status, l lang, parts *viewParts) statusView {
 			ResendAfter:    stamp(r.ResendAfter),
 			AttemptsLeft:   r.AttemptsLeft,
 		}
-		v.Request = &parts.request
 	}
 	for _, h := range st.History {
 		v.History = append(v.History, historyEntry{
@@ -123,79 +109,4 @@ func statusViewOf(st binding.Status, l lang, parts *viewParts) statusView {
 		})
 	}
 	return v
-}
-
-// appendJSON appends v as json.Marshal writes it.
-func (v *statusView) appendJSON(b []byte) []byte {
-	b = append(b, `{"status":`...)
-	b = jsonx.AppendString(b, v.Status, true)
-	b = append(b, `,"status_text":`...)
-	b = jsonx.AppendString(b, v.StatusText, true)
-	b = appendOptional(b, `,"phone":`, v.Phone)
-	if !v.VerifiedAt.IsZero() {
-		b = v.VerifiedAt.appendJSON(append(b, `,"verified_at":`...))
-	}
-	if !v.ChangeAllowedAfter.IsZero() {
-		b = v.ChangeAllowedAfter.appendJSON(append(b, `,"change_allowed_after":`...))
-	}
-	if c := v.Consent; c != nil {
-		b = append(b, `,"consent":{"version":`...)
-		b = jsonx.AppendString(b, c.Version, true)
-		if !c.GivenAt.IsZero() {
-			b = c.GivenAt.appendJSON(append(b, `,"given_at":`...))
-		}
-		b = append(b, '}')
-	}
-	if r := v.Request; r != nil {
-		b = append(b, `,"request":{"verification_id":`...)
-		b = jsonx.AppendString(b, r.VerificationID, true)
-		b = append(b, `,"purpose":`...)
-		b = jsonx.AppendString(b, r.Purpose, true)
-		b = append(b, `,"state":`...)
-		b = jsonx.AppendString(b, r.State, true)
-		b = append(b, `,"state_text":`...)
-		b = jsonx.AppendString(b, r.StateText, true)
-		b = appendOptional(b, `,"reason":`, r.Reason)
-		b = appendOptional(b, `,"destination":`, r.Destination)
-		if !r.ExpiresAt.IsZero() {
-			b = r.ExpiresAt.appendJSON(append(b, `,"expires_at":`...))
-		}
-		if !r.ResendAfter.IsZero() {
-			b = r.ResendAfter.appendJSON(append(b, `,"resend_after":`...))
-		}
-		b = append(b, `,"attempts_left":`...)
-		b = strconv.AppendInt(b, int64(r.AttemptsLeft), 10)
-		b = append(b, '}')
-	}
-	b = append(b, `,"history":`...)
-	if v.History == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range v.History {
-			h := &v.History[i]
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = h.At.appendJSON(append(b, `{"at":`...))
-			b = append(b, `,"event":`...)
-			b = jsonx.AppendString(b, h.Event, true)
-			b = appendOptional(b, `,"phone":`, h.Phone)
-			b = appendOptional(b, `,"actor":`, h.Actor)
-			b = appendOptional(b, `,"channel":`, h.Channel)
-			b = appendOptional(b, `,"source_ip":`, h.SourceIP)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	return append(b, '}')
-}
-
-// appendOptional appends an omitempty string member: key (with its comma
-// and colon) and value, or nothing when value is empty.
-func appendOptional(b []byte, key, value string) []byte {
-	if value == "" {
-		return b
-	}
-	return jsonx.AppendString(append(b, key...), value, true)
 }

@@ -3,13 +3,11 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
-	"github.com/gosuslugi/phonebind/shared/internal/jsonx"
 	"github.com/gosuslugi/phonebind/shared/metrics"
 )
 
@@ -22,37 +20,7 @@ type codeRequestBody struct {
 	Phone   *string `json:"phone"`
 	Consent *bool   `json:"consent"`
 	Channel *string `json:"channel"`
-
-	// What the pointers point to when parsePlain read the body.
-	vals    [3]string
-	consent bool
 }
-
-var codeRequestFields = []string{"purpose", "phone", "consent", "channel"}
-
-// parsePlain implements plainDecoder.
-func (b *codeRequestBody) parsePlain(body string) bool {
-	p := jsonx.NewParser(body, 0)
-	return parseObject(&p, codeRequestFields, func(i int) bool {
-		switch i {
-		case 0:
-			return stringPtr(&p, &b.Purpose, &b.vals[0])
-		case 1:
-			return stringPtr(&p, &b.Phone, &b.vals[1])
-		case 2:
-			if p.Null() {
-				b.Consent = nil
-				return true
-			}
-			b.Consent = &b.consent
-			return p.BoolValue(&b.consent)
-		default:
-			return stringPtr(&p, &b.Channel, &b.vals[2])
-		}
-	})
-}
-
-func (b *codeRequestBody) reset() { *b = codeRequestBody{} }
 
 // codeSentView is the 202 answer to a code request (SPEC §4.1).
 type codeSentView struct {
@@ -69,25 +37,7 @@ type codeSentView struct {
 type confirmBody struct {
 	VerificationID *string `json:"verification_id"`
 	Code           *string `json:"code"`
-
-	// What the pointers point to when parsePlain read the body.
-	vals [2]string
 }
-
-var confirmFields = []string{"verification_id", "code"}
-
-// parsePlain implements plainDecoder.
-func (b *confirmBody) parsePlain(body string) bool {
-	p := jsonx.NewParser(body, 0)
-	return parseObject(&p, confirmFields, func(i int) bool {
-		if i == 0 {
-			return stringPtr(&p, &b.VerificationID, &b.vals[0])
-		}
-		return stringPtr(&p, &b.Code, &b.vals[1])
-	})
-}
-
-func (b *confirmBody) reset() { *b = confirmBody{} }
 
 // supportedPurposes lists the purposes RequestCode accepts, for the error
 // that names them.
@@ -125,24 +75,7 @@ func (a *API) requestCode(ctx context.Context, req events.APIGatewayV2HTTPReques
 		ResendAfter:    stamp(sent.ResendAfter),
 		AttemptsLeft:   sent.AttemptsLeft,
 	}
-	return viewResponse(http.StatusAccepted, v.appendJSON), nil
-}
-
-// appendJSON appends v as json.Marshal writes it.
-func (v *codeSentView) appendJSON(b []byte) []byte {
-	b = append(b, `{"verification_id":`...)
-	b = jsonx.AppendString(b, v.VerificationID, true)
-	b = append(b, `,"purpose":`...)
-	b = jsonx.AppendString(b, v.Purpose, true)
-	b = append(b, `,"channel":`...)
-	b = jsonx.AppendString(b, v.Channel, true)
-	b = append(b, `,"destination":`...)
-	b = jsonx.AppendString(b, v.Destination, true)
-	b = v.ExpiresAt.appendJSON(append(b, `,"expires_at":`...))
-	b = v.ResendAfter.appendJSON(append(b, `,"resend_after":`...))
-	b = append(b, `,"attempts_left":`...)
-	b = strconv.AppendInt(b, int64(v.AttemptsLeft), 10)
-	return append(b, '}')
+	return jsonResponse(http.StatusAccepted, v), nil
 }
 
 // codeRequest checks the body against what its purpose needs.
@@ -163,6 +96,10 @@ func (a *API) codeRequest(body codeRequestBody, c caller) (binding.CodeRequest, 
 // bindRequest asks for a code to a new number. Consent is the service's to
 // judge; a missing one is simply not given.
 func (a *API) bindRequest(body codeRequestBody, c caller) (binding.CodeRequest, error) {
+	if body.Channel != nil && binding.Channel(*body.Channel) != binding.ChannelSMS {
+		// A bind code goes by SMS only; e-mail is for removal.
+		return binding.CodeRequest{}, unknownField("channel")
+	}
 	if body.Phone == nil {
 		return binding.CodeRequest{}, missing("phone")
 	}
@@ -181,6 +118,14 @@ func (a *API) bindRequest(body codeRequestBody, c caller) (binding.CodeRequest, 
 
 // unbindRequest asks for a code that confirms removing the bound number.
 func unbindRequest(body codeRequestBody, c caller) (binding.CodeRequest, error) {
+	// The bound number is the one removed: a number or a consent sent
+	// with it would be ignored, so it is refused.
+	if body.Phone != nil {
+		return binding.CodeRequest{}, unknownField("phone")
+	}
+	if body.Consent != nil {
+		return binding.CodeRequest{}, unknownField("consent")
+	}
 	if body.Channel == nil {
 		return binding.CodeRequest{}, missing("channel")
 	}
