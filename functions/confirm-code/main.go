@@ -3,21 +3,17 @@
 // It checks codes with the key ring (Secrets Manager, loaded at the cold
 // start), tells the old number by SMS when a number is changed (SNS) and
 // publishes phone.bound and phone.changed (SNS topic).
-//
-// lambdaio hands lambda.Start the handler without aws-lambda-go's
-// reflective event decoding and response encoding.
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/gosuslugi/phonebind/shared/app/core"
-	"github.com/gosuslugi/phonebind/shared/lambdaio"
 	"github.com/gosuslugi/phonebind/shared/notify/snsnotify"
 	"github.com/gosuslugi/phonebind/shared/secure/awssecret"
 )
 
 func main() {
 	a := core.Start(core.AWS{SMS: snsnotify.SMS, Events: snsnotify.Events, Keys: awssecret.Keys})
-	lambda.Start(lambdaio.HTTP(a.Handlers()[core.ConfirmCodeFunction]))
+	lambda.Start(a.Handlers()[core.ConfirmCodeFunction])
 }

@@ -4,16 +4,12 @@
 // hashes and seals numbers with the key ring (Secrets Manager, loaded at
 // the cold start). It publishes no domain events (its role may not publish
 // to any topic).
-//
-// lambdaio hands lambda.Start the handler without aws-lambda-go's
-// reflective event decoding and response encoding.
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/gosuslugi/phonebind/shared/app/core"
-	"github.com/gosuslugi/phonebind/shared/lambdaio"
 	"github.com/gosuslugi/phonebind/shared/notify/sesnotify"
 	"github.com/gosuslugi/phonebind/shared/notify/snsnotify"
 	"github.com/gosuslugi/phonebind/shared/secure/awssecret"
@@ -21,5 +17,5 @@ import (
 
 func main() {
 	a := core.Start(core.AWS{SMS: snsnotify.SMS, Email: sesnotify.Email, Keys: awssecret.Keys})
-	lambda.Start(lambdaio.HTTP(a.Handlers()[core.RequestCodeFunction]))
+	lambda.Start(a.Handlers()[core.RequestCodeFunction])
 }

@@ -3,19 +3,15 @@
 // It links only the DynamoDB client and holds no key material: the status
 // shows the masked forms stored with the number and the request, and never
 // hashes, seals or opens anything, so it does not read KEYS_SECRET_ARN.
-//
-// lambdaio hands lambda.Start the handler without aws-lambda-go's
-// reflective event decoding and response encoding.
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/gosuslugi/phonebind/shared/app/core"
-	"github.com/gosuslugi/phonebind/shared/lambdaio"
 )
 
 func main() {
 	a := core.Start(core.AWS{})
-	lambda.Start(lambdaio.HTTP(a.API.Status))
+	lambda.Start(a.API.Status)
 }

@@ -4,21 +4,17 @@
 // It checks codes with the key ring (Secrets Manager, loaded at the cold
 // start) and publishes phone.unbound and phone.support_unbound (SNS
 // topic); it sends no SMS.
-//
-// lambdaio hands lambda.Start the handler without aws-lambda-go's
-// reflective event decoding and response encoding.
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/gosuslugi/phonebind/shared/app/core"
-	"github.com/gosuslugi/phonebind/shared/lambdaio"
 	"github.com/gosuslugi/phonebind/shared/notify/snsnotify"
 	"github.com/gosuslugi/phonebind/shared/secure/awssecret"
 )
 
 func main() {
 	a := core.Start(core.AWS{Events: snsnotify.Events, Keys: awssecret.Keys})
-	lambda.Start(lambdaio.Raw(a.Unbind()))
+	lambda.Start(a.Unbind())
 }

@@ -658,7 +658,6 @@ var allocParts = []struct{ part, frame string }{
 	{"store (memory adapter)", "/shared/store."},
 	{"domain service (shared/binding)", "/shared/binding."},
 	{"HTTP layer: body, problem, response (shared/httpapi)", "/shared/httpapi."},
-	{"event decode, response encode (shared/lambdaio)", "/shared/lambdaio."},
 	{"event decode, response encode (aws-lambda-go)", "github.com/aws/aws-lambda-go/"},
 }
 

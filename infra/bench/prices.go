@@ -45,7 +45,6 @@ const (
 	targetInitRatio      = 1.5
 	targetBinaryBytes    = 20_000_000
 	targetRouteNanos     = 100_000
-	targetRouteAllocs    = 200
 	targetRequestCodeOps = 2
 	targetDollarsPerM    = 7.0
 )

@@ -129,21 +129,11 @@ func (r *report) routeNames() []string {
 	return names
 }
 
-// slowestRoute and mostAllocs are the worst medians.
+// slowestRoute is the worst median latency.
 func (r *report) slowestRoute() (string, float64) {
 	name, v := "", 0.0
 	for n, s := range r.routes {
 		if m := median(s.ns); m > v {
-			name, v = n, m
-		}
-	}
-	return name, v
-}
-
-func (r *report) mostAllocs() (string, float64) {
-	name, v := "", 0.0
-	for n, s := range r.routes {
-		if m := median(s.allocs); m > v {
 			name, v = n, m
 		}
 	}
@@ -322,7 +312,6 @@ func (r *report) targets(p printer) {
 	worst, ratio := r.worstInit()
 	bigName, big := r.largestBinary()
 	slowName, slow := r.slowestRoute()
-	allocName, allocs := r.mostAllocs()
 	status, confirm, request := r.ops[opStatus], r.ops[opConfirm], r.ops[opRequestCode]
 	statusReads := status.count("Query") + status.count("GetItem")
 	_, total := r.dollars()
@@ -336,8 +325,6 @@ func (r *report) targets(p printer) {
 		verdict(big <= targetBinaryBytes, fmt.Sprintf("by %s (+%.0f%%)", mb(big-targetBinaryBytes), 100*float64(big-targetBinaryBytes)/targetBinaryBytes)))
 	p("| route latency, in process | ≤ 100 µs | slowest %s %.0f µs | %s |\n", slowName, slow/1000,
 		verdict(slow <= targetRouteNanos, fmt.Sprintf("by %.0f µs", (slow-targetRouteNanos)/1000)))
-	p("| allocations, in process | ≤ %d per request | most %s %.0f | %s |\n", targetRouteAllocs, allocName, allocs,
-		verdict(allocs <= targetRouteAllocs, fmt.Sprintf("by %.0f (%.1f×); %s", allocs-targetRouteAllocs, allocs/targetRouteAllocs, r.allocMissList())))
 	sp, _ := status.pattern()
 	p("| status | 1 read call | %d (%s) | %s |\n", status.calls1(), sp, verdict(status.calls1() == 1 && statusReads == 1, fmt.Sprintf("by %d calls", status.calls1()-1)))
 	cp, _ := confirm.pattern()
@@ -355,16 +342,6 @@ func (r *report) targets(p printer) {
 		}
 		p("Routes in template.yaml without an in-process benchmark yet (add a scenario to `infra/bench/routes_test.go`): %s.\n\n", strings.Join(keys, ", "))
 	}
-}
-
-func (r *report) allocMissList() string {
-	var out []string
-	for _, n := range r.routeNames() {
-		if a := median(r.routes[n].allocs); a > targetRouteAllocs {
-			out = append(out, fmt.Sprintf("%s %.0f", n, a))
-		}
-	}
-	return strings.Join(out, ", ")
 }
 
 func (r *report) coldSection(p printer) {
@@ -425,7 +402,7 @@ func shortPkg(p string) string {
 func (r *report) routeSection(p printer) {
 	p("## Handler cost, in process\n\n")
 	p("`BenchmarkRoute` in `infra/bench/routes_test.go`: one whole invocation per iteration as the function's runtime loop makes it " +
-		"(the event JSON decoded by `shared/lambdaio` as the mains' `lambda.Start` hands it over, the route's handler (the unbind main also wraps it in the ops-event router), the domain service on the memory store with the default configuration, " +
+		"(the event JSON decoded by aws-lambda-go as the mains' `lambda.Start` hands it over, the route's handler (the unbind main also wraps it in the ops-event router), the domain service on the memory store with the default configuration, " +
 		"the JSON log line and EMF metrics written to io.Discard, the response encoded), a different account, number and client address each time. " +
 		"Median of the runs below; the network (Runtime API, DynamoDB, SNS) is the next section's.\n\n")
 	p("| route | function | ns/op | B/op | allocs/op | allocations by part of the request |\n|---|---|---|---|---|---|\n")
@@ -440,7 +417,7 @@ func (r *report) routeSection(p printer) {
 		p("| `%s` | %s | %s | %s | %.0f | %s |\n", s.route, s.owner, thousands(int64(median(s.ns))), thousands(int64(median(s.bytes))), median(s.allocs), strings.Join(parts, "; "))
 	}
 	p("\nThe split comes from a separate run with every allocation profiled (`-memprofilerate=1`, the timed loop only): each allocation goes to the first of " +
-		"metrics, logging, phone parsing, keys, store, domain, HTTP layer, lambdaio, aws-lambda-go found on its stack.\n\n")
+		"metrics, logging, phone parsing, keys, store, domain, HTTP layer, aws-lambda-go found on its stack.\n\n")
 }
 
 func (r *report) dynamoSection(p printer) {
@@ -612,26 +589,8 @@ func (r *report) whySection(p printer) {
 		}
 		out = append(out, s)
 	}
-	if name, a := r.mostAllocs(); a > targetRouteAllocs {
-		s := fmt.Sprintf("**Allocations: %s (allowed %d).** %s allocates %.0f per request", r.allocMissList(), targetRouteAllocs, name, a)
-		if shares := r.allocs[name]; len(shares) > 0 {
-			var parts []string
-			for i, sh := range shares {
-				if i == 4 {
-					break
-				}
-				parts = append(parts, fmt.Sprintf("%s %.0f", sh.part, sh.allocs))
-			}
-			s += " (" + strings.Join(parts, ", ") + ")"
-		}
-		s += ". The split above names the parts to work on; the EMF line, the event decoding (`shared/lambdaio`) and the HTTP layer are already written by hand."
-		if _, ns := r.slowestRoute(); ns <= targetRouteNanos {
-			s += " Latency stays within its target all the same."
-		}
-		out = append(out, s)
-	}
 	if name, ns := r.slowestRoute(); ns > targetRouteNanos {
-		out = append(out, fmt.Sprintf("**Latency: %s %.0f µs (allowed 100 µs).** The parts that allocate most take most of the time too (above). "+
+		out = append(out, fmt.Sprintf("**Latency: %s %.0f µs (allowed 100 µs).** "+
 			"The load average was %s during the run: other work on this %d-CPU machine shows in every in-process timing; rerun on a quiet machine before acting on a few µs.",
 			name, ns/1000, r.machine.load, r.machine.cpus))
 	}

@@ -25,14 +25,13 @@ import (
 	"github.com/gosuslugi/phonebind/shared/app"
 	"github.com/gosuslugi/phonebind/shared/config"
 	"github.com/gosuslugi/phonebind/shared/httpapi"
-	"github.com/gosuslugi/phonebind/shared/lambdaio"
 	"github.com/gosuslugi/phonebind/shared/notify"
 )
 
 // The route benchmarks measure one whole invocation of each HTTP route in
 // process, through the entry the function's main hands lambda.Start
 // (wrapped by lambda.NewHandler as lambda.Start wraps it): the event's JSON
-// decoded by shared/lambdaio, the route's handler (app.Handler; the unbind
+// decoded by aws-lambda-go, the route's handler (app.Handler; the unbind
 // main routes it through the ops-event router, ops.Function), the domain
 // service on the memory store with the default configuration, JSON logs and
 // EMF metrics written (to io.Discard), and the response encoded. Every
@@ -53,7 +52,7 @@ type routeScenario struct {
 	// want is the HTTP status every iteration must answer with.
 	want int
 	// ops is true for a function whose main also takes ops events: its
-	// entry is lambdaio.Raw over ops.Function, not lambdaio.HTTP.
+	// entry is ops.Function, not the route's handler.
 	ops bool
 	// prepare makes n events, each valid once, on w's fresh service.
 	prepare func(tb testing.TB, w *world, n int) []events.APIGatewayV2HTTPRequest
@@ -236,19 +235,19 @@ func (w *world) handler(tb testing.TB, sample string) httpapi.Handler {
 	return h
 }
 
-// lambdaHandler is what the scenario's main hands lambda.Start
-// (lambdaio.HTTP of the route's handler, or lambdaio.Raw of the ops-event
-// router over it), wrapped as lambda.Start wraps it: JSON in, JSON out.
+// lambdaHandler is what the scenario's main hands lambda.Start (the
+// route's handler, or the ops-event router over it), wrapped as
+// lambda.Start wraps it: JSON in, JSON out.
 func (w *world) lambdaHandler(tb testing.TB, sc routeScenario) lambda.Handler {
 	tb.Helper()
 	if !sc.ops {
-		return lambda.NewHandler(lambdaio.HTTP(w.handler(tb, sc.sample)))
+		return lambda.NewHandler(w.handler(tb, sc.sample))
 	}
 	h, err := w.app.Lambda(w.functionOf(tb, sc.sample))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return lambda.NewHandler(lambdaio.Raw(h))
+	return lambda.NewHandler(h)
 }
 
 // call runs a route directly, for preparing state.

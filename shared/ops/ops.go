@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gosuslugi/phonebind/shared/httpapi"
-	"github.com/gosuslugi/phonebind/shared/lambdaio"
 )
 
 // Action carries out one ops event and returns what the operator reads.
@@ -43,6 +42,20 @@ type Result struct {
 	Error  *Error `json:"error,omitempty"`
 }
 
+// envelope is what a function is invoked with, read once: an API Gateway
+// HTTP API (2.0) event, or an operator's {"action": …}.
+type envelope struct {
+	events.APIGatewayV2HTTPRequest
+	Action *string `json:"action"`
+}
+
+// fromAPIGateway reports an API Gateway event: it names its route or
+// carries a request context; an ops event has neither.
+func (e *envelope) fromAPIGateway() bool {
+	rc := e.RequestContext
+	return e.RouteKey != "" || rc.RequestID != "" || rc.HTTP.Method != "" || rc.RouteKey != ""
+}
+
 // Handler is a Lambda handler taking any payload.
 type Handler func(ctx context.Context, raw json.RawMessage) (any, error)
 
@@ -53,42 +66,20 @@ func Function(http httpapi.Handler, actions map[string]Action, logger *slog.Logg
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
-		// API Gateway's events, read without reflection. An event with
-		// only the request's own members, one of them a routeKey or a
-		// requestContext, is what the probe below sends to http as well,
-		// with the same request; anything else takes the long way.
-		if http != nil {
-			if req, shape, ok := lambdaio.ParseRequest(raw); ok && !shape.Other && (req.RouteKey != "" || shape.RequestContext) {
-				return http(ctx, req)
-			}
-		}
-		var probe struct {
-			Version        string          `json:"version"`
-			RouteKey       string          `json:"routeKey"`
-			RequestContext json.RawMessage `json:"requestContext"`
-			Action         *string         `json:"action"`
-		}
-		if err := json.Unmarshal(raw, &probe); err != nil {
+		var e envelope
+		if err := json.Unmarshal(raw, &e); err != nil {
 			if f, ok := typeErrorField(err); ok {
 				return Result{Error: &Error{Code: "invalid_event", Message: "wrong type for " + f, Field: f}}, nil
 			}
 			return Result{Error: &Error{Code: "invalid_event", Message: "the event is not a JSON object"}}, nil
 		}
-		if probe.RouteKey != "" || len(probe.RequestContext) > 0 {
+		if e.fromAPIGateway() {
 			if http == nil {
 				return Result{Error: &Error{Code: "invalid_event", Message: "this function serves no HTTP route"}}, nil
 			}
-			var req events.APIGatewayV2HTTPRequest
-			if err := json.Unmarshal(raw, &req); err != nil {
-				msg := "not an API Gateway HTTP API (2.0) event"
-				f, ok := typeErrorField(err)
-				if ok {
-					msg += ": wrong type for " + f
-				}
-				return Result{Error: &Error{Code: "invalid_event", Message: msg, Field: f}}, nil
-			}
-			return http(ctx, req)
+			return http(ctx, e.APIGatewayV2HTTPRequest)
 		}
+		probe := e
 		if probe.Action == nil {
 			return Result{Error: &Error{Code: "invalid_event", Message: "neither an API Gateway HTTP API event nor an ops event with \"action\"", Field: "action"}}, nil
 		}
