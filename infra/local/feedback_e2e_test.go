@@ -149,7 +149,7 @@ func TestE2EFeedbackAnsweredFromTheSampleEvent(t *testing.T) {
 func TestE2EFeedbackCreateGetList(t *testing.T) {
 	e := newE2E(t, nil)
 	var ids []string
-	for i, contact := range []string{`"+7 912 345-67-89"`, `"ivan@example.ru"`, `null`, `""`, `"8 (999) 123 45 67"`} {
+	for i, contact := range []string{`"+7 912 345-67-89"`, `"ivan@example.ru"`, `"  "`, `""`, `"8 (999) 123 45 67"`} {
 		e.clock.Advance(time.Minute)
 		r := e.fileTicket("alice", fmt.Sprintf(`{"category":"suggestion","message":"  Предложение %d  ","contact":%s}`, i, contact))
 		expect(t, r, 201, "")
@@ -228,7 +228,8 @@ func TestE2EFeedbackBadRequests(t *testing.T) {
 		code, field        string
 	}{
 		{"POST", "/v1/feedback", `{"category":"question",`, 400, "invalid_json", ""},
-		{"POST", "/v1/feedback", ``, 400, "invalid_json", ""},
+		{"POST", "/v1/feedback", ``, 415, "unsupported_media_type", ""},
+		{"POST", "/v1/feedback", `{"category":"question","message":"x","contact":null}`, 400, "invalid_request", "contact"},
 		{"POST", "/v1/feedback", `{"category":"question","message":"x","admin":true}`, 400, "invalid_request", "admin"},
 		{"POST", "/v1/feedback", `{"category":["question"],"message":"x"}`, 400, "invalid_request", "category"},
 		{"POST", "/v1/feedback", `{"message":"x"}`, 422, "invalid_request", "category"},

@@ -477,7 +477,7 @@ func TestE2EBindVerificationCannotUnbind(t *testing.T) {
 	r := e.requestCode("alice", num)
 	expect(t, r, 202, "")
 	code := e.code(num)
-	expect(t, e.unbind("alice", r.str("verification_id"), code), 422, "invalid_request")
+	expect(t, e.unbind("alice", r.str("verification_id"), code), 422, "purpose_mismatch")
 	// Nothing was unbound or bound by it; the bind still completes.
 	expect(t, e.confirm("alice", r.str("verification_id"), code), 200, "")
 }

@@ -73,7 +73,7 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 // judge spends one attempt on the verification and then compares the
 // code in constant time; only a right code for purpose returns no error.
 func (s *Service) judge(ctx context.Context, c Confirmation, purpose Purpose, now time.Time) (Verification, error) {
-	v, err := s.store.CountAttempt(ctx, c.AccountID, c.VerificationID, now)
+	v, err := s.store.CountAttempt(ctx, c.AccountID, c.VerificationID, purpose, now)
 	if err != nil {
 		return Verification{}, err
 	}
@@ -83,9 +83,6 @@ func (s *Service) judge(ctx context.Context, c Confirmation, purpose Purpose, no
 			s.log.ErrorContext(ctx, "count wrong code", "error", err.Error())
 		}
 		return Verification{}, &CodeInvalidError{AttemptsLeft: v.AttemptsLeft()}
-	}
-	if v.Purpose != purpose {
-		return Verification{}, ErrInvalidPurpose
 	}
 	return v, nil
 }

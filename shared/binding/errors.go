@@ -27,6 +27,15 @@ var (
 // CodeInvalidError is a wrong code; AttemptsLeft more may be tried.
 type CodeInvalidError struct{ AttemptsLeft int }
 
+// PurposeMismatchError is a code sent to the route of another purpose: an
+// unbind code to confirm, a bind code to unbind. No attempt is spent; the
+// code still works on its own route. Purpose is what the code is for.
+type PurposeMismatchError struct{ Purpose Purpose }
+
+func (e *PurposeMismatchError) Error() string {
+	return "the code is for " + string(e.Purpose)
+}
+
 func (e *CodeInvalidError) Error() string {
 	return fmt.Sprintf("code invalid, %d attempts left", e.AttemptsLeft)
 }

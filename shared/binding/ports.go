@@ -32,9 +32,10 @@ type Store interface {
 	// code is judged and returns it as it is after the increment. It fails
 	// with ErrVerificationNotFound when the account has no verification of
 	// that id, ErrVerificationUsed when it is no longer pending,
-	// ErrCodeExpired past ExpiresAt (now) and ErrAttemptsExceeded when no
-	// attempt is left; in those cases nothing is written.
-	CountAttempt(ctx context.Context, accountID, verificationID string, now time.Time) (Verification, error)
+	// ErrCodeExpired past ExpiresAt (now), ErrAttemptsExceeded when no
+	// attempt is left and *PurposeMismatchError when the verification is
+	// for another purpose; in those cases nothing is written.
+	CountAttempt(ctx context.Context, accountID, verificationID string, purpose Purpose, now time.Time) (Verification, error)
 	// CompleteBind commits a confirmed bind or change. It fails with
 	// ErrPhoneTaken when another account holds the number, ErrVerificationUsed
 	// when the verification is no longer pending, and ErrStale when the

@@ -599,8 +599,12 @@ func TestUnbindBySMS(t *testing.T) {
 		t.Fatalf("unbind code SMS %q / %+v", msgs, sent)
 	}
 	code := e.sms.lastCode(t, "+79123456789")
-	if _, err := e.confirm("acc", sent.VerificationID, code); !errors.Is(err, binding.ErrInvalidPurpose) {
+	var mismatch *binding.PurposeMismatchError
+	if _, err := e.confirm("acc", sent.VerificationID, code); !errors.As(err, &mismatch) || mismatch.Purpose != binding.PurposeUnbind {
 		t.Fatalf("an unbind code at confirm: err = %v", err)
+	}
+	if st, _ := e.svc.Status(ctx, "acc"); st.Request == nil || st.Request.AttemptsLeft != sent.AttemptsLeft {
+		t.Fatalf("an unbind code at confirm spent an attempt: %+v", st.Request)
 	}
 	st, err := e.svc.Unbind(ctx, binding.Confirmation{AccountID: "acc", VerificationID: sent.VerificationID, Code: code})
 	if err != nil {

@@ -23,6 +23,7 @@ const (
 	codeInvalidRequest       = "invalid_request"
 	codePayloadTooLarge      = "payload_too_large"
 	codeUnsupportedMediaType = "unsupported_media_type"
+	codePurposeMismatch      = "purpose_mismatch"
 	codeInvalidPhone         = "invalid_phone"
 	codeConsentRequired      = "consent_required"
 	codeSamePhone            = "same_phone"
@@ -59,6 +60,7 @@ var kinds = map[string]kind{
 	codeInvalidRequest:       {http.StatusBadRequest, "Invalid request"},
 	codePayloadTooLarge:      {http.StatusRequestEntityTooLarge, "Payload too large"},
 	codeUnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	codePurposeMismatch:      {http.StatusUnprocessableEntity, "Code for another action"},
 	codeInvalidPhone:         {http.StatusUnprocessableEntity, "Invalid phone number"},
 	codeConsentRequired:      {http.StatusUnprocessableEntity, "Consent required"},
 	codeSamePhone:            {http.StatusConflict, "Same phone number"},
@@ -158,6 +160,15 @@ var details = map[string]text{
 	codePayloadTooLarge: {
 		"Тело запроса больше %d байт.",
 		"The request body is larger than %d bytes."},
+	codePurposeMismatch: {
+		"Этот код подтверждает другое действие. Попытка не потрачена.",
+		"This code confirms another action. No attempt was spent."},
+	codePurposeMismatch + ".bind": {
+		"Этот код подтверждает привязку номера: отправьте его в POST /v1/phone/verification/confirm. Попытка не потрачена.",
+		"This code confirms binding a number: send it to POST /v1/phone/verification/confirm. No attempt was spent."},
+	codePurposeMismatch + ".unbind": {
+		"Этот код подтверждает отвязку номера: отправьте его в POST /v1/phone/unbind. Попытка не потрачена.",
+		"This code confirms removing the number: send it to POST /v1/phone/unbind. No attempt was spent."},
 	codeUnsupportedMediaType: {
 		"Тело запроса должно быть JSON: передайте заголовок Content-Type: application/json.",
 		"The request body must be JSON: send the header Content-Type: application/json."},

@@ -99,6 +99,7 @@ func classify(err error) fault {
 		invalid   *phone.InvalidError
 		tooSoon   *binding.ChangeTooSoonError
 		wrongCode *binding.CodeInvalidError
+		mismatch  *binding.PurposeMismatchError
 		limited   *binding.RateLimitError
 		delivery  *binding.DeliveryError
 	)
@@ -107,6 +108,8 @@ func classify(err error) fault {
 		f := fault{code: reqErr.code, status: reqErr.status, detail: reqErr.detail, args: reqErr.args}
 		f.body.Field = reqErr.field
 		return f
+	case errors.As(err, &mismatch):
+		return fault{code: codePurposeMismatch, detail: codePurposeMismatch + "." + string(mismatch.Purpose)}
 	case errors.As(err, &tooLarge):
 		return fault{code: codePayloadTooLarge, args: []any{tooLarge.Limit}}
 	case errors.Is(err, ErrUnauthorized):

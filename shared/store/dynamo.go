@@ -295,9 +295,10 @@ func (d *Dynamo) CancelVerification(ctx context.Context, s binding.Start) error 
 // CountAttempt implements binding.Store with one conditional UpdateItem:
 // the attempt is spent only on the right, pending, unexpired verification
 // with attempts left, and the item comes back to judge the code against.
-func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID string, now time.Time) (binding.Verification, error) {
+func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID string, purpose binding.Purpose, now time.Time) (binding.Verification, error) {
 	attempts := expression.Name("attempts")
 	cond := expression.Name("verification_id").Equal(expression.Value(verificationID)).
+		And(expression.Name("purpose").Equal(expression.Value(string(purpose)))).
 		And(expression.Name("state").Equal(expression.Value(string(binding.RequestPending)))).
 		And(expression.Name("expires_at").GreaterThan(expression.Value(formatTime(now)))).
 		And(attempts.LessThan(expression.Name("max_attempts")))
@@ -341,7 +342,7 @@ func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID str
 			}
 			found = it.State != stateVoid
 		}
-		if jerr := judgeAttempt(it.verification(), found, verificationID, now); jerr != nil {
+		if jerr := judgeAttempt(it.verification(), found, verificationID, purpose, now); jerr != nil {
 			return binding.Verification{}, jerr
 		}
 		// The item changed between the condition and the read-back; the

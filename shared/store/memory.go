@@ -104,11 +104,11 @@ func (m *Memory) CancelVerification(_ context.Context, s binding.Start) error {
 }
 
 // CountAttempt implements binding.Store.
-func (m *Memory) CountAttempt(_ context.Context, accountID, verificationID string, now time.Time) (binding.Verification, error) {
+func (m *Memory) CountAttempt(_ context.Context, accountID, verificationID string, purpose binding.Purpose, now time.Time) (binding.Verification, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v, ok := m.verifications[accountID]
-	if err := judgeAttempt(v, ok, verificationID, now); err != nil {
+	if err := judgeAttempt(v, ok, verificationID, purpose, now); err != nil {
 		return binding.Verification{}, err
 	}
 	v.Attempts++
@@ -118,10 +118,12 @@ func (m *Memory) CountAttempt(_ context.Context, accountID, verificationID strin
 
 // judgeAttempt says why an attempt may not be counted, in the order both
 // adapters check it.
-func judgeAttempt(v binding.Verification, found bool, id string, now time.Time) error {
+func judgeAttempt(v binding.Verification, found bool, id string, purpose binding.Purpose, now time.Time) error {
 	switch {
 	case !found || v.ID != id:
 		return binding.ErrVerificationNotFound
+	case v.Purpose != purpose:
+		return &binding.PurposeMismatchError{Purpose: v.Purpose}
 	case v.State != binding.RequestPending:
 		return binding.ErrVerificationUsed
 	case !now.Before(v.ExpiresAt):

@@ -358,30 +358,38 @@ func cancelGivesBack(t *testing.T, s Store) {
 
 func countAttempt(t *testing.T, s Store) {
 	a := account("attempt")
-	if _, err := s.CountAttempt(ctx, a, "nope", base); !errors.Is(err, binding.ErrVerificationNotFound) {
+	if _, err := s.CountAttempt(ctx, a, "nope", binding.PurposeBind, base); !errors.Is(err, binding.ErrVerificationNotFound) {
 		t.Fatalf("no verification: err = %v", err)
 	}
 	v := verification(a, "v1", sealed("1234567808"), 0, binding.SealedPhone{})
 	v.MaxAttempts = 3
 	start(t, s, v, base)
-	if _, err := s.CountAttempt(ctx, a, "other", base); !errors.Is(err, binding.ErrVerificationNotFound) {
+	if _, err := s.CountAttempt(ctx, a, "other", binding.PurposeBind, base); !errors.Is(err, binding.ErrVerificationNotFound) {
 		t.Fatalf("wrong id: err = %v", err)
 	}
-	if _, err := s.CountAttempt(ctx, account("stranger"), "v1", base); !errors.Is(err, binding.ErrVerificationNotFound) {
+	if _, err := s.CountAttempt(ctx, account("stranger"), "v1", binding.PurposeBind, base); !errors.Is(err, binding.ErrVerificationNotFound) {
 		t.Fatalf("another account's id: err = %v", err)
 	}
+	// A bind code sent to the unbind route is told so and spends nothing.
+	var mismatch *binding.PurposeMismatchError
+	if _, err := s.CountAttempt(ctx, a, "v1", binding.PurposeUnbind, base); !errors.As(err, &mismatch) || mismatch.Purpose != binding.PurposeBind {
+		t.Fatalf("another purpose: err = %v, want the purpose mismatch", err)
+	}
+	if snap := snapshot(t, s, a, 0); snap.Verification.Attempts != 0 {
+		t.Fatal("an attempt on the wrong route was counted")
+	}
 	for i := 1; i <= 3; i++ {
-		got, err := s.CountAttempt(ctx, a, "v1", base.Add(time.Second))
+		got, err := s.CountAttempt(ctx, a, "v1", binding.PurposeBind, base.Add(time.Second))
 		if err != nil || got.Attempts != i || got.CodeHMAC != v.CodeHMAC {
 			t.Fatalf("attempt %d: %+v, %v", i, got, err)
 		}
 	}
-	if _, err := s.CountAttempt(ctx, a, "v1", base.Add(time.Second)); !errors.Is(err, binding.ErrAttemptsExceeded) {
+	if _, err := s.CountAttempt(ctx, a, "v1", binding.PurposeBind, base.Add(time.Second)); !errors.Is(err, binding.ErrAttemptsExceeded) {
 		t.Fatalf("attempt past max: err = %v", err)
 	}
 	b := account("expiry")
 	start(t, s, verification(b, "v2", sealed("1234567809"), 0, binding.SealedPhone{}), base)
-	if _, err := s.CountAttempt(ctx, b, "v2", base.Add(5*time.Minute)); !errors.Is(err, binding.ErrCodeExpired) {
+	if _, err := s.CountAttempt(ctx, b, "v2", binding.PurposeBind, base.Add(5*time.Minute)); !errors.Is(err, binding.ErrCodeExpired) {
 		t.Fatalf("attempt at expiry: err = %v", err)
 	}
 	if snap := snapshot(t, s, b, 0); snap.Verification.Attempts != 0 {
@@ -394,7 +402,7 @@ func completeBindAndChange(t *testing.T, s Store) {
 	first := sealed("1234567810")
 	v := verification(a, "v1", first, 0, binding.SealedPhone{})
 	start(t, s, v, base)
-	counted, err := s.CountAttempt(ctx, a, "v1", base.Add(time.Second))
+	counted, err := s.CountAttempt(ctx, a, "v1", binding.PurposeBind, base.Add(time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +412,7 @@ func completeBindAndChange(t *testing.T, s Store) {
 	if err := s.CompleteBind(ctx, completion(counted, base.Add(3*time.Second))); !errors.Is(err, binding.ErrVerificationUsed) {
 		t.Fatalf("second completion: err = %v, want ErrVerificationUsed", err)
 	}
-	if _, err := s.CountAttempt(ctx, a, "v1", base.Add(3*time.Second)); !errors.Is(err, binding.ErrVerificationUsed) {
+	if _, err := s.CountAttempt(ctx, a, "v1", binding.PurposeBind, base.Add(3*time.Second)); !errors.Is(err, binding.ErrVerificationUsed) {
 		t.Fatalf("attempt on a used verification: err = %v", err)
 	}
 	snap := snapshot(t, s, a, 20)
@@ -424,7 +432,7 @@ func completeBindAndChange(t *testing.T, s Store) {
 	w := verification(a, "v2", second, 1, first)
 	w.CreatedAt, w.ExpiresAt, w.ResendAfter = later, later.Add(5*time.Minute), later.Add(time.Minute)
 	start(t, s, w, later)
-	counted, err = s.CountAttempt(ctx, a, "v2", later)
+	counted, err = s.CountAttempt(ctx, a, "v2", binding.PurposeBind, later)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +500,7 @@ func reject(t *testing.T, s Store) {
 	if v.State != binding.RequestRejected || v.Reason != binding.ReasonPhoneTaken || v.CodeHMAC != "" {
 		t.Fatalf("rejected verification = %+v", v)
 	}
-	if _, err := s.CountAttempt(ctx, a, "v1", base); !errors.Is(err, binding.ErrVerificationUsed) {
+	if _, err := s.CountAttempt(ctx, a, "v1", binding.PurposeBind, base); !errors.Is(err, binding.ErrVerificationUsed) {
 		t.Fatalf("attempt on a rejected verification: err = %v", err)
 	}
 	if err := s.RejectVerification(ctx, a, "v1", binding.ReasonSuperseded, base); err != nil {
@@ -540,7 +548,7 @@ func concurrentAttempts(t *testing.T, s Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.CountAttempt(ctx, a, "v1", base)
+			_, err := s.CountAttempt(ctx, a, "v1", binding.PurposeBind, base)
 			switch {
 			case err == nil:
 				counted.Add(1)
