@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -34,8 +35,10 @@ const ReplayedHeader = "Idempotent-Replayed"
 // answer the first request with that key and body got (no second SMS,
 // e-mail, ticket or transaction); the same key with another body is refused
 // with 422 idempotency_key_reused; while the first is still running, 409
-// idempotency_in_progress. Failures (5xx) are not kept, so a retry runs
-// again. A request without the header is passed through.
+// idempotency_in_progress. Only answers a retry would get again are kept
+// (see replayable); any other releases the key, so a client that waits as
+// told and retries runs again. A request without the header is passed
+// through.
 func Idempotent(store idempotency.Store, next Handler, logger *slog.Logger, now func() time.Time) Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -89,7 +92,7 @@ func Idempotent(store idempotency.Store, next Handler, logger *slog.Logger, now 
 
 		resp, err := next(ctx, req)
 		keep := context.WithoutCancel(ctx)
-		if err != nil || resp.StatusCode >= http.StatusInternalServerError {
+		if err != nil || !replayable(resp) {
 			if rerr := store.Release(keep, rec); rerr != nil {
 				logger.ErrorContext(ctx, "idempotency release failed", "error", rerr.Error())
 			}
@@ -100,6 +103,30 @@ func Idempotent(store idempotency.Store, next Handler, logger *slog.Logger, now 
 		}
 		return resp, nil
 	}
+}
+
+// bodyCodes are the problems that depend on the request's body alone: the
+// same body would get them again, so they are replayed like a success.
+var bodyCodes = map[string]bool{
+	codeInvalidJSON: true, codeInvalidRequest: true, codePayloadTooLarge: true, codeUnsupportedMediaType: true,
+	codeInvalidPhone: true, codeConsentRequired: true, codeInvalidContact: true,
+}
+
+// replayable reports an answer a retry of the same request would get again:
+// a success, or a refusal of the body itself. A 429, a 409, a 5xx or a
+// refusal that depends on the account's state (a wrong or expired code, a
+// limit, a taken number) may change with time, so it is not kept.
+func replayable(resp events.APIGatewayV2HTTPResponse) bool {
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return true
+	}
+	if resp.StatusCode >= http.StatusInternalServerError || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusConflict {
+		return false
+	}
+	var p struct {
+		Code string `json:"code"`
+	}
+	return json.Unmarshal([]byte(resp.Body), &p) == nil && bodyCodes[p.Code]
 }
 
 func replay(r idempotency.Response) events.APIGatewayV2HTTPResponse {

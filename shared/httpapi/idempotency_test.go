@@ -7,9 +7,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/store"
 )
 
@@ -64,6 +66,48 @@ func TestIdempotentKeepsNoFailure(t *testing.T) {
 	}
 	if calls.Load() != 2 {
 		t.Fatalf("a failed answer was replayed: %d calls", calls.Load())
+	}
+}
+
+// A refusal that can change with time is not frozen by the key: a client
+// that waits as Retry-After says and retries with the same key runs again
+// (issue 12 finding 3). A refusal of the body itself is replayed.
+func TestIdempotentReleasesRefusalsThatChange(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name   string
+		answer error
+		replay bool
+	}{
+		{"429 rate limited", &binding.RateLimitError{Limit: binding.LimitCooldown, RetryAfter: 3 * time.Second}, false},
+		{"409 change too soon", &binding.ChangeTooSoonError{AllowedAfter: time.Now().Add(time.Hour)}, false},
+		{"409 no phone bound", binding.ErrNoPhoneBound, false},
+		{"422 wrong code", &binding.CodeInvalidError{AttemptsLeft: 2}, false},
+		{"410 code expired", binding.ErrCodeExpired, false},
+		{"503 SMS unavailable", &binding.DeliveryError{Channel: binding.ChannelSMS, RetryAfter: time.Second}, false},
+		{"422 consent required", binding.ErrConsentRequired, true},
+		{"400 unknown field", unknownField("admin"), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int64
+			h := Idempotent(store.NewMemoryIdempotency(), func(_ context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+				if calls.Add(1) > 1 {
+					return jsonResponse(http.StatusAccepted, map[string]any{"call": 2}), nil
+				}
+				return ErrorResponse(req, tt.answer), nil
+			}, nil, nil)
+			first, _ := h(ctx, event("POST", "/v1/phone/verification", bindBody, withKey("k-r")))
+			again, _ := h(ctx, event("POST", "/v1/phone/verification", bindBody, withKey("k-r")))
+			if tt.replay {
+				if calls.Load() != 1 || again.Body != first.Body || again.Headers[ReplayedHeader] != "true" {
+					t.Fatalf("a refusal of the body was not replayed: calls %d, %d %s", calls.Load(), again.StatusCode, again.Body)
+				}
+				return
+			}
+			if calls.Load() != 2 || again.StatusCode != http.StatusAccepted || again.Headers[ReplayedHeader] != "" {
+				t.Fatalf("%d %s was frozen by the key: the retry got %d %s (calls %d)", first.StatusCode, first.Body, again.StatusCode, again.Body, calls.Load())
+			}
+		})
 	}
 }
 
