@@ -80,13 +80,16 @@ func (s *server) baseEvent(r *http.Request, now time.Time) events.APIGatewayV2HT
 	}
 }
 
-// sourceIP is the TCP peer, or the client a trusted proxy names first in
-// X-Forwarded-For. A malformed header is ignored, not believed.
+// sourceIP is the TCP peer, or, behind a trusted proxy, the right-most
+// X-Forwarded-For entry: the one that proxy appended. Entries to its left
+// are whatever the client wrote and are never believed; neither is a
+// malformed one.
 func (s *server) sourceIP(r *http.Request) string {
 	if s.trustForwardedFor {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			first, _, _ := strings.Cut(xff[0], ",")
-			if addr, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
+			all := strings.Join(xff, ",")
+			last := all[strings.LastIndex(all, ",")+1:]
+			if addr, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
 				return addr.Unmap().String()
 			}
 		}

@@ -43,8 +43,9 @@ type Options struct {
 	Handlers map[string]httpapi.Handler
 	// JWTSecret is the HS256 key tokens must be signed with.
 	JWTSecret []byte
-	// TrustForwardedFor takes the source IP from the first X-Forwarded-For
-	// entry, for a runner behind a local proxy.
+	// TrustForwardedFor takes the source IP from the right-most
+	// X-Forwarded-For entry (the one the proxy appended), for a runner
+	// behind a local proxy.
 	TrustForwardedFor bool
 	// Outbox, when set, is served JSON-encoded at GET /_local/outbox.
 	Outbox func() any

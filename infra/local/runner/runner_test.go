@@ -362,7 +362,10 @@ func TestSourceIP(t *testing.T) {
 		{false, "", "127.0.0.1"},
 		{false, "198.51.100.9", "127.0.0.1"},
 		{true, "", "127.0.0.1"},
-		{true, "198.51.100.9, 10.0.0.1", "198.51.100.9"},
+		// The proxy appends the peer it saw: only the right-most entry is
+		// the proxy's word, the rest is what the client wrote.
+		{true, "198.51.100.9, 10.0.0.1", "10.0.0.1"},
+		{true, "6.6.6.6, 198.51.100.9", "198.51.100.9"},
 		{true, "2001:db8::1", "2001:db8::1"},
 		{true, "not-an-ip", "127.0.0.1"},
 	}
@@ -446,7 +449,7 @@ func TestOutbox(t *testing.T) {
 	if _, body := s.do(t, "GET", OutboxPath, "", ""); body != `[{"channel":"sms","to":"+79123456789"}]` {
 		t.Errorf("outbox = %s", body)
 	}
-	if resp, _ := s.do(t, "POST", OutboxPath, "", ""); resp.StatusCode != 404 {
+	if resp, _ := s.do(t, "POST", OutboxPath, "", "{}", "Content-Type", "application/json"); resp.StatusCode != 404 {
 		t.Errorf("POST outbox = %d", resp.StatusCode)
 	}
 }
@@ -504,5 +507,69 @@ func TestSignHS256(t *testing.T) {
 	}
 	if got := claimStrings(claims); got["sub"] != "a" || got["n"] != "1.5" {
 		t.Errorf("claims = %v", got)
+	}
+}
+
+// The outbox holds codes and invoke runs ops actions (support_unbind): a
+// page on another site must reach neither, whether by a cross-origin
+// request, a text/plain POST that needs no preflight, or DNS rebinding.
+func TestLocalRoutesRefuseOtherSites(t *testing.T) {
+	var invoked int
+	s := start(t, func(o *Options) {
+		o.Outbox = func() any { return []string{"Код 123456"} }
+		o.Invoke = func(context.Context, string, json.RawMessage) (any, error) {
+			invoked++
+			return map[string]bool{"ok": true}, nil
+		}
+	})
+	event := `{"action":"support_unbind","account_id":"acc-1","operator":"x","reason":"y","ticket_id":"FB-1"}`
+	send := func(method, path, host, body string, headers ...string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, s.srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	own := strings.TrimPrefix(s.srv.URL, "http://")
+	refused := []struct {
+		name               string
+		method, path, host string
+		body               string
+		headers            []string
+	}{
+		{"text/plain POST from another site", "POST", InvokePath + "unbind", "", event, []string{"Content-Type", "text/plain", "Origin", "https://evil.example"}},
+		{"text/plain POST without Origin", "POST", InvokePath + "unbind", "", event, []string{"Content-Type", "text/plain"}},
+		{"JSON POST from another origin", "POST", InvokePath + "unbind", "", event, []string{"Content-Type", "application/json", "Origin", "http://localhost:9999"}},
+		{"cross-site fetch metadata", "POST", InvokePath + "unbind", "", event, []string{"Content-Type", "application/json", "Sec-Fetch-Site", "cross-site"}},
+		{"outbox read by another origin", "GET", OutboxPath, "", "", []string{"Origin", "https://evil.example"}},
+		{"outbox through DNS rebinding", "GET", OutboxPath, "rebind.evil.example:" + strings.Split(own, ":")[1], "", nil},
+		{"invoke through DNS rebinding", "POST", InvokePath + "unbind", "evil.example", event, []string{"Content-Type", "application/json"}},
+	}
+	for _, tt := range refused {
+		if got := send(tt.method, tt.path, tt.host, tt.body, tt.headers...); got != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", tt.name, got)
+		}
+	}
+	if invoked != 0 {
+		t.Fatalf("a refused request ran %d ops actions", invoked)
+	}
+	// The runner's own origin, curl and make invoke still work.
+	if got := send("POST", InvokePath+"unbind", "", event, "Content-Type", "application/json", "Origin", "http://"+own, "Sec-Fetch-Site", "same-origin"); got != 200 || invoked != 1 {
+		t.Fatalf("same-origin invoke: %d (ran %d)", got, invoked)
+	}
+	if got := send("GET", OutboxPath, "localhost:"+strings.Split(own, ":")[1], ""); got != 200 {
+		t.Fatalf("outbox on localhost: %d", got)
 	}
 }

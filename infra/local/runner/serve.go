@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
+	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 
@@ -32,9 +35,60 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.Duration("latency", s.now().Sub(start)))
 }
 
+// localPrefix is where the runner's own routes live (outbox, invoke):
+// never deployed, and never to be reached from another site.
+const localPrefix = "/_local/"
+
+// localOnly says why a request may not reach a /_local/ route ("" when it
+// may). The outbox holds codes and invoke runs ops actions such as
+// support_unbind, so a page on another origin must not read or drive them:
+// neither by a cross-origin request (Origin, Sec-Fetch-Site), nor by a
+// "simple" text/plain POST that needs no preflight, nor by DNS rebinding
+// (a foreign Host that resolves to 127.0.0.1).
+func localOnly(r *http.Request) string {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	switch strings.Trim(strings.ToLower(host), "[]") {
+	case "localhost", "127.0.0.1", "::1":
+	default:
+		return "local routes answer only requests addressed to localhost or 127.0.0.1"
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host || (u.Scheme != "http" && u.Scheme != "https") {
+			return "local routes refuse cross-origin requests"
+		}
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return "local routes refuse cross-origin requests"
+	}
+	if r.Method == http.MethodPost {
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			return "local routes take POST bodies only as application/json"
+		}
+	}
+	return ""
+}
+
+// writeMessage answers as API Gateway answers on its own: {"message": …}.
+func writeMessage(w http.ResponseWriter, status int, message string) int {
+	body, _ := json.Marshal(map[string]string{"message": message})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	return status
+}
+
 // serve answers the request and reports the status sent and the route
 // matched ("" for none).
 func (s *server) serve(w http.ResponseWriter, r *http.Request, req *events.APIGatewayV2HTTPRequest) (int, string) {
+	if strings.HasPrefix(r.URL.Path, localPrefix) {
+		if why := localOnly(r); why != "" {
+			return writeMessage(w, http.StatusForbidden, why), localPrefix
+		}
+	}
 	if s.outbox != nil && r.Method == http.MethodGet && r.URL.Path == OutboxPath {
 		return s.serveOutbox(w, req), OutboxPath
 	}
