@@ -725,7 +725,7 @@ func TestE2EUnbindBySMS(t *testing.T) {
 	}
 	code := e.code(num)
 	// Purpose mix-up: an unbind code cannot bind, nor a wrong code unbind.
-	expect(t, e.confirm("alice", r.str("verification_id"), code), 422, "invalid_request")
+	expect(t, e.confirm("alice", r.str("verification_id"), code), 422, "purpose_mismatch")
 	expect(t, e.call("alice", "POST", "/v1/phone/unbind", fmt.Sprintf(`{"verification_id":%q,"code":%q}`, r.str("verification_id"), wrong(code))), 422, "code_invalid")
 	expect(t, e.call("mallory", "POST", "/v1/phone/unbind", fmt.Sprintf(`{"verification_id":%q,"code":%q}`, r.str("verification_id"), code)), 404, "verification_not_found")
 	st := e.call("alice", "POST", "/v1/phone/unbind", fmt.Sprintf(`{"verification_id":%q,"code":%q}`, r.str("verification_id"), code))

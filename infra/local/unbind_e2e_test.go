@@ -167,7 +167,7 @@ func TestE2EUnbindByEmailThroughSES(t *testing.T) {
 	// Wrong code, someone else's session, a bind confirm: all refused.
 	expect(t, e.unbind("alice", r.str("verification_id"), wrong(code)), 422, "code_invalid")
 	expect(t, e.unbind("mallory", r.str("verification_id"), code), 404, "verification_not_found")
-	expect(t, e.confirm("alice", r.str("verification_id"), code), 422, "invalid_request")
+	expect(t, e.confirm("alice", r.str("verification_id"), code), 422, "purpose_mismatch")
 
 	done := e.unbind("alice", r.str("verification_id"), code)
 	expect(t, done, 200, "")
