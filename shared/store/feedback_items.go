@@ -1,8 +1,6 @@
 package store
 
 import (
-	"time"
-
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/feedback"
 )
@@ -26,22 +24,6 @@ import (
 // The ticket item carries ticket_status and created_at, the keys of the
 // TicketsByStatus index (template.yaml): a sparse index holding tickets
 // only, which the console queries by status, oldest first.
-const (
-	skFeedbackFrom = "FEEDBACK#"
-	skTicketRef    = "TICKET"
-
-	// TicketStatusIndex is the global secondary index operators query for
-	// tickets in one status, oldest first.
-	TicketStatusIndex = "TicketsByStatus"
-	attrTicketStatus  = "ticket_status"
-	attrCreatedAt     = "created_at"
-)
-
-func feedbackSK(createdAt time.Time, ticketID string) string {
-	return skFeedbackFrom + formatTime(createdAt) + "#" + ticketID
-}
-
-func ticketRefPK(ticketID string) string { return "TICKET#" + ticketID }
 
 // feedbackCounter is the daily limit as the counter items every limit uses.
 func feedbackCounter(accountID string, l feedback.Limit) binding.Counter {

@@ -16,14 +16,6 @@ import (
 	"github.com/gosuslugi/phonebind/shared/idempotency"
 )
 
-// Idempotency records live in the same table, one item per account and key:
-// pk IDEMPOTENCY#<account>#<key hash>, sk IDEMPOTENCY, gone by TTL.
-const skIdempotency = "IDEMPOTENCY"
-
-func idempotencyPK(r idempotency.Record) string {
-	return "IDEMPOTENCY#" + r.AccountID + "#" + r.KeyHash
-}
-
 type idempotencyItem struct {
 	PK              string            `dynamodbav:"pk"`
 	SK              string            `dynamodbav:"sk"`

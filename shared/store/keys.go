@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/idempotency"
 )
 
 // Every key of the single table is built here. An account's partition holds
@@ -51,3 +52,43 @@ func claimPK(phoneHMAC string) string { return "PHONE#" + phoneHMAC }
 func counterPK(c binding.Counter) string { return "LIMIT#" + c.Name + "#" + c.Subject }
 
 func counterSK(c binding.Counter) string { return formatTime(c.WindowStart) }
+
+// The number's own counters (codes and wrong codes of one UTC day) share
+// one item: pk LIMIT#phone#<number HMAC>, sk the day.
+func phoneCountersPK(phoneHMAC string) string { return "LIMIT#phone#" + phoneHMAC }
+
+// Attributes of the counter items.
+const (
+	attrCount    = "count"
+	attrFailures = "failures"
+	attrCodes    = "codes"
+)
+
+// Support tickets: the ticket in its author's partition, sk
+// FEEDBACK#<created_at>#<ticket id>, and a ref item TICKET#<ticket id> that
+// reserves the id and says whose ticket it is (feedback_items.go explains
+// the layout).
+const (
+	skFeedbackFrom = "FEEDBACK#"
+	skTicketRef    = "TICKET"
+
+	// TicketStatusIndex is the global secondary index operators query for
+	// tickets in one status, oldest first.
+	TicketStatusIndex = "TicketsByStatus"
+	attrTicketStatus  = "ticket_status"
+	attrCreatedAt     = "created_at"
+)
+
+func feedbackSK(createdAt time.Time, ticketID string) string {
+	return skFeedbackFrom + formatTime(createdAt) + "#" + ticketID
+}
+
+func ticketRefPK(ticketID string) string { return "TICKET#" + ticketID }
+
+// Idempotency records live in the same table, one item per account and key:
+// pk IDEMPOTENCY#<account>#<key hash>, sk IDEMPOTENCY, gone by TTL.
+const skIdempotency = "IDEMPOTENCY"
+
+func idempotencyPK(r idempotency.Record) string {
+	return "IDEMPOTENCY#" + r.AccountID + "#" + r.KeyHash
+}

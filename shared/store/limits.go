@@ -30,11 +30,6 @@ import (
 //	ACCOUNT#<account>        VERIFICATION codes_YYYYMMDDHH, failures_YYYYMMDD
 //	LIMIT#phone#<phone HMAC> <day>        codes, failures
 //	LIMIT#<name>#<subject>   <window>     count
-const (
-	attrCount    = "count"
-	attrFailures = "failures"
-	attrCodes    = "codes"
-)
 
 // slot is where one counter is kept: an item and an attribute of it. end is
 // when the item's longest window closes (its TTL follows).
@@ -65,11 +60,11 @@ func slotOf(c binding.Counter) slot {
 		}
 	case binding.LimitPhoneDay:
 		if c.Period == 24*time.Hour && c.WindowStart.Equal(day) {
-			return slot{pk: "LIMIT#phone#" + c.Subject, sk: formatTime(day), attr: attrCodes, end: day.Add(24 * time.Hour)}
+			return slot{pk: phoneCountersPK(c.Subject), sk: formatTime(day), attr: attrCodes, end: day.Add(24 * time.Hour)}
 		}
 	case binding.LimitFailuresPhone:
 		if c.Period == 24*time.Hour && c.WindowStart.Equal(day) {
-			return slot{pk: "LIMIT#phone#" + c.Subject, sk: formatTime(day), attr: attrFailures, end: day.Add(24 * time.Hour)}
+			return slot{pk: phoneCountersPK(c.Subject), sk: formatTime(day), attr: attrFailures, end: day.Add(24 * time.Hour)}
 		}
 	}
 	return slot{pk: counterPK(c), sk: counterSK(c), attr: attrCount, end: c.WindowEnd()}
