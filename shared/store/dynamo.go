@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -166,24 +167,23 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 		d.giveAll(taken)
 		return err
 	}
-	items := []types.TransactWriteItem{write}
-	for _, l := range limits {
+	var t txn
+	t.add(itemVerification, write)
+	for i, l := range limits {
 		it, err := l.transactItem(d.table)
 		if err != nil {
 			d.giveAll(taken)
 			return err
 		}
-		items = append(items, it)
+		t.add(limitItemName(i), it)
 	}
-	profileCheck := -1
 	if v.HoldsBoundNumber() {
 		check, err := expression.NewBuilder().WithCondition(profileCondition(v.ProfileVersion)).Build()
 		if err != nil {
 			d.giveAll(taken)
 			return fmt.Errorf("build profile condition: %w", err)
 		}
-		profileCheck = len(items)
-		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		t.add(itemProfile, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 			TableName:                 &d.table,
 			Key:                       key(accountPK(v.AccountID), skProfile),
 			ConditionExpression:       check.Condition(),
@@ -191,7 +191,7 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 			ExpressionAttributeValues: check.Values(),
 		}})
 	}
-	reasons, err := d.transact(ctx, items)
+	reasons, err := d.transact(ctx, t.items)
 	if err != nil && reasons != nil {
 		// Refused: nothing of this transaction was written. (After an
 		// unknown outcome the leased code stays spent, as the caller leaves
@@ -201,15 +201,15 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 	if reasons == nil {
 		return err
 	}
-	if failed(reasons, 0) {
-		return d.startRefusal(ctx, v.AccountID, s.Now, own, reasons[0].Item)
+	if old, ok := t.failed(reasons, itemVerification); ok {
+		return d.startRefusal(ctx, v.AccountID, s.Now, own, old)
 	}
-	if failed(reasons, profileCheck) {
+	if _, ok := t.failed(reasons, itemProfile); ok {
 		return binding.ErrStale
 	}
 	for i, l := range limits {
-		if failed(reasons, i+1) {
-			return &binding.LimitError{Counter: d.tripped(ctx, l, reasons[i+1].Item)}
+		if old, ok := t.failed(reasons, limitItemName(i)); ok {
+			return &binding.LimitError{Counter: d.tripped(ctx, l, old)}
 		}
 	}
 	return err
@@ -396,22 +396,21 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{
-		consume,
-		putIf(d.table, profile, atVersion),
-		putIf(d.table, claim, freeOrOurs),
-		{Put: &types.Put{
-			TableName:           &d.table,
-			Item:                history,
-			ConditionExpression: aws.String("attribute_not_exists(pk)"),
-		}},
-	}
+	var t txn
+	t.add(itemConsume, consume)
+	t.add(itemProfile, putIf(d.table, profile, atVersion))
+	t.add(itemClaim, putIf(d.table, claim, freeOrOurs))
+	t.add(itemHistory, types.TransactWriteItem{Put: &types.Put{
+		TableName:           &d.table,
+		Item:                history,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}})
 	if r := c.Release; !r.IsZero() && r.HMAC != c.Profile.Phone.HMAC {
 		release, err := expression.NewBuilder().WithCondition(ours).Build()
 		if err != nil {
 			return fmt.Errorf("build release condition: %w", err)
 		}
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+		t.add(itemRelease, types.TransactWriteItem{Delete: &types.Delete{
 			TableName:                 &d.table,
 			Key:                       key(claimPK(r.HMAC), skClaim),
 			ConditionExpression:       release.Condition(),
@@ -419,16 +418,16 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 			ExpressionAttributeValues: release.Values(),
 		}})
 	}
-	items = append(items, d.resetItems(ctx, rest)...)
-	reasons, err := d.transact(ctx, items)
+	t.add(itemReset, d.resetItems(ctx, rest)...)
+	reasons, err := d.transact(ctx, t.items)
 	switch {
 	case reasons == nil:
 		return err
-	case failed(reasons, 0):
+	case t.refused(reasons, itemConsume):
 		return binding.ErrVerificationUsed
-	case failed(reasons, 1), failed(reasons, 4):
+	case t.refused(reasons, itemProfile), t.refused(reasons, itemRelease):
 		return binding.ErrStale
-	case failed(reasons, 2):
+	case t.refused(reasons, itemClaim):
 		return binding.ErrPhoneTaken
 	}
 	return err
@@ -458,41 +457,40 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 	if err != nil {
 		return err
 	}
-	items := []types.TransactWriteItem{
-		putIf(d.table, profile, atVersion),
-		{Delete: &types.Delete{
-			TableName:                 &d.table,
-			Key:                       key(claimPK(p.Phone.HMAC), skClaim),
-			ConditionExpression:       ours.Condition(),
-			ExpressionAttributeNames:  ours.Names(),
-			ExpressionAttributeValues: ours.Values(),
-		}},
-		{Put: &types.Put{
-			TableName:           &d.table,
-			Item:                history,
-			ConditionExpression: aws.String("attribute_not_exists(pk)"),
-		}},
-	}
+	var t txn
+	t.add(itemProfile, putIf(d.table, profile, atVersion))
+	t.add(itemRelease, types.TransactWriteItem{Delete: &types.Delete{
+		TableName:                 &d.table,
+		Key:                       key(claimPK(p.Phone.HMAC), skClaim),
+		ConditionExpression:       ours.Condition(),
+		ExpressionAttributeNames:  ours.Names(),
+		ExpressionAttributeValues: ours.Values(),
+	}})
+	t.add(itemHistory, types.TransactWriteItem{Put: &types.Put{
+		TableName:           &d.table,
+		Item:                history,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}})
 	if v := u.Verification; v != nil {
 		consume, err := consumeUpdate(d.table, *v, u.Now, true, ownAttrs)
 		if err != nil {
 			return err
 		}
-		items = append(items, consume)
+		t.add(itemConsume, consume)
 	} else {
 		// A support unbind voids any request in flight (it was made against
 		// the profile this commit replaces) and, with it, any ciphertext of
 		// the number it may hold.
-		items = append(items, types.TransactWriteItem{Update: voidUpdate(d.table, p.AccountID, u.Now, "", ownAttrs)})
+		t.add(itemVoid, types.TransactWriteItem{Update: voidUpdate(d.table, p.AccountID, u.Now, "", ownAttrs)})
 	}
-	items = append(items, d.resetItems(ctx, rest)...)
-	reasons, err := d.transact(ctx, items)
+	t.add(itemReset, d.resetItems(ctx, rest)...)
+	reasons, err := d.transact(ctx, t.items)
 	switch {
 	case reasons == nil:
 		return err
-	case failed(reasons, 3):
+	case t.refused(reasons, itemConsume):
 		return binding.ErrVerificationUsed
-	case failed(reasons, 0), failed(reasons, 1):
+	case t.refused(reasons, itemProfile), t.refused(reasons, itemRelease):
 		return binding.ErrStale
 	}
 	return err
@@ -643,6 +641,56 @@ func hasReason(reasons []types.CancellationReason, code string) bool {
 		}
 	}
 	return false
+}
+
+// txn is a transaction whose items carry names, so that a cancellation is
+// read by the name of the item whose condition failed, never by position.
+type txn struct {
+	items []types.TransactWriteItem
+	names []string
+}
+
+// Names of transaction items.
+const (
+	itemVerification = "verification"
+	itemConsume      = "consume"
+	itemVoid         = "void"
+	itemProfile      = "profile"
+	itemClaim        = "claim"
+	itemRelease      = "release"
+	itemHistory      = "history"
+	itemReset        = "reset"
+	itemTicket       = "ticket"
+	itemTicketRef    = "ticket-ref"
+	itemCounter      = "counter"
+)
+
+// limitItemName names the i-th counter item of a code request.
+func limitItemName(i int) string { return "limit#" + strconv.Itoa(i) }
+
+// add appends items under one name.
+func (t *txn) add(name string, items ...types.TransactWriteItem) {
+	for _, it := range items {
+		t.items = append(t.items, it)
+		t.names = append(t.names, name)
+	}
+}
+
+// failed reports whether an item called name failed its condition, with
+// the item as it was (when the engine returned it).
+func (t *txn) failed(reasons []types.CancellationReason, name string) (map[string]types.AttributeValue, bool) {
+	for i, n := range t.names {
+		if n == name && failed(reasons, i) {
+			return reasons[i].Item, true
+		}
+	}
+	return nil, false
+}
+
+// refused is failed without the item.
+func (t *txn) refused(reasons []types.CancellationReason, name string) bool {
+	_, ok := t.failed(reasons, name)
+	return ok
 }
 
 func failed(reasons []types.CancellationReason, i int) bool {

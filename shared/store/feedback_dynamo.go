@@ -35,25 +35,24 @@ func (d *Dynamo) CreateTicket(ctx context.Context, c feedback.Creation) error {
 		return err
 	}
 	counter := feedbackCounter(t.AccountID, c.Limit)
-	items := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &d.table, Item: ticket, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		{Put: &types.Put{TableName: &d.table, Item: ref, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		{Update: &types.Update{
-			TableName:                 &d.table,
-			Key:                       key(counterPK(counter), counterSK(counter)),
-			UpdateExpression:          upd.Update(),
-			ConditionExpression:       upd.Condition(),
-			ExpressionAttributeNames:  upd.Names(),
-			ExpressionAttributeValues: upd.Values(),
-		}},
-	}
-	reasons, err := d.transact(ctx, items)
+	var tx txn
+	tx.add(itemTicket, types.TransactWriteItem{Put: &types.Put{TableName: &d.table, Item: ticket, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+	tx.add(itemTicketRef, types.TransactWriteItem{Put: &types.Put{TableName: &d.table, Item: ref, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+	tx.add(itemCounter, types.TransactWriteItem{Update: &types.Update{
+		TableName:                 &d.table,
+		Key:                       key(counterPK(counter), counterSK(counter)),
+		UpdateExpression:          upd.Update(),
+		ConditionExpression:       upd.Condition(),
+		ExpressionAttributeNames:  upd.Names(),
+		ExpressionAttributeValues: upd.Values(),
+	}})
+	reasons, err := d.transact(ctx, tx.items)
 	switch {
 	case reasons == nil:
 		return err
-	case failed(reasons, 0), failed(reasons, 1):
+	case tx.refused(reasons, itemTicket), tx.refused(reasons, itemTicketRef):
 		return feedback.ErrDuplicateID
-	case failed(reasons, 2):
+	case tx.refused(reasons, itemCounter):
 		return feedback.ErrDailyLimit
 	}
 	return err
