@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosuslugi/phonebind/shared/testenv"
+
 	"github.com/gosuslugi/phonebind/shared/app"
 	"github.com/gosuslugi/phonebind/shared/metrics"
 )
@@ -33,24 +35,6 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-// clock is a settable clock for the assembled service.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // emittedSets reads EMF lines into metric name → the dimension sets
@@ -136,7 +120,7 @@ func (l *localAPI) verificationID(body []byte) string {
 // gets data, and never fires.
 func TestAlarmsReadEmittedDimensions(t *testing.T) {
 	emf := &lockedBuffer{}
-	clk := &clock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	withMetrics := func(o *app.Options) { o.Metrics, o.Clock = emf, clk.Now }
 
 	// Everything that succeeds, on the in-memory store and the outbox.
@@ -151,12 +135,12 @@ func TestAlarmsReadEmittedDimensions(t *testing.T) {
 	ok.expect(200, status, body)
 	status, body = ok.do("alice", "POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"sms"}`)
 	ok.expect(429, status, body) // the resend cooldown
-	clk.advance(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	status, body = ok.do("alice", "POST", "/v1/phone/verification", `{"purpose":"bind","phone":"`+second+`","consent":true}`)
 	ok.expect(202, status, body)
 	status, body = ok.do("alice", "POST", "/v1/phone/verification/confirm", fmt.Sprintf(`{"verification_id":%q,"code":%q}`, ok.verificationID(body), ok.lastCode(second)))
 	ok.expect(200, status, body) // a change
-	clk.advance(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	status, body = ok.do("alice", "POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"sms"}`)
 	ok.expect(202, status, body)
 	status, body = ok.do("alice", "POST", "/v1/phone/unbind", fmt.Sprintf(`{"verification_id":%q,"code":%q}`, ok.verificationID(body), ok.lastCode(second)))
@@ -177,7 +161,7 @@ func TestAlarmsReadEmittedDimensions(t *testing.T) {
 	mail.expect(202, status, body)
 	status, body = mail.do("carol", "POST", "/v1/phone/verification/confirm", fmt.Sprintf(`{"verification_id":%q,"code":%q}`, mail.verificationID(body), mail.lastCode(first)))
 	mail.expect(200, status, body)
-	clk.advance(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	status, body = mail.do("carol", "POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"email"}`)
 	mail.expect(503, status, body)
 

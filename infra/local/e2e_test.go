@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosuslugi/phonebind/shared/testenv"
+
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/gosuslugi/phonebind/infra/local/runner"
@@ -26,24 +28,6 @@ import (
 
 // The end-to-end suite drives the local runner over real HTTP, with the
 // handlers the Lambda functions run, on DynamoDB Local and moto's SNS.
-
-// fakeClock lets a test move time past TTLs and cooldowns without sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // syncBuffer collects logs written from many goroutines.
 type syncBuffer struct {
@@ -66,7 +50,7 @@ func (s *syncBuffer) String() string {
 type e2e struct {
 	t     *testing.T
 	url   string
-	clock *fakeClock
+	clock *testenv.Clock
 	logs  *syncBuffer
 	moto  string
 	db    *dynamodb.Client
@@ -110,7 +94,7 @@ func startE2E(t *testing.T, env map[string]string, db *dynamodb.Client, moto, ta
 	t.Helper()
 	// A minute into the current hour: tests that move the clock stay inside
 	// one fixed hourly window, whatever the time of day they run at.
-	e := &e2e{t: t, clock: &fakeClock{now: time.Now().UTC().Truncate(time.Hour).Add(time.Minute)}, logs: &syncBuffer{}, moto: moto, db: db, table: table}
+	e := &e2e{t: t, clock: testenv.NewClock(time.Now().UTC().Truncate(time.Hour).Add(time.Minute)), logs: &syncBuffer{}, moto: moto, db: db, table: table}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := newServer(context.Background(), func(k string) string { return env[k] }, io.Discard, logger, e.clock.Now)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosuslugi/phonebind/shared/testenv"
+
 	"github.com/gosuslugi/phonebind/shared/app"
 	"github.com/gosuslugi/phonebind/shared/metrics"
 	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
@@ -28,7 +30,7 @@ func TestE2EMetricsAndLogLines(t *testing.T) {
 		"CODES_PER_ACCOUNT_HOUR": "3",
 	}
 	emf := &syncBuffer{}
-	e := &e2e{t: t, clock: &fakeClock{now: time.Now().UTC().Truncate(time.Hour).Add(time.Minute)}, logs: &syncBuffer{}, moto: moto, db: db, table: table}
+	e := &e2e{t: t, clock: testenv.NewClock(time.Now().UTC().Truncate(time.Hour).Add(time.Minute)), logs: &syncBuffer{}, moto: moto, db: db, table: table}
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
 	srv, err := newServer(context.Background(), func(k string) string { return env[k] }, io.Discard, logger, e.clock.Now,
 		func(o *app.Options) { o.Metrics = emf })

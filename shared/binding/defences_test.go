@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosuslugi/phonebind/shared/testenv"
+
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/secure"
 	"github.com/gosuslugi/phonebind/shared/store"
@@ -128,7 +130,7 @@ func TestNumberRangeAndGlobalCaps(t *testing.T) {
 	cfg.CodesPerPrefixDay = 3
 	cfg.CodesGlobalDay = 5
 	sms := &fakeSMS{}
-	clock := &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	svc := binding.New(cfg, store.NewMemory(), binding.Senders{SMS: sms}, secure.DevKeyring(), clock.Now,
 		slog.New(slog.NewJSONHandler(&logs, nil)))
 	ask := func(account, raw string) error {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosuslugi/phonebind/shared/testenv"
+
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/phone"
 	"github.com/gosuslugi/phonebind/shared/secure"
@@ -100,28 +102,11 @@ func (f *fakeSMS) to(number string) []string {
 	return out
 }
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type env struct {
 	svc    *binding.Service
 	sms    *fakeSMS
 	events *fakeEvents
-	clock  *clock
+	clock  *testenv.Clock
 	store  *store.Memory
 	keys   *secure.Keyring
 }
@@ -151,7 +136,7 @@ func newEnv(t *testing.T, mutate ...func(*binding.Config)) *env {
 	e := &env{
 		sms:    &fakeSMS{},
 		events: &fakeEvents{},
-		clock:  &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)},
+		clock:  testenv.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)),
 		store:  store.NewMemory(),
 		keys:   secure.DevKeyring(),
 	}

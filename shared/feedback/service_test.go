@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosuslugi/phonebind/shared/testenv"
+
 	"github.com/gosuslugi/phonebind/shared/feedback"
 	"github.com/gosuslugi/phonebind/shared/phone"
 	"github.com/gosuslugi/phonebind/shared/secure"
@@ -18,23 +20,6 @@ import (
 )
 
 var ctx = context.Background()
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 type published struct {
 	name  string
@@ -61,7 +46,7 @@ func (e *events) Publish(_ context.Context, name string, ev any) error {
 type fixture struct {
 	svc    *feedback.Service
 	store  *store.FeedbackMemory
-	clock  *clock
+	clock  *testenv.Clock
 	events *events
 	logs   *bytes.Buffer
 }
@@ -70,7 +55,7 @@ func newFixture(t *testing.T, wrap func(feedback.Store) feedback.Store) *fixture
 	t.Helper()
 	f := &fixture{
 		store:  store.NewFeedbackMemory(),
-		clock:  &clock{now: time.Date(2026, 11, 23, 9, 30, 0, 123456789, time.UTC)},
+		clock:  testenv.NewClock(time.Date(2026, 11, 23, 9, 30, 0, 123456789, time.UTC)),
 		events: &events{},
 		logs:   &bytes.Buffer{},
 	}
@@ -287,7 +272,7 @@ func TestDailyLimit(t *testing.T) {
 		t.Fatalf("%d events, want 10 (none for the refused ticket)", len(f.events.got))
 	}
 	f.file(t, "bob") // the limit is per account
-	f.clock.now = midnight
+	f.clock.Advance(midnight.Sub(f.clock.Now()))
 	f.file(t, "alice")
 }
 

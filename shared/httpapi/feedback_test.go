@@ -7,9 +7,10 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosuslugi/phonebind/shared/testenv"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -19,29 +20,12 @@ import (
 	"github.com/gosuslugi/phonebind/shared/store"
 )
 
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // newFeedbackAPI is the routes over the real service and the memory store.
-func newFeedbackAPI(t *testing.T) (*FeedbackAPI, *feedback.Service, *testClock, *bytes.Buffer) {
+func newFeedbackAPI(t *testing.T) (*FeedbackAPI, *feedback.Service, *testenv.Clock, *bytes.Buffer) {
 	t.Helper()
 	logs := &bytes.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	clock := &testClock{now: time.Date(2026, 11, 23, 21, 15, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 11, 23, 21, 15, 0, 0, time.UTC))
 	svc := feedback.New(feedback.Config{}, store.NewFeedbackMemory(), secure.DevKeyring(), feedback.Events(nil), clock.Now, logger)
 	return NewFeedback(svc, phone.NewParser([]string{"RU"}), logger), svc, clock, logs
 }

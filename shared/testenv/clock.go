@@ -1,0 +1,34 @@
+// Package testenv is the one home of what tests share: a settable clock
+// (and, as they are moved here, emulator endpoints and moto readers), so
+// that no test package keeps its own copy. Production code never imports it.
+package testenv
+
+import (
+	"sync"
+	"time"
+)
+
+// Clock is a clock a test moves by hand, past TTLs and cooldowns, without
+// sleeping. Safe for concurrent use; its Now is what the service takes as
+// its clock.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock starts a clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
