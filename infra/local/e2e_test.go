@@ -58,24 +58,12 @@ type e2e struct {
 	srv   *server
 }
 
-func motoEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("MOTO_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("REQUIRE_EMULATORS") == "1" {
-			t.Fatal("MOTO_ENDPOINT is unset but REQUIRE_EMULATORS=1")
-		}
-		t.Skip("MOTO_ENDPOINT is unset: run `make test` to start moto")
-	}
-	return ep
-}
-
 // newE2E starts the local API on a fresh DynamoDB Local table with SMS
 // through moto. extra sets further variables, as `VAR=… make run` would.
 func newE2E(t *testing.T, extra map[string]string) *e2e {
 	t.Helper()
 	db := dynamotest.Client(t)
-	moto := motoEndpoint(t)
+	moto := testenv.MotoEndpoint(t)
 	table := dynamotest.Table(t, db)
 	env := map[string]string{
 		"DYNAMODB_ENDPOINT": dynamotest.Endpoint(t),

@@ -22,7 +22,7 @@ import (
 // values, and the request log lines into their fields.
 func TestE2EMetricsAndLogLines(t *testing.T) {
 	db := dynamotest.Client(t)
-	moto := motoEndpoint(t)
+	moto := testenv.MotoEndpoint(t)
 	table := dynamotest.Table(t, db)
 	env := map[string]string{
 		"DYNAMODB_ENDPOINT": dynamotest.Endpoint(t), "SNS_ENDPOINT": moto, "TABLE_NAME": table,

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
+	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 // Key rotation end to end (issue 5): the key ring comes from a Secrets
@@ -84,7 +85,7 @@ func (e *e2e) itemAttr(account, sk, attr string) string {
 
 func TestE2EKeyRotationThroughSecretsManager(t *testing.T) {
 	db := dynamotest.Client(t)
-	moto := motoEndpoint(t)
+	moto := testenv.MotoEndpoint(t)
 	table := dynamotest.Table(t, db)
 	ctx := context.Background()
 	sm := secretsClient(moto)

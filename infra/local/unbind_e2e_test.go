@@ -20,6 +20,7 @@ import (
 
 	"github.com/gosuslugi/phonebind/infra/local/runner"
 	"github.com/gosuslugi/phonebind/shared/notify/notifytest"
+	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 // Issue 3 end to end: unbinding by SMS and by e-mail over HTTP, the support
@@ -128,7 +129,7 @@ func (e *e2e) supportUnbind(account, operator string) string {
 }
 
 func TestE2EUnbindByEmailThroughSES(t *testing.T) {
-	moto := motoEndpoint(t)
+	moto := testenv.MotoEndpoint(t)
 	verifySender(t, moto)
 	e := newE2E(t, map[string]string{"SES_ENDPOINT": moto, "EMAIL_FROM": emailSender})
 	num, address := uniqueNumber(), uniqueAddress()
@@ -182,7 +183,7 @@ func TestE2EUnbindByEmailThroughSES(t *testing.T) {
 }
 
 func TestE2ESESFailureLeavesNoWorkingCode(t *testing.T) {
-	moto := motoEndpoint(t)
+	moto := testenv.MotoEndpoint(t)
 	// An unverified sender: moto's SES rejects every message.
 	e := newE2E(t, map[string]string{"SES_ENDPOINT": moto, "EMAIL_FROM": "unverified@nowhere.test"})
 	num, address := uniqueNumber(), uniqueAddress()
@@ -229,7 +230,7 @@ func TestE2EUnbindByEmailLocalOutbox(t *testing.T) {
 // support unbind and checks the history in status and the events a
 // subscriber receives.
 func TestE2EHistoryAndEvents(t *testing.T) {
-	moto := motoEndpoint(t)
+	moto := testenv.MotoEndpoint(t)
 	topic := notifytest.NewTopic(t, moto)
 	e := newE2E(t, map[string]string{"EVENTS_TOPIC_ARN": topic.ARN, "CHANGE_COOLDOWN": "1h"})
 	first, second, third := uniqueNumber(), uniqueNumber(), uniqueNumber()

@@ -7,10 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gosuslugi/phonebind/shared/testenv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -71,22 +72,8 @@ func TestLoadFake(t *testing.T) {
 	}
 }
 
-// motoEndpoint is the moto server to test against, from MOTO_ENDPOINT. With
-// REQUIRE_EMULATORS=1 a missing endpoint fails the test instead of skipping.
-func motoEndpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("MOTO_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("REQUIRE_EMULATORS") == "1" {
-			t.Fatal("MOTO_ENDPOINT is not set but REQUIRE_EMULATORS=1")
-		}
-		t.Skip("MOTO_ENDPOINT not set (e.g. http://127.0.0.1:5000 with moto_server running); skipping Secrets Manager emulator test")
-	}
-	return ep
-}
-
 func TestLoadMoto(t *testing.T) {
-	endpoint := motoEndpoint(t)
+	endpoint := testenv.MotoEndpoint(t)
 	ctx := context.Background()
 	cfg, err := awsconfig.LoadDefaultConfig(ctx,
 		awsconfig.WithRegion("us-east-1"),

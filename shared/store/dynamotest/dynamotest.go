@@ -5,10 +5,11 @@ package dynamotest
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosuslugi/phonebind/shared/testenv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -23,14 +24,7 @@ import (
 // emulator that did not start can never pass as a skip.
 func Endpoint(t testing.TB) string {
 	t.Helper()
-	ep := os.Getenv("DYNAMODB_ENDPOINT")
-	if ep == "" {
-		if os.Getenv("REQUIRE_EMULATORS") == "1" {
-			t.Fatal("DYNAMODB_ENDPOINT is unset but REQUIRE_EMULATORS=1")
-		}
-		t.Skip("DYNAMODB_ENDPOINT is unset: run `make test` to start DynamoDB Local")
-	}
-	return ep
+	return testenv.DynamoDBEndpoint(t)
 }
 
 // Client returns a DynamoDB client for DynamoDB Local.

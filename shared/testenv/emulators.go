@@ -1,0 +1,37 @@
+package testenv
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// Emulator endpoints come from the environment `make test` sets. A test
+// that needs one skips with a clear message when it is unset, and fails
+// instead when REQUIRE_EMULATORS=1 (as in `make test` and CI), so that a
+// missing emulator can never pass as a skipped suite.
+
+// DynamoDBEndpoint is DynamoDB Local's address (DYNAMODB_ENDPOINT).
+func DynamoDBEndpoint(t testing.TB) string {
+	t.Helper()
+	return endpoint(t, "DYNAMODB_ENDPOINT", "DynamoDB Local")
+}
+
+// MotoEndpoint is moto_server's address (MOTO_ENDPOINT), without a
+// trailing slash: SNS, SES v2, SQS and Secrets Manager on one port.
+func MotoEndpoint(t testing.TB) string {
+	t.Helper()
+	return endpoint(t, "MOTO_ENDPOINT", "moto")
+}
+
+func endpoint(t testing.TB, name, what string) string {
+	t.Helper()
+	ep := os.Getenv(name)
+	if ep == "" {
+		if os.Getenv("REQUIRE_EMULATORS") == "1" {
+			t.Fatalf("%s is unset but REQUIRE_EMULATORS=1", name)
+		}
+		t.Skipf("%s is unset: run `make test` to start %s", name, what)
+	}
+	return strings.TrimRight(ep, "/")
+}
