@@ -176,6 +176,9 @@ type HistoryEntry struct {
 	Actor    string // "user" or "support:NAME"
 	Channel  Channel
 	SourceIP string
+	// TicketID and Reason are what an operator gave for a support action.
+	TicketID string
+	Reason   string
 	// ExpiresAt is when retention ends and the store may drop the entry.
 	ExpiresAt time.Time
 }

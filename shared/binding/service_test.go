@@ -609,15 +609,20 @@ func TestSupportUnbind(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.bind(t, "acc", "+79123456789")
-	st, err := e.svc.SupportUnbind(ctx, "acc", "ivanova")
+	st, err := e.svc.SupportUnbind(ctx, "acc", "ivanova", "lost SIM, passport checked", "FB-7KQ4M9XP")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.State != binding.StateNone || st.History[0].Event != binding.EventSupportUnbound ||
-		st.History[0].Actor != "support:ivanova" || st.History[0].Channel != binding.ChannelSupport {
+		st.History[0].Actor != "support:ivanova" || st.History[0].Channel != binding.ChannelSupport ||
+		st.History[0].TicketID != "FB-7KQ4M9XP" || st.History[0].Reason != "lost SIM, passport checked" {
 		t.Fatalf("status after support unbind = %+v", st)
 	}
-	if _, err := e.svc.SupportUnbind(ctx, "acc", "ivanova"); !errors.Is(err, binding.ErrNoPhoneBound) {
+	// The number removed is told, so a removal is never silent.
+	if msgs := e.sms.to("+79123456789"); len(msgs) == 0 || !strings.HasPrefix(msgs[len(msgs)-1], "Номер телефона отвязан") {
+		t.Fatalf("no removal alert to the old number: %q", msgs)
+	}
+	if _, err := e.svc.SupportUnbind(ctx, "acc", "ivanova", "lost SIM, passport checked", "FB-7KQ4M9XP"); !errors.Is(err, binding.ErrNoPhoneBound) {
 		t.Fatalf("second support unbind: err = %v", err)
 	}
 }

@@ -9,9 +9,10 @@ import (
 )
 
 // SupportUnbind removes an account's number on an operator's word, after
-// identity was checked in person. It is idempotent: with nothing bound it
-// reports ErrNoPhoneBound and changes nothing.
-func (s *Service) SupportUnbind(ctx context.Context, accountID, operator string) (Status, error) {
+// identity was checked in person; the ticket and the reason go into the
+// history entry, and the old number is told. It is idempotent: with
+// nothing bound it reports ErrNoPhoneBound and changes nothing.
+func (s *Service) SupportUnbind(ctx context.Context, accountID, operator, reason, ticketID string) (Status, error) {
 	for try := 0; ; try++ {
 		now := s.now().UTC()
 		snap, err := s.store.Snapshot(ctx, accountID, 0)
@@ -27,7 +28,8 @@ func (s *Service) SupportUnbind(ctx context.Context, accountID, operator string)
 		}
 		history := HistoryEntry{
 			ID: historyID, At: now, Event: EventSupportUnbound, Phone: snap.Profile.Phone.Masked,
-			Actor: "support:" + operator, Channel: ChannelSupport, ExpiresAt: now.Add(s.cfg.HistoryRetention),
+			Actor: "support:" + operator, Channel: ChannelSupport, TicketID: ticketID, Reason: reason,
+			ExpiresAt: now.Add(s.cfg.HistoryRetention),
 		}
 		err = s.store.CompleteUnbind(ctx, Unbinding{Profile: snap.Profile, History: history, Now: now})
 		if errors.Is(err, ErrStale) && try < 2 {
@@ -37,6 +39,7 @@ func (s *Service) SupportUnbind(ctx context.Context, accountID, operator string)
 			return Status{}, fmt.Errorf("support unbind: %w", err)
 		}
 		s.publish(ctx, accountID, history, "")
+		s.alert(ctx, snap.Profile.Phone, unbindDoneText)
 		return s.Status(ctx, accountID)
 	}
 }

@@ -116,5 +116,8 @@ func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 		return Status{}, fmt.Errorf("complete unbind: %w", err)
 	}
 	s.publish(ctx, c.AccountID, history, "")
+	// Every removal is told to the number removed, so that a stolen
+	// session cannot remove it unnoticed.
+	s.alert(ctx, v.Destination, unbindDoneText)
 	return s.Status(ctx, c.AccountID)
 }

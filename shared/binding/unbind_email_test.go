@@ -141,7 +141,7 @@ func TestEventsAfterEachCommittedChange(t *testing.T) {
 	}
 	e.clock.Advance(5 * time.Minute)
 	e.bind(t, "acc", "+79123456781")
-	if _, err := e.svc.SupportUnbind(ctx, "acc", "ivanova"); err != nil {
+	if _, err := e.svc.SupportUnbind(ctx, "acc", "ivanova", "lost SIM, passport checked", "FB-7KQ4M9XP"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -195,7 +195,7 @@ func TestNoEventsWithoutACommit(t *testing.T) {
 	if _, err := e.confirm("acc", sent.VerificationID, "000000"); err == nil {
 		t.Skip("guessed the random code")
 	}
-	if _, err := e.svc.SupportUnbind(ctx, "acc", "ivanova"); !errors.Is(err, binding.ErrNoPhoneBound) {
+	if _, err := e.svc.SupportUnbind(ctx, "acc", "ivanova", "lost SIM, passport checked", "FB-7KQ4M9XP"); !errors.Is(err, binding.ErrNoPhoneBound) {
 		t.Fatalf("support unbind with nothing bound: %v", err)
 	}
 	if got := e.events.all(); len(got) != 0 {

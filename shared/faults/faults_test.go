@@ -143,7 +143,7 @@ var flows = []flow{
 		return w.unbind(acc, binding.ChannelEmail, acc+"@example.org")
 	}},
 	{"support unbind", bound, func(w *world, acc string, st any) error {
-		_, err := w.svc.SupportUnbind(context.Background(), acc, "ops")
+		_, err := w.svc.SupportUnbind(context.Background(), acc, "ops", "test", "FB-7KQ4M9XP")
 		return err
 	}},
 	{"wrong code", func(w *world, acc string) any {

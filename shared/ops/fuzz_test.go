@@ -263,7 +263,7 @@ type fakeUnbinder struct {
 	calls [][2]string
 }
 
-func (f *fakeUnbinder) SupportUnbind(_ context.Context, accountID, operator string) (binding.Status, error) {
+func (f *fakeUnbinder) SupportUnbind(_ context.Context, accountID, operator, _, _ string) (binding.Status, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, [2]string{accountID, operator})

@@ -11,7 +11,7 @@ import (
 
 // SupportUnbinder removes a number on an operator's word.
 type SupportUnbinder interface {
-	SupportUnbind(ctx context.Context, accountID, operator string) (binding.Status, error)
+	SupportUnbind(ctx context.Context, accountID, operator, reason, ticketID string) (binding.Status, error)
 }
 
 // supportUnbindEvent is {"action":"support_unbind","account_id","operator","reason","ticket_id"}.
@@ -49,7 +49,7 @@ func SupportUnbind(svc SupportUnbinder, logger *slog.Logger) Action {
 				return nil, err
 			}
 		}
-		st, err := svc.SupportUnbind(ctx, ev.AccountID, ev.Operator)
+		st, err := svc.SupportUnbind(ctx, ev.AccountID, ev.Operator, ev.Reason, ev.TicketID)
 		if errors.Is(err, binding.ErrNoPhoneBound) {
 			return SupportUnbindResult{AccountID: ev.AccountID, Message: "nothing is bound to this account; nothing changed", Status: string(binding.StateNone)}, nil
 		}

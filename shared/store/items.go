@@ -161,6 +161,8 @@ type historyItem struct {
 	Actor    string `dynamodbav:"actor"`
 	Channel  string `dynamodbav:"channel"`
 	SourceIP string `dynamodbav:"source_ip,omitempty"`
+	TicketID string `dynamodbav:"ticket_id,omitempty"`
+	Reason   string `dynamodbav:"reason,omitempty"`
 	TTL      int64  `dynamodbav:"ttl,omitempty"`
 }
 
@@ -176,6 +178,8 @@ func newHistoryItem(accountID string, h binding.HistoryEntry) historyItem {
 		Actor:    h.Actor,
 		Channel:  string(h.Channel),
 		SourceIP: h.SourceIP,
+		TicketID: h.TicketID,
+		Reason:   h.Reason,
 	}
 	if !h.ExpiresAt.IsZero() {
 		it.TTL = h.ExpiresAt.Unix()
@@ -192,6 +196,8 @@ func (it historyItem) entry() binding.HistoryEntry {
 		Actor:    it.Actor,
 		Channel:  binding.Channel(it.Channel),
 		SourceIP: it.SourceIP,
+		TicketID: it.TicketID,
+		Reason:   it.Reason,
 	}
 	if it.TTL > 0 {
 		h.ExpiresAt = time.Unix(it.TTL, 0).UTC()
