@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
 )
 
 // Config is every setting of SPEC §6, validated.
@@ -377,4 +379,25 @@ func (l *loader) testNumbers(name string, codeLength int, checkLength bool) map[
 		}
 	}
 	return out
+}
+
+// Binding is the configuration of the binding rules, read from the same
+// variables: the one place the environment becomes binding.Config.
+func (c Config) Binding() binding.Config {
+	return binding.Config{
+		CodeLength:          c.CodeLength,
+		CodeTTL:             c.CodeTTL,
+		MaxAttempts:         c.CodeMaxAttempts,
+		ResendCooldown:      c.ResendCooldown,
+		CodesPerAccountHour: c.CodesPerAccountHour,
+		CodesPerPhoneDay:    c.CodesPerPhoneDay,
+		CodesPerIPHour:      c.CodesPerIPHour,
+		MaxFailuresDay:      c.MaxFailuresDay,
+		CodesPerPrefixDay:   c.CodesPerPrefixDay,
+		CodesGlobalDay:      c.CodesGlobalDay,
+		ChangeCooldown:      c.ChangeCooldown,
+		TestNumbers:         c.TestPhoneNumbers,
+		ConsentVersion:      c.ConsentVersion,
+		HistoryRetention:    c.HistoryRetention,
+	}
 }

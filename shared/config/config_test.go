@@ -329,3 +329,18 @@ func TestAWSCredentials(t *testing.T) {
 		}
 	})
 }
+
+// The environment reaches the binding rules through Binding alone.
+func TestBindingConfigFromTheEnvironment(t *testing.T) {
+	cfg, err := Load(func(k string) string {
+		return map[string]string{"CODE_TTL": "3m", "CHANGE_COOLDOWN": "1h", "CODES_PER_PHONE_DAY": "4", "TEST_PHONE_NUMBERS": "+79990000001:123456"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.Binding()
+	if b.CodeTTL != 3*time.Minute || b.ChangeCooldown != time.Hour || b.CodesPerPhoneDay != 4 ||
+		b.TestNumbers["+79990000001"] != "123456" || b.MaxAttempts != cfg.CodeMaxAttempts || b.HistoryRetention != cfg.HistoryRetention {
+		t.Fatalf("binding config %+v from %+v", b, cfg)
+	}
+}

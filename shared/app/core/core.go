@@ -166,22 +166,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	senders := a.senders(cfg, awsCfg, opts)
 	parser := phone.NewParser(cfg.AllowedRegions)
 
-	a.Service = binding.New(binding.Config{
-		CodeLength:          cfg.CodeLength,
-		CodeTTL:             cfg.CodeTTL,
-		MaxAttempts:         cfg.CodeMaxAttempts,
-		ResendCooldown:      cfg.ResendCooldown,
-		CodesPerAccountHour: cfg.CodesPerAccountHour,
-		CodesPerPhoneDay:    cfg.CodesPerPhoneDay,
-		CodesPerIPHour:      cfg.CodesPerIPHour,
-		MaxFailuresDay:      cfg.MaxFailuresDay,
-		CodesPerPrefixDay:   cfg.CodesPerPrefixDay,
-		CodesGlobalDay:      cfg.CodesGlobalDay,
-		ChangeCooldown:      cfg.ChangeCooldown,
-		TestNumbers:         cfg.TestPhoneNumbers,
-		ConsentVersion:      cfg.ConsentVersion,
-		HistoryRetention:    cfg.HistoryRetention,
-	}, st, senders, keys, opts.Clock, logger)
+	a.Service = binding.New(cfg.Binding(), st, senders, keys, opts.Clock, logger)
 	a.API = httpapi.New(a.Service, parser, logger)
 	a.API.SetMetrics(a.Metrics)
 	a.newFeedback(opts, st, keys, parser)
