@@ -187,14 +187,7 @@ type motoSMS struct {
 // motoState decodes moto's state (GET /moto-api/data.json) into v.
 func (e *e2e) motoState(v any) {
 	e.t.Helper()
-	res, err := http.Get(e.moto + "/moto-api/data.json")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
-		e.t.Fatalf("read moto state: %v", err)
-	}
+	testenv.MotoState(e.t, e.moto, v)
 }
 
 // sms reads every SMS moto's SNS accepted for a number, oldest first.

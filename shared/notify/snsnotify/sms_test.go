@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -101,32 +100,6 @@ func TestSNSSMSErrorHidesNumberAndCode(t *testing.T) {
 	}
 }
 
-// motoSMS is one entry of sns.SMS in moto's /moto-api/data.json. moto keeps
-// neither the message attributes nor the region.
-type motoSMS struct {
-	MessageID   string `json:"message_id"`
-	PhoneNumber string `json:"phone_number"`
-	Message     string `json:"message"`
-}
-
-func motoSentSMS(t *testing.T, endpoint string) []motoSMS {
-	t.Helper()
-	resp, err := http.Get(endpoint + "/moto-api/data.json")
-	if err != nil {
-		t.Fatalf("read moto state: %v", err)
-	}
-	defer resp.Body.Close()
-	var state struct {
-		SNS struct {
-			SMS []motoSMS `json:"SMS"`
-		} `json:"sns"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&state); err != nil {
-		t.Fatalf("decode moto state: %v", err)
-	}
-	return state.SNS.SMS
-}
-
 func TestSNSSMSMoto(t *testing.T) {
 	endpoint := testenv.MotoEndpoint(t)
 	ctx := context.Background()
@@ -157,8 +130,8 @@ func TestSNSSMSMoto(t *testing.T) {
 		t.Fatalf("message ids = %v", ids)
 	}
 
-	var found *motoSMS
-	for _, m := range motoSentSMS(t, endpoint) {
+	var found *testenv.SMS
+	for _, m := range testenv.SentSMS(t, endpoint) {
 		if m.MessageID == ids[0] {
 			found = &m
 		}
