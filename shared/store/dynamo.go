@@ -272,8 +272,11 @@ func counterUpdate(c binding.Counter, delta int) (expression.Expression, error) 
 func (d *Dynamo) CancelVerification(ctx context.Context, s binding.Start) error {
 	v := s.Verification
 	var errs []error
-	u := voidUpdate(d.table, v.AccountID, s.Now, v.ID, nil)
-	_, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	u, err := voidUpdate(d.table, v.AccountID, s.Now, v.ID, nil)
+	if err != nil {
+		return err
+	}
+	_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 u.TableName,
 		Key:                       u.Key,
 		UpdateExpression:          u.UpdateExpression,
@@ -481,7 +484,11 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		// A support unbind voids any request in flight (it was made against
 		// the profile this commit replaces) and, with it, any ciphertext of
 		// the number it may hold.
-		t.add(itemVoid, types.TransactWriteItem{Update: voidUpdate(d.table, p.AccountID, u.Now, "", ownAttrs)})
+		void, err := voidUpdate(d.table, p.AccountID, u.Now, "", ownAttrs)
+		if err != nil {
+			return err
+		}
+		t.add(itemVoid, types.TransactWriteItem{Update: void})
 	}
 	t.add(itemReset, d.resetItems(ctx, rest)...)
 	reasons, err := d.transact(ctx, t.items)

@@ -297,11 +297,15 @@ func (d *Dynamo) resetItems(ctx context.Context, counters []binding.Counter) []t
 		if n, _ := intAttr(held[s.pk+"\x00"+s.sk], s.attr); n == 0 {
 			continue
 		}
+		expr, err := expression.NewBuilder().WithUpdate(expression.Remove(expression.Name(s.attr))).Build()
+		if err != nil {
+			continue // as a failed read above: the wrong codes stand
+		}
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
 			TableName:                &d.table,
 			Key:                      key(s.pk, s.sk),
-			UpdateExpression:         aws.String("REMOVE #a"),
-			ExpressionAttributeNames: map[string]string{"#a": s.attr},
+			UpdateExpression:         expr.Update(),
+			ExpressionAttributeNames: expr.Names(),
 		}})
 	}
 	return items

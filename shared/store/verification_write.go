@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -148,29 +149,26 @@ func (d *Dynamo) startRefusal(ctx context.Context, accountID string, now time.Ti
 // voidVerification is the update that takes a request back: its code and
 // every number it held go, the account's counters stay (reset names those
 // a success resets), and it no longer holds back the next request.
-func voidUpdate(table, accountID string, now time.Time, onlyID string, reset []string) *types.Update {
-	names := map[string]string{"#st": "state", "#ttl": "ttl"}
-	values := map[string]types.AttributeValue{
-		":void": &types.AttributeValueMemberS{Value: stateVoid},
-		":ttl":  &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(verificationRetention).Unix(), 10)},
+func voidUpdate(table, accountID string, now time.Time, onlyID string, reset []string) (*types.Update, error) {
+	upd := expression.Set(expression.Name("state"), expression.Value(stateVoid)).
+		Set(expression.Name("ttl"), expression.IfNotExists(expression.Name("ttl"), expression.Value(now.Add(verificationRetention).Unix())))
+	for _, name := range append([]string{"code_hmac", "destination_ciphertext", "destination_key_id", "previous_ciphertext", "previous_key_id"}, reset...) {
+		upd = upd.Remove(expression.Name(name))
 	}
-	var remove []string
-	for i, name := range append([]string{"code_hmac", "destination_ciphertext", "destination_key_id", "previous_ciphertext", "previous_key_id"}, reset...) {
-		n := "#r" + strconv.Itoa(i)
-		names[n] = name
-		remove = append(remove, n)
+	b := expression.NewBuilder().WithUpdate(upd)
+	if onlyID != "" {
+		b = b.WithCondition(expression.Name("verification_id").Equal(expression.Value(onlyID)))
 	}
-	u := &types.Update{
+	expr, err := b.Build()
+	if err != nil {
+		return nil, fmt.Errorf("build void update: %w", err)
+	}
+	return &types.Update{
 		TableName:                 &table,
 		Key:                       key(accountPK(accountID), skVerification),
-		UpdateExpression:          aws.String("SET #st = :void, #ttl = if_not_exists(#ttl, :ttl) REMOVE " + strings.Join(remove, ", ")),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
-	}
-	if onlyID != "" {
-		names["#id"] = "verification_id"
-		values[":id"] = &types.AttributeValueMemberS{Value: onlyID}
-		u.ConditionExpression = aws.String("#id = :id")
-	}
-	return u
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}, nil
 }
