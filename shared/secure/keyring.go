@@ -19,12 +19,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"maps"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
 )
@@ -67,9 +65,9 @@ var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 // for concurrent use (it never changes after it is built).
 type Keyring struct {
 	current   string
-	phoneKey  *macKey
-	sourceKey *macKey
-	codeKey   *macKey
+	phoneKey  []byte
+	sourceKey []byte
+	codeKey   []byte
 	aeads     map[string]cipher.AEAD
 	// currentAD is current as the additional data Seal authenticates.
 	currentAD []byte
@@ -153,9 +151,9 @@ func ParseKeyring(data []byte) (*Keyring, error) {
 	}
 	return &Keyring{
 		current:   m.Current,
-		phoneKey:  newMACKey(derive(hmacKey, domainPhone)),
-		sourceKey: newMACKey(derive(hmacKey, domainSource)),
-		codeKey:   newMACKey(derive(hmacKey, domainCode)),
+		phoneKey:  derive(hmacKey, domainPhone),
+		sourceKey: derive(hmacKey, domainSource),
+		codeKey:   derive(hmacKey, domainCode),
 		aeads:     aeads,
 		currentAD: []byte(m.Current),
 	}, nil
@@ -203,17 +201,13 @@ func (k *Keyring) GoString() string { return k.String() }
 // the same number always gives the same value, which is what makes it usable
 // as a uniqueness key.
 func (k *Keyring) PhoneMAC(e164 string) string {
-	st := k.phoneKey.get()
-	st.msg = append(st.msg[:0], e164...)
-	return k.phoneKey.hex(st)
+	return mac(k.phoneKey, []byte(e164))
 }
 
 // SourceMAC is the hex HMAC-SHA256 of a client IP address under the source
 // key, for per-address limits that do not store the address.
 func (k *Keyring) SourceMAC(ip string) string {
-	st := k.sourceKey.get()
-	st.msg = append(st.msg[:0], ip...)
-	return k.sourceKey.hex(st)
+	return mac(k.sourceKey, []byte(ip))
 }
 
 // CodeMAC is the hex HMAC-SHA256 of a verification id and a code under the
@@ -221,11 +215,9 @@ func (k *Keyring) SourceMAC(ip string) string {
 // same bytes gives the same MAC; binding the code to its verification means
 // one code's MAC is useless for any other verification.
 func (k *Keyring) CodeMAC(verificationID, code string) string {
-	st := k.codeKey.get()
-	st.msg = binary.BigEndian.AppendUint64(st.msg[:0], uint64(len(verificationID)))
-	st.msg = append(st.msg, verificationID...)
-	st.msg = append(st.msg, code...)
-	return k.codeKey.hex(st)
+	msg := binary.BigEndian.AppendUint64(nil, uint64(len(verificationID)))
+	msg = append(msg, verificationID...)
+	return mac(k.codeKey, append(msg, code...))
 }
 
 // Seal encrypts plaintext with AES-256-GCM under the current key and returns
@@ -234,38 +226,12 @@ func (k *Keyring) CodeMAC(verificationID, code string) string {
 // fails to open.
 func (k *Keyring) Seal(plaintext string) (keyID, ciphertext string, err error) {
 	aead := k.aeads[k.current]
-	sp := sealBufs.Get().(*sealBuf)
-	defer sp.put()
-	// nonce||ciphertext||tag, then its base64, in one reused buffer.
-	sealed := NonceSize + len(plaintext) + aead.Overhead()
-	b := slices.Grow(sp.b[:0], len(plaintext)+sealed+base64.StdEncoding.EncodedLen(sealed))
-	plain := append(b, plaintext...)
-	nonce := plain[len(plain) : len(plain)+NonceSize]
+	nonce := make([]byte, NonceSize, NonceSize+len(plaintext)+aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", "", fmt.Errorf("seal: read nonce: %w", err)
 	}
-	out := aead.Seal(nonce, nonce, plain, k.currentAD)
-	enc := out[len(out):cap(out)][:base64.StdEncoding.EncodedLen(len(out))]
-	base64.StdEncoding.Encode(enc, out)
-	sp.b = b
-	return k.current, string(enc), nil
-}
-
-// sealBuf is Seal's scratch space: the plaintext's bytes, the sealed bytes
-// and their base64, reused from one call to the next.
-type sealBuf struct{ b []byte }
-
-var sealBufs = sync.Pool{New: func() any { return new(sealBuf) }}
-
-// maxKeptBuf is the largest scratch buffer kept for the next call.
-const maxKeptBuf = 4 << 10
-
-func (sp *sealBuf) put() {
-	if cap(sp.b) > maxKeptBuf {
-		sp.b = nil
-	}
-	clear(sp.b[:cap(sp.b)]) // no plaintext left behind in the pool
-	sealBufs.Put(sp)
+	sealed := aead.Seal(nonce, nonce, []byte(plaintext), k.currentAD)
+	return k.current, base64.StdEncoding.EncodeToString(sealed), nil
 }
 
 // Open decrypts what Seal produced, under any key still in the ring. It fails
@@ -318,41 +284,11 @@ func derive(master []byte, label string) []byte {
 	return m.Sum(nil)
 }
 
-// macKey is one MAC domain's key with HMAC states ready to reuse, so that a
-// MAC costs one allocation: its hex string.
-type macKey struct {
-	pool sync.Pool // of *macState
-}
-
-// macState is an HMAC-SHA256 under one key and the scratch space a MAC needs.
-type macState struct {
-	h   hash.Hash
-	msg []byte
-	sum [sha256.Size]byte
-	hex [2 * sha256.Size]byte
-}
-
-func newMACKey(key []byte) *macKey {
-	m := &macKey{}
-	m.pool.New = func() any { return &macState{h: hmac.New(sha256.New, key)} }
-	return m
-}
-
-// get returns a state whose msg the caller fills before calling hex.
-func (m *macKey) get() *macState { return m.pool.Get().(*macState) }
-
-// hex is the hex HMAC of st.msg; st goes back to the pool.
-func (m *macKey) hex(st *macState) string {
-	st.h.Reset()
-	st.h.Write(st.msg)
-	hex.Encode(st.hex[:], st.h.Sum(st.sum[:0]))
-	out := string(st.hex[:])
-	if cap(st.msg) > maxKeptBuf {
-		st.msg = nil
-	}
-	clear(st.msg[:cap(st.msg)]) // no number or code left behind in the pool
-	m.pool.Put(st)
-	return out
+// mac is the hex HMAC-SHA256 of msg under key.
+func mac(key, msg []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write(msg)
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 func hasKey(m map[string]string, k string) bool {

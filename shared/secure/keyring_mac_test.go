@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/gosuslugi/phonebind/shared/internal/race"
 )
 
 // referenceMAC is the MAC as computed before the HMAC states were reused.
@@ -68,21 +66,4 @@ func TestMACsMatchAFreshHMAC(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-}
-
-func TestMACAndSealAllocateOnlyTheirResult(t *testing.T) {
-	if race.Enabled {
-		t.Skip("the race detector makes sync.Pool drop states")
-	}
-	k := DevKeyring()
-	for name, f := range map[string]func(){
-		"PhoneMAC":  func() { k.PhoneMAC("+79123456789") },
-		"SourceMAC": func() { k.SourceMAC("203.0.113.24") },
-		"CodeMAC":   func() { k.CodeMAC("01JDV8Z7Q4W5R6T7Y8U9I0O1P2", "123456") },
-		"Seal":      func() { _, _, _ = k.Seal("+79123456789") },
-	} {
-		if n := testing.AllocsPerRun(100, f); n > 1 {
-			t.Errorf("%s: %v allocations, want 1 (the string it returns)", name, n)
-		}
-	}
 }
