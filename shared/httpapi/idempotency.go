@@ -107,8 +107,10 @@ func Idempotent(store idempotency.Store, next Handler, logger *slog.Logger, now 
 
 // bodyCodes are the problems that depend on the request's body alone: the
 // same body would get them again, so they are replayed like a success.
+// (unsupported_media_type is not among them: it depends on a header the
+// fingerprint does not cover, so a client that fixes it runs again.)
 var bodyCodes = map[string]bool{
-	codeInvalidJSON: true, codeInvalidRequest: true, codePayloadTooLarge: true, codeUnsupportedMediaType: true,
+	codeInvalidJSON: true, codeInvalidRequest: true, codePayloadTooLarge: true,
 	codeInvalidPhone: true, codeConsentRequired: true, codeInvalidContact: true,
 }
 

@@ -87,6 +87,7 @@ func TestIdempotentReleasesRefusalsThatChange(t *testing.T) {
 		{"503 SMS unavailable", &binding.DeliveryError{Channel: binding.ChannelSMS, RetryAfter: time.Second}, false},
 		{"422 consent required", binding.ErrConsentRequired, true},
 		{"400 unknown field", unknownField("admin"), true},
+		{"415 not JSON (a header, not the body)", &requestError{code: codeUnsupportedMediaType}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var calls atomic.Int64
