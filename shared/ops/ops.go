@@ -79,11 +79,10 @@ func Function(http httpapi.Handler, actions map[string]Action, logger *slog.Logg
 			}
 			return http(ctx, e.APIGatewayV2HTTPRequest)
 		}
-		probe := e
-		if probe.Action == nil {
+		if e.Action == nil {
 			return Result{Error: &Error{Code: "invalid_event", Message: "neither an API Gateway HTTP API event nor an ops event with \"action\"", Field: "action"}}, nil
 		}
-		name := *probe.Action
+		name := *e.Action
 		act, ok := actions[name]
 		if !ok {
 			return Result{Action: name, Error: &Error{Code: "unknown_action", Message: "unknown action; this function accepts: " + strings.Join(names(actions), ", "), Field: "action"}}, nil
