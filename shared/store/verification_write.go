@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -45,11 +43,6 @@ func verificationWrite(table string, v binding.Verification, now time.Time, own 
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("marshal verification: %w", err)
 	}
-	names := map[string]string{"#pk": attrPK, "#ra": "resend_after", "#st": "state"}
-	values := map[string]types.AttributeValue{
-		":now":  &types.AttributeValueMemberS{Value: formatTime(now)},
-		":void": &types.AttributeValueMemberS{Value: stateVoid},
-	}
 	attrs := make([]string, 0, len(item))
 	for name := range item {
 		if name != attrPK && name != attrSK {
@@ -57,31 +50,28 @@ func verificationWrite(table string, v binding.Verification, now time.Time, own 
 		}
 	}
 	sort.Strings(attrs)
-	var set, remove, add []string
-	for i, name := range attrs {
-		n, val := "#s"+strconv.Itoa(i), ":s"+strconv.Itoa(i)
-		names[n], values[val] = name, item[name]
-		set = append(set, n+" = "+val)
+	upd := expression.Set(expression.Name(attrs[0]), expression.Value(item[attrs[0]]))
+	for _, name := range attrs[1:] {
+		upd = upd.Set(expression.Name(name), expression.Value(item[name]))
 	}
-	for i, name := range optionalVerificationAttrs {
+	for _, name := range optionalVerificationAttrs {
 		if _, ok := item[name]; !ok {
-			n := "#o" + strconv.Itoa(i)
-			names[n] = name
-			remove = append(remove, n)
+			upd = upd.Remove(expression.Name(name))
 		}
 	}
+	// Only when the previous request's resend delay is over (or there is
+	// none, or it was taken back) and every counter is below its ceiling.
+	cond := expression.AttributeNotExists(expression.Name(attrPK)).
+		Or(expression.Name("resend_after").LessThanEqual(expression.Value(formatTime(now)))).
+		Or(expression.Name("state").Equal(expression.Value(stateVoid)))
 	keep := map[string]bool{}
-	cond := []string{"(attribute_not_exists(#pk) OR #ra <= :now OR #st = :void)"}
 	if own != nil {
 		for i, c := range own.members() {
 			attr := slotOf(c).attr
 			keep[attr] = true
-			n, m := "#c"+strconv.Itoa(i), ":m"+strconv.Itoa(i)
-			names[n], values[m] = attr, &types.AttributeValueMemberN{Value: strconv.Itoa(c.Max)}
-			cond = append(cond, "(attribute_not_exists("+n+") OR "+n+" < "+m+")")
+			cond = cond.And(below(attr, c.Max))
 			if i < len(own.spend) {
-				values[":one"] = &types.AttributeValueMemberN{Value: "1"}
-				add = append(add, n+" :one")
+				upd = upd.Add(expression.Name(attr), expression.Value(1))
 			}
 		}
 	}
@@ -89,32 +79,25 @@ func verificationWrite(table string, v binding.Verification, now time.Time, own 
 	hour := now.UTC().Truncate(time.Hour)
 	for h := 1; h <= staleCounterHours; h++ {
 		if attr := "codes_" + hour.Add(-time.Duration(h)*time.Hour).Format("2006010215"); !keep[attr] {
-			n := "#h" + strconv.Itoa(h)
-			names[n] = attr
-			remove = append(remove, n)
+			upd = upd.Remove(expression.Name(attr))
 		}
 	}
 	for d := 1; d <= 2; d++ {
 		if attr := "failures_" + utcDay(now).AddDate(0, 0, -d).Format("20060102"); !keep[attr] {
-			n := "#d" + strconv.Itoa(d)
-			names[n] = attr
-			remove = append(remove, n)
+			upd = upd.Remove(expression.Name(attr))
 		}
 	}
-	update := "SET " + strings.Join(set, ", ")
-	if len(add) > 0 {
-		update += " ADD " + strings.Join(add, ", ")
-	}
-	if len(remove) > 0 {
-		update += " REMOVE " + strings.Join(remove, ", ")
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("build verification write: %w", err)
 	}
 	return types.TransactWriteItem{Update: &types.Update{
 		TableName:                           &table,
 		Key:                                 key(accountPK(v.AccountID), skVerification),
-		UpdateExpression:                    aws.String(update),
-		ConditionExpression:                 aws.String(strings.Join(cond, " AND ")),
-		ExpressionAttributeNames:            names,
-		ExpressionAttributeValues:           values,
+		UpdateExpression:                    expr.Update(),
+		ConditionExpression:                 expr.Condition(),
+		ExpressionAttributeNames:            expr.Names(),
+		ExpressionAttributeValues:           expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}, nil
 }
