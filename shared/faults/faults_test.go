@@ -256,19 +256,9 @@ func (w *world) check(name, acc string, nums []string, err error) {
 	}
 	for _, n := range nums {
 		mac := w.keys.PhoneMAC(n)
-		got, gerr := w.db.GetItem(context.Background(), &dynamodb.GetItemInput{
-			TableName: &w.table, ConsistentRead: aws.Bool(true),
-			Key: map[string]types.AttributeValue{
-				"pk": &types.AttributeValueMemberS{Value: "PHONE#" + mac},
-				"sk": &types.AttributeValueMemberS{Value: "CLAIM"},
-			},
-		})
+		owner, _, gerr := dynamotest.Claims{DB: w.db, Table: w.table}.ClaimOwner(context.Background(), mac)
 		if gerr != nil {
 			w.t.Fatal(gerr)
-		}
-		owner := ""
-		if a, ok := got.Item["account_id"].(*types.AttributeValueMemberS); ok {
-			owner = a.Value
 		}
 		if (held == mac) != (owner == acc) {
 			w.t.Errorf("%s: profile holds %v, claim owner %q: a claim without a binding or the reverse", name, held == mac, owner)

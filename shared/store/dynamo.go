@@ -576,27 +576,6 @@ func (d *Dynamo) RejectVerification(ctx context.Context, accountID, verification
 	return nil
 }
 
-// ClaimOwner reports which account holds a number, for tests and checks of
-// the one-claim-per-number invariant.
-func (d *Dynamo) ClaimOwner(ctx context.Context, phoneHMAC string) (string, bool, error) {
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      &d.table,
-		Key:            key(claimPK(phoneHMAC), skClaim),
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return "", false, fmt.Errorf("get claim: %w", err)
-	}
-	if len(out.Item) == 0 {
-		return "", false, nil
-	}
-	var it claimItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return "", false, fmt.Errorf("read claim: %w", err)
-	}
-	return it.AccountID, true, nil
-}
-
 // maxConflictRetries bounds how often a transaction that lost a race with
 // another transaction on the same item is tried again.
 const maxConflictRetries = 4

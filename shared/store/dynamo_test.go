@@ -18,7 +18,9 @@ import (
 func TestDynamoContract(t *testing.T) {
 	db := dynamotest.Client(t)
 	table := dynamotest.Table(t, db)
-	storetest.Run(t, func(*testing.T) storetest.Store { return store.NewDynamo(db, table) })
+	storetest.Run(t, func(*testing.T) (binding.Store, storetest.Probe) {
+		return store.NewDynamo(db, table), dynamotest.Claims{DB: db, Table: table}
+	})
 }
 
 // TestDynamoGlobalCapAcrossInstances: warm function instances each reserve

@@ -221,15 +221,6 @@ func (m *Memory) RejectVerification(_ context.Context, accountID, verificationID
 	return nil
 }
 
-// ClaimOwner reports which account holds a number, for tests and checks of
-// the one-claim-per-number invariant.
-func (m *Memory) ClaimOwner(_ context.Context, phoneHMAC string) (string, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	owner, ok := m.claims[phoneHMAC]
-	return owner, ok, nil
-}
-
 // CountFailures implements binding.Store.
 func (m *Memory) CountFailures(_ context.Context, counters []binding.Counter) error {
 	m.mu.Lock()

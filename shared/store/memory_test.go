@@ -3,10 +3,14 @@ package store_test
 import (
 	"testing"
 
+	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/store"
 	"github.com/gosuslugi/phonebind/shared/store/storetest"
 )
 
 func TestMemoryContract(t *testing.T) {
-	storetest.Run(t, func(*testing.T) storetest.Store { return store.NewMemory() })
+	storetest.Run(t, func(*testing.T) (binding.Store, storetest.Probe) {
+		m := store.NewMemory()
+		return m, store.MemoryClaims{M: m}
+	})
 }

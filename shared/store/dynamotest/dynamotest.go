@@ -103,3 +103,35 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	}
 	return nil
 }
+
+// Claims reads number claims straight from a table, with no store code in
+// between: the contract checks the one-claim-per-number invariant through
+// it (storetest.Probe), so the production store needs no accessor for it.
+type Claims struct {
+	DB    *dynamodb.Client
+	Table string
+}
+
+// ClaimOwner reports which account holds the number with this HMAC: the
+// item pk PHONE#<hmac>, sk CLAIM, read consistently.
+func (c Claims) ClaimOwner(ctx context.Context, phoneHMAC string) (string, bool, error) {
+	out, err := c.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &c.Table,
+		ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "PHONE#" + phoneHMAC},
+			"sk": &types.AttributeValueMemberS{Value: "CLAIM"},
+		},
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("get claim: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return "", false, nil
+	}
+	owner, ok := out.Item["account_id"].(*types.AttributeValueMemberS)
+	if !ok {
+		return "", false, fmt.Errorf("claim of %s has no account_id", phoneHMAC)
+	}
+	return owner.Value, true, nil
+}

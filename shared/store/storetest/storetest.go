@@ -15,19 +15,27 @@ import (
 	"github.com/gosuslugi/phonebind/shared/binding"
 )
 
-// Store is a binding.Store that can also say who holds a number, which the
-// contract needs to check the one-claim-per-number invariant.
-type Store interface {
-	binding.Store
+// Probe says who holds a number, which the contract needs to check the
+// one-claim-per-number invariant and which binding.Store does not offer.
+// Each adapter's test supplies it from outside the production type (for
+// DynamoDB, dynamotest.Claims reads the table directly).
+type Probe interface {
 	ClaimOwner(ctx context.Context, phoneHMAC string) (owner string, ok bool, err error)
 }
 
-// Run runs the contract against fresh stores made by newStore.
-func Run(t *testing.T, newStore func(t *testing.T) Store) {
+// subject is a store under test with the probe that looks into it.
+type subject struct {
+	binding.Store
+	Probe
+}
+
+// Run runs the contract against fresh stores made by newStore, each with
+// its probe.
+func Run(t *testing.T, newStore func(t *testing.T) (binding.Store, Probe)) {
 	t.Helper()
 	cases := []struct {
 		name string
-		run  func(t *testing.T, s Store)
+		run  func(t *testing.T, s subject)
 	}{
 		{"EmptySnapshot", emptySnapshot},
 		{"StartAndRead", startAndRead},
@@ -52,7 +60,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			c.run(t, newStore(t))
+			s, p := newStore(t)
+			c.run(t, subject{s, p})
 		})
 	}
 }
@@ -95,7 +104,7 @@ func counter(name, subject string, max int) binding.Counter {
 	return binding.Counter{Name: name, Subject: subject, WindowStart: base.Truncate(time.Hour), Period: time.Hour, Max: max}
 }
 
-func start(t *testing.T, s Store, v binding.Verification, now time.Time, counters ...binding.Counter) {
+func start(t *testing.T, s subject, v binding.Verification, now time.Time, counters ...binding.Counter) {
 	t.Helper()
 	if err := s.StartVerification(ctx, binding.Start{Verification: v, Counters: counters, Now: now}); err != nil {
 		t.Fatalf("start %s: %v", v.ID, err)
@@ -119,7 +128,7 @@ func completion(v binding.Verification, now time.Time) binding.Completion {
 	}
 }
 
-func snapshot(t *testing.T, s Store, accountID string, limit int) binding.Snapshot {
+func snapshot(t *testing.T, s subject, accountID string, limit int) binding.Snapshot {
 	t.Helper()
 	snap, err := s.Snapshot(ctx, accountID, limit)
 	if err != nil {
@@ -128,7 +137,7 @@ func snapshot(t *testing.T, s Store, accountID string, limit int) binding.Snapsh
 	return snap
 }
 
-func owner(t *testing.T, s Store, hmac string) string {
+func owner(t *testing.T, s subject, hmac string) string {
 	t.Helper()
 	o, ok, err := s.ClaimOwner(ctx, hmac)
 	if err != nil {
@@ -140,14 +149,14 @@ func owner(t *testing.T, s Store, hmac string) string {
 	return o
 }
 
-func emptySnapshot(t *testing.T, s Store) {
+func emptySnapshot(t *testing.T, s subject) {
 	snap := snapshot(t, s, account("empty"), 20)
 	if snap.Profile.Bound() || snap.Profile.Version != 0 || snap.Verification != nil || len(snap.History) != 0 {
 		t.Fatalf("empty account snapshot = %+v", snap)
 	}
 }
 
-func startAndRead(t *testing.T, s Store) {
+func startAndRead(t *testing.T, s subject) {
 	a := account("read")
 	v := verification(a, "v1", sealed("1234567801"), 0, binding.SealedPhone{})
 	start(t, s, v, base, counter(binding.LimitAccountHour, a, 5))
@@ -164,7 +173,7 @@ func startAndRead(t *testing.T, s Store) {
 	}
 }
 
-func cooldown(t *testing.T, s Store) {
+func cooldown(t *testing.T, s subject) {
 	a := account("cool")
 	start(t, s, verification(a, "v1", sealed("1234567802"), 0, binding.SealedPhone{}), base)
 	err := s.StartVerification(ctx, binding.Start{Verification: verification(a, "v2", sealed("1234567802"), 0, binding.SealedPhone{}), Now: base.Add(30 * time.Second)})
@@ -183,7 +192,7 @@ func cooldown(t *testing.T, s Store) {
 	}
 }
 
-func counterCeiling(t *testing.T, s Store) {
+func counterCeiling(t *testing.T, s subject) {
 	ip := account("ip")
 	a1, a2, a3 := account("c1"), account("c2"), account("c3")
 	start(t, s, verification(a1, "v1", sealed("1234567803"), 0, binding.SealedPhone{}), base, counter(binding.LimitIPHour, ip, 2), counter(binding.LimitAccountHour, a1, 5))
@@ -209,7 +218,7 @@ func counterCeiling(t *testing.T, s Store) {
 // bound number (a change's previous number, an unbind's destination) is
 // refused at once, so that no item keeps the ciphertext of a number that may
 // have been unbound meanwhile.
-func staleProfileOnStart(t *testing.T, s Store) {
+func staleProfileOnStart(t *testing.T, s subject) {
 	a := account("stale")
 	v := verification(a, "v1", sealed("1234567806"), 3, binding.SealedPhone{})
 	start(t, s, v, base)
@@ -239,7 +248,7 @@ func staleProfileOnStart(t *testing.T, s Store) {
 // sharedCounterItems: an account's codes of the hour and its wrong codes of
 // the day (and a number's codes and wrong codes of the day) may share an
 // item; each still holds its own count and its own ceiling.
-func sharedCounterItems(t *testing.T, s Store) {
+func sharedCounterItems(t *testing.T, s subject) {
 	a := account("shared")
 	mac := "hmac-" + a
 	day := time.Date(base.Year(), base.Month(), base.Day(), 0, 0, 0, 0, time.UTC)
@@ -291,7 +300,7 @@ func sharedCounterItems(t *testing.T, s Store) {
 
 // globalCap: the global daily cap is never exceeded, even spread over
 // several code requests of one store.
-func globalCap(t *testing.T, s Store) {
+func globalCap(t *testing.T, s subject) {
 	day := time.Date(base.Year(), base.Month(), base.Day(), 0, 0, 0, 0, time.UTC)
 	// A subject of its own keeps runs sharing one table apart.
 	global := binding.Counter{Name: binding.LimitGlobalDay, Subject: account("all"), WindowStart: day, Period: 24 * time.Hour, Max: 3}
@@ -332,7 +341,7 @@ func globalCap(t *testing.T, s Store) {
 	}
 }
 
-func cancelGivesBack(t *testing.T, s Store) {
+func cancelGivesBack(t *testing.T, s subject) {
 	a := account("cancel")
 	c := counter(binding.LimitAccountHour, a, 1)
 	st := binding.Start{Verification: verification(a, "v1", sealed("1234567807"), 0, binding.SealedPhone{}), Counters: []binding.Counter{c}, Now: base}
@@ -356,7 +365,7 @@ func cancelGivesBack(t *testing.T, s Store) {
 	}
 }
 
-func countAttempt(t *testing.T, s Store) {
+func countAttempt(t *testing.T, s subject) {
 	a := account("attempt")
 	if _, err := s.CountAttempt(ctx, a, "nope", binding.PurposeBind, base); !errors.Is(err, binding.ErrVerificationNotFound) {
 		t.Fatalf("no verification: err = %v", err)
@@ -397,7 +406,7 @@ func countAttempt(t *testing.T, s Store) {
 	}
 }
 
-func completeBindAndChange(t *testing.T, s Store) {
+func completeBindAndChange(t *testing.T, s subject) {
 	a := account("bind")
 	first := sealed("1234567810")
 	v := verification(a, "v1", first, 0, binding.SealedPhone{})
@@ -455,7 +464,7 @@ func completeBindAndChange(t *testing.T, s Store) {
 	}
 }
 
-func phoneTakenWritesNothing(t *testing.T, s Store) {
+func phoneTakenWritesNothing(t *testing.T, s subject) {
 	a, b := account("holder"), account("taker")
 	n := sealed("1234567812")
 	va := verification(a, "va", n, 0, binding.SealedPhone{})
@@ -477,7 +486,7 @@ func phoneTakenWritesNothing(t *testing.T, s Store) {
 	}
 }
 
-func staleProfileOnComplete(t *testing.T, s Store) {
+func staleProfileOnComplete(t *testing.T, s subject) {
 	a := account("stale-complete")
 	v := verification(a, "v1", sealed("1234567813"), 0, binding.SealedPhone{})
 	start(t, s, v, base)
@@ -490,7 +499,7 @@ func staleProfileOnComplete(t *testing.T, s Store) {
 	}
 }
 
-func reject(t *testing.T, s Store) {
+func reject(t *testing.T, s subject) {
 	a := account("reject")
 	start(t, s, verification(a, "v1", sealed("1234567814"), 0, binding.SealedPhone{}), base)
 	if err := s.RejectVerification(ctx, a, "v1", binding.ReasonPhoneTaken, base); err != nil {
@@ -511,7 +520,7 @@ func reject(t *testing.T, s Store) {
 	}
 }
 
-func historyNewestFirst(t *testing.T, s Store) {
+func historyNewestFirst(t *testing.T, s subject) {
 	a := account("history")
 	var prev binding.SealedPhone
 	for i := 0; i < 23; i++ {
@@ -539,7 +548,7 @@ func historyNewestFirst(t *testing.T, s Store) {
 	}
 }
 
-func concurrentAttempts(t *testing.T, s Store) {
+func concurrentAttempts(t *testing.T, s subject) {
 	a := account("guess")
 	start(t, s, verification(a, "v1", sealed("1234567815"), 0, binding.SealedPhone{}), base)
 	var counted atomic.Int64
@@ -563,7 +572,7 @@ func concurrentAttempts(t *testing.T, s Store) {
 	}
 }
 
-func concurrentClaims(t *testing.T, s Store) {
+func concurrentClaims(t *testing.T, s subject) {
 	n := sealed("1234567816")
 	accounts := []string{account("race-a"), account("race-b"), account("race-c")}
 	var vs []binding.Verification
@@ -608,7 +617,7 @@ func concurrentClaims(t *testing.T, s Store) {
 	}
 }
 
-func completeUnbind(t *testing.T, s Store) {
+func completeUnbind(t *testing.T, s subject) {
 	a, b := account("unbind"), account("rebind")
 	n := sealed("1234567817")
 	v := verification(a, "v1", n, 0, binding.SealedPhone{})
@@ -664,7 +673,7 @@ func completeUnbind(t *testing.T, s Store) {
 
 // failureChecksAndReset: Checks hold a new code back without spending, and
 // a commit's Reset clears them.
-func failureChecksAndReset(t *testing.T, s Store) {
+func failureChecksAndReset(t *testing.T, s subject) {
 	a := account("failures")
 	fails := []binding.Counter{counter("failures_account_day", a, 2), counter("failures_phone_day", "hmac-"+a, 2)}
 	if err := s.CountFailures(ctx, fails); err != nil {
@@ -700,7 +709,7 @@ func failureChecksAndReset(t *testing.T, s Store) {
 
 // unbindLeavesNoCiphertext: after an unbind (by code or by support) no
 // verification still holds the number's ciphertext.
-func unbindLeavesNoCiphertext(t *testing.T, s Store) {
+func unbindLeavesNoCiphertext(t *testing.T, s subject) {
 	for _, bySupport := range []bool{false, true} {
 		a := account("scrub")
 		n := sealed("1234567830")
@@ -728,7 +737,7 @@ func unbindLeavesNoCiphertext(t *testing.T, s Store) {
 	}
 }
 
-func sequenceRoundTrips(t *testing.T, s Store) {
+func sequenceRoundTrips(t *testing.T, s subject) {
 	a := account("seq")
 	v := verification(a, "v1", sealed("1234567840"), 0, binding.SealedPhone{})
 	v.Sequence = 4
