@@ -15,10 +15,11 @@ import (
 // never get more than MaxAttempts evaluations.
 func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 	now := s.now().UTC()
-	v, err := s.judge(ctx, c, PurposeBind, now)
+	p, err := s.judge(ctx, c, PurposeBind, now)
 	if err != nil {
 		return Status{}, err
 	}
+	v := p.Verification
 	event := EventBound
 	if !v.Previous.IsZero() {
 		event = EventChanged
@@ -53,8 +54,7 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 	}
 	switch err := s.store.CompleteBind(ctx, completion); {
 	case errors.Is(err, ErrPhoneTaken):
-		s.reject(ctx, v, ReasonPhoneTaken, now)
-		return Status{}, ErrPhoneTaken
+		return Status{}, s.revealTaken(ctx, p, now)
 	case errors.Is(err, ErrStale):
 		s.reject(ctx, v, ReasonSuperseded, now)
 		return Status{}, ErrStale
@@ -70,21 +70,38 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 	return s.Status(ctx, c.AccountID)
 }
 
+// proof is a verification whose right code the caller has sent: the
+// caller has shown that it holds the number the code went to. Only judge
+// makes one.
+type proof struct{ Verification }
+
+// revealTaken is the one place the service tells a caller that a number
+// is bound to another account, and it needs a proof: whether a number is
+// taken is revealed only after proof of possession. Until then a taken
+// number is answered like a free one (RequestCode sends it a code; a wrong
+// code is code_invalid), so nobody can learn whose number is bound by
+// trying numbers (TestPhoneTakenOnlyAfterProof). The request is closed as
+// phone_taken.
+func (s *Service) revealTaken(ctx context.Context, p proof, now time.Time) error {
+	s.reject(ctx, p.Verification, ReasonPhoneTaken, now)
+	return ErrPhoneTaken
+}
+
 // judge spends one attempt on the verification and then compares the
-// code in constant time; only a right code for purpose returns no error.
-func (s *Service) judge(ctx context.Context, c Confirmation, purpose Purpose, now time.Time) (Verification, error) {
+// code in constant time; only a right code for purpose returns a proof.
+func (s *Service) judge(ctx context.Context, c Confirmation, purpose Purpose, now time.Time) (proof, error) {
 	v, err := s.store.CountAttempt(ctx, c.AccountID, c.VerificationID, purpose, now)
 	if err != nil {
-		return Verification{}, err
+		return proof{}, err
 	}
 	want := s.keys.CodeMAC(v.ID, c.Code)
 	if !hmac.Equal([]byte(want), []byte(v.CodeHMAC)) {
 		if err := s.store.CountFailures(context.WithoutCancel(ctx), s.failureCounters(c.AccountID, v.Destination.HMAC, now)); err != nil {
 			s.log.ErrorContext(ctx, "count wrong code", "error", err.Error())
 		}
-		return Verification{}, &CodeInvalidError{AttemptsLeft: v.AttemptsLeft()}
+		return proof{}, &CodeInvalidError{AttemptsLeft: v.AttemptsLeft()}
 	}
-	return v, nil
+	return proof{v}, nil
 }
 
 func (s *Service) reject(ctx context.Context, v Verification, reason string, now time.Time) {

@@ -461,6 +461,10 @@ func TestSMSFailureLeavesNothing(t *testing.T) {
 	}
 }
 
+// TestPhoneTakenOnlyAfterProof holds revealTaken's rule: whether a number
+// is taken is revealed only after proof of possession (a right code). A
+// request and a wrong code are answered for a taken number exactly as for
+// a free one.
 func TestPhoneTakenOnlyAfterProof(t *testing.T) {
 	e := newEnv(t)
 	e.bind(t, "holder", "+79123456789")
@@ -471,9 +475,12 @@ func TestPhoneTakenOnlyAfterProof(t *testing.T) {
 		t.Fatalf("request for a free and a taken number differ: %+v %v / %+v %v", free, errFree, taken, errTaken)
 	}
 	right := e.sms.lastCode(t, "+79123456789")
-	var ci *binding.CodeInvalidError
-	if _, err := e.confirm("intruder", taken.VerificationID, wrongCode(right)); !errors.As(err, &ci) {
+	var onTaken, onFree *binding.CodeInvalidError
+	if _, err := e.confirm("intruder", taken.VerificationID, wrongCode(right)); !errors.As(err, &onTaken) {
 		t.Fatalf("a wrong code must say only that the code is wrong, got %v", err)
+	}
+	if _, err := e.confirm("newcomer", free.VerificationID, wrongCode(e.sms.lastCode(t, "+79123456780"))); !errors.As(err, &onFree) || *onFree != *onTaken {
+		t.Fatalf("a wrong code for a free number = %v, for a taken one %+v: they must not differ", err, onTaken)
 	}
 	if _, err := e.confirm("intruder", taken.VerificationID, e.sms.lastCode(t, "+79123456789")); !errors.Is(err, binding.ErrPhoneTaken) {
 		t.Fatalf("right code for a taken number: err = %v", err)

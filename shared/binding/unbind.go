@@ -87,10 +87,11 @@ func (s *Service) unbindByEmail(ctx context.Context, r CodeRequest, snap Snapsho
 // and releases it for anyone (SPEC §4.3). A bind verification cannot unbind.
 func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 	now := s.now().UTC()
-	v, err := s.judge(ctx, c, PurposeUnbind, now)
+	p, err := s.judge(ctx, c, PurposeUnbind, now)
 	if err != nil {
 		return Status{}, err
 	}
+	v := p.Verification
 	historyID, err := newID()
 	if err != nil {
 		return Status{}, err
