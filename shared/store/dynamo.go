@@ -121,7 +121,7 @@ func profileCondition(version int64) expression.ConditionBuilder {
 	if version == 0 {
 		return expression.AttributeNotExists(expression.Name(attrPK))
 	}
-	return expression.Name("version").Equal(expression.Value(version))
+	return expression.Name(attrVersion).Equal(expression.Value(version))
 }
 
 // StartVerification implements binding.Store with one TransactWriteItems:
@@ -224,7 +224,7 @@ func (d *Dynamo) giveAll(taken []binding.Counter) {
 
 // belowMax holds while a counter (missing: zero) is under its ceiling.
 func belowMax(c binding.Counter) expression.ConditionBuilder {
-	count := expression.Name("count")
+	count := expression.Name(attrCount)
 	return expression.AttributeNotExists(count).Or(count.LessThan(expression.Value(c.Max)))
 }
 
@@ -244,17 +244,17 @@ func (d *Dynamo) CountFailures(ctx context.Context, counters []binding.Counter) 
 // refused at the ceiling, taking back is refused below zero.
 // counterAdd adds delta to a counter item, creating it with its window.
 func counterAdd(c binding.Counter, delta int) expression.Builder {
-	upd := expression.Add(expression.Name("count"), expression.Value(delta)).
-		Set(expression.Name("type"), expression.Value("counter")).
-		Set(expression.Name("limit"), expression.Value(c.Name)).
-		Set(expression.Name("window_start"), expression.Value(formatTime(c.WindowStart))).
-		Set(expression.Name("window_end"), expression.Value(formatTime(c.WindowEnd()))).
-		Set(expression.Name("ttl"), expression.Value(c.WindowEnd().Add(time.Hour).Unix()))
+	upd := expression.Add(expression.Name(attrCount), expression.Value(delta)).
+		Set(expression.Name(attrType), expression.Value("counter")).
+		Set(expression.Name(attrLimit), expression.Value(c.Name)).
+		Set(expression.Name(attrWindowStart), expression.Value(formatTime(c.WindowStart))).
+		Set(expression.Name(attrWindowEnd), expression.Value(formatTime(c.WindowEnd()))).
+		Set(expression.Name(attrTTL), expression.Value(c.WindowEnd().Add(time.Hour).Unix()))
 	return expression.NewBuilder().WithUpdate(upd)
 }
 
 func counterUpdate(c binding.Counter, delta int) (expression.Expression, error) {
-	count := expression.Name("count")
+	count := expression.Name(attrCount)
 	cond := belowMax(c)
 	if delta < 0 {
 		cond = count.GreaterThanEqual(expression.Value(-delta))
@@ -299,12 +299,12 @@ func (d *Dynamo) CancelVerification(ctx context.Context, s binding.Start) error 
 // the attempt is spent only on the right, pending, unexpired verification
 // with attempts left, and the item comes back to judge the code against.
 func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID string, purpose binding.Purpose, now time.Time) (binding.Verification, error) {
-	attempts := expression.Name("attempts")
-	cond := expression.Name("verification_id").Equal(expression.Value(verificationID)).
-		And(expression.Name("purpose").Equal(expression.Value(string(purpose)))).
-		And(expression.Name("state").Equal(expression.Value(string(binding.RequestPending)))).
-		And(expression.Name("expires_at").GreaterThan(expression.Value(formatTime(now)))).
-		And(attempts.LessThan(expression.Name("max_attempts")))
+	attempts := expression.Name(attrAttempts)
+	cond := expression.Name(attrVerificationID).Equal(expression.Value(verificationID)).
+		And(expression.Name(attrPurpose).Equal(expression.Value(string(purpose)))).
+		And(expression.Name(attrState).Equal(expression.Value(string(binding.RequestPending)))).
+		And(expression.Name(attrExpiresAt).GreaterThan(expression.Value(formatTime(now)))).
+		And(attempts.LessThan(expression.Name(attrMaxAttempts)))
 	expr, err := expression.NewBuilder().
 		WithUpdate(expression.Add(attempts, expression.Value(1))).
 		WithCondition(cond).Build()
@@ -389,7 +389,7 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 	if err != nil {
 		return fmt.Errorf("marshal claim: %w", err)
 	}
-	ours := expression.Name("account_id").Equal(expression.Value(account))
+	ours := expression.Name(attrAccountID).Equal(expression.Value(account))
 	freeOrOurs, err := expression.NewBuilder().WithCondition(
 		expression.AttributeNotExists(expression.Name(attrPK)).Or(ours)).Build()
 	if err != nil {
@@ -403,11 +403,7 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 	t.add(itemConsume, consume)
 	t.add(itemProfile, putIf(d.table, profile, atVersion))
 	t.add(itemClaim, putIf(d.table, claim, freeOrOurs))
-	t.add(itemHistory, types.TransactWriteItem{Put: &types.Put{
-		TableName:           &d.table,
-		Item:                history,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	}})
+	t.add(itemHistory, putNew(d.table, history))
 	if r := c.Release; !r.IsZero() && r.HMAC != c.Profile.Phone.HMAC {
 		release, err := expression.NewBuilder().WithCondition(ours).Build()
 		if err != nil {
@@ -452,7 +448,7 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		return fmt.Errorf("build profile condition: %w", err)
 	}
 	ours, err := expression.NewBuilder().WithCondition(
-		expression.Name("account_id").Equal(expression.Value(p.AccountID))).Build()
+		expression.Name(attrAccountID).Equal(expression.Value(p.AccountID))).Build()
 	if err != nil {
 		return fmt.Errorf("build release condition: %w", err)
 	}
@@ -469,11 +465,7 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		ExpressionAttributeNames:  ours.Names(),
 		ExpressionAttributeValues: ours.Values(),
 	}})
-	t.add(itemHistory, types.TransactWriteItem{Put: &types.Put{
-		TableName:           &d.table,
-		Item:                history,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	}})
+	t.add(itemHistory, putNew(d.table, history))
 	if v := u.Verification; v != nil {
 		consume, err := consumeUpdate(d.table, *v, u.Now, true, ownAttrs)
 		if err != nil {
@@ -514,6 +506,11 @@ func putIf(table string, item map[string]types.AttributeValue, cond expression.E
 	}}
 }
 
+// putNew puts item only where no item has its key yet.
+func putNew(table string, item map[string]types.AttributeValue) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{TableName: &table, Item: item, ConditionExpression: aws.String(absent)}}
+}
+
 // consumeUpdate marks a pending verification completed and drops its code.
 //
 // A finished verification keeps no ciphertext it no longer needs: never the
@@ -523,21 +520,21 @@ func putIf(table string, item map[string]types.AttributeValue, cond expression.E
 //
 // reset names the account's counters on the item that the success resets.
 func consumeUpdate(table string, v binding.Verification, now time.Time, scrub bool, reset []string) (types.TransactWriteItem, error) {
-	upd := expression.Set(expression.Name("state"), expression.Value(string(binding.RequestCompleted))).
-		Set(expression.Name("completed_at"), expression.Value(formatTime(now))).
-		Remove(expression.Name("code_hmac")).
-		Remove(expression.Name("previous_ciphertext")).
-		Remove(expression.Name("previous_key_id"))
+	upd := expression.Set(expression.Name(attrState), expression.Value(string(binding.RequestCompleted))).
+		Set(expression.Name(attrCompletedAt), expression.Value(formatTime(now))).
+		Remove(expression.Name(attrCodeHMAC)).
+		Remove(expression.Name(attrPreviousCiphertext)).
+		Remove(expression.Name(attrPreviousKeyID))
 	if scrub {
-		upd = upd.Remove(expression.Name("destination_ciphertext")).Remove(expression.Name("destination_key_id"))
+		upd = upd.Remove(expression.Name(attrDestinationCiphertext)).Remove(expression.Name(attrDestinationKeyID))
 	}
 	for _, attr := range reset {
 		upd = upd.Remove(expression.Name(attr))
 	}
 	consume, err := expression.NewBuilder().
 		WithUpdate(upd).
-		WithCondition(expression.Name("verification_id").Equal(expression.Value(v.ID)).
-			And(expression.Name("state").Equal(expression.Value(string(binding.RequestPending))))).
+		WithCondition(expression.Name(attrVerificationID).Equal(expression.Value(v.ID)).
+			And(expression.Name(attrState).Equal(expression.Value(string(binding.RequestPending))))).
 		Build()
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("build consume: %w", err)
@@ -556,15 +553,15 @@ func consumeUpdate(table string, v binding.Verification, now time.Time, scrub bo
 // longer pending is left as it is.
 func (d *Dynamo) RejectVerification(ctx context.Context, accountID, verificationID, reason string, now time.Time) error {
 	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name("state"), expression.Value(string(binding.RequestRejected))).
-			Set(expression.Name("reason"), expression.Value(reason)).
-			Set(expression.Name("completed_at"), expression.Value(formatTime(now))).
-			Remove(expression.Name("code_hmac")).
+		WithUpdate(expression.Set(expression.Name(attrState), expression.Value(string(binding.RequestRejected))).
+			Set(expression.Name(attrReason), expression.Value(reason)).
+			Set(expression.Name(attrCompletedAt), expression.Value(formatTime(now))).
+			Remove(expression.Name(attrCodeHMAC)).
 			// A refused request keeps no number that can be decrypted.
-			Remove(expression.Name("destination_ciphertext")).Remove(expression.Name("destination_key_id")).
-			Remove(expression.Name("previous_ciphertext")).Remove(expression.Name("previous_key_id"))).
-		WithCondition(expression.Name("verification_id").Equal(expression.Value(verificationID)).
-			And(expression.Name("state").Equal(expression.Value(string(binding.RequestPending))))).
+			Remove(expression.Name(attrDestinationCiphertext)).Remove(expression.Name(attrDestinationKeyID)).
+			Remove(expression.Name(attrPreviousCiphertext)).Remove(expression.Name(attrPreviousKeyID))).
+		WithCondition(expression.Name(attrVerificationID).Equal(expression.Value(verificationID)).
+			And(expression.Name(attrState).Equal(expression.Value(string(binding.RequestPending))))).
 		Build()
 	if err != nil {
 		return fmt.Errorf("build reject: %w", err)

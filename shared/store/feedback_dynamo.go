@@ -36,8 +36,8 @@ func (d *Dynamo) CreateTicket(ctx context.Context, c feedback.Creation) error {
 	}
 	counter := feedbackCounter(t.AccountID, c.Limit)
 	var tx txn
-	tx.add(itemTicket, types.TransactWriteItem{Put: &types.Put{TableName: &d.table, Item: ticket, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
-	tx.add(itemTicketRef, types.TransactWriteItem{Put: &types.Put{TableName: &d.table, Item: ref, ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+	tx.add(itemTicket, putNew(d.table, ticket))
+	tx.add(itemTicketRef, putNew(d.table, ref))
 	tx.add(itemCounter, types.TransactWriteItem{Update: &types.Update{
 		TableName:                 &d.table,
 		Key:                       key(counterPK(counter), counterSK(counter)),
@@ -178,12 +178,12 @@ func (d *Dynamo) UpdateTicket(ctx context.Context, c feedback.StatusChange) (fee
 	t := c.Ticket
 	status := expression.Name(attrTicketStatus)
 	upd := expression.Set(status, expression.Value(string(c.To))).
-		Set(expression.Name("updated_at"), expression.Value(formatTime(c.Now))).
-		Set(expression.Name("updated_by"), expression.Value(c.Operator))
+		Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(c.Now))).
+		Set(expression.Name(attrUpdatedBy), expression.Value(c.Operator))
 	if c.To == feedback.StatusAnswered {
-		upd = upd.Set(expression.Name("answer"), expression.Value(c.Answer)).
-			Set(expression.Name("answered_by"), expression.Value(c.Operator)).
-			Set(expression.Name("answered_at"), expression.Value(formatTime(c.Now)))
+		upd = upd.Set(expression.Name(attrAnswer), expression.Value(c.Answer)).
+			Set(expression.Name(attrAnsweredBy), expression.Value(c.Operator)).
+			Set(expression.Name(attrAnsweredAt), expression.Value(formatTime(c.Now)))
 	}
 	cond := expression.AttributeExists(expression.Name(attrPK)).
 		And(status.Equal(expression.Value(string(t.Status))))

@@ -62,18 +62,18 @@ var _ idempotency.Store = (*DynamoIdempotency)(nil)
 // creates the record, or takes over a claim that lapsed.
 func (d *DynamoIdempotency) Claim(ctx context.Context, r idempotency.Record, now time.Time) (*idempotency.Record, error) {
 	pk := expression.Name(attrPK)
-	state := expression.Name("state")
+	state := expression.Name(attrState)
 	// Free: never claimed, a claim that lapsed, or a record past its TTL
 	// that DynamoDB has not removed yet.
 	free := expression.AttributeNotExists(pk).Or(
-		state.Equal(expression.Value(idemInProgress)).And(expression.Name("locked_until").LessThan(expression.Value(formatTime(now))))).
-		Or(expression.Name("ttl").LessThan(expression.Value(now.Unix())))
-	upd := expression.Set(expression.Name("type"), expression.Value("idempotency")).
-		Set(expression.Name("fingerprint"), expression.Value(r.Fingerprint)).
-		Set(expression.Name("token"), expression.Value(r.Token)).
-		Set(expression.Name("locked_until"), expression.Value(formatTime(r.LockedUntil))).
+		state.Equal(expression.Value(idemInProgress)).And(expression.Name(attrLockedUntil).LessThan(expression.Value(formatTime(now))))).
+		Or(expression.Name(attrTTL).LessThan(expression.Value(now.Unix())))
+	upd := expression.Set(expression.Name(attrType), expression.Value("idempotency")).
+		Set(expression.Name(attrFingerprint), expression.Value(r.Fingerprint)).
+		Set(expression.Name(attrToken), expression.Value(r.Token)).
+		Set(expression.Name(attrLockedUntil), expression.Value(formatTime(r.LockedUntil))).
 		Set(state, expression.Value(idemInProgress)).
-		Set(expression.Name("ttl"), expression.Value(r.ExpiresAt.Unix()))
+		Set(expression.Name(attrTTL), expression.Value(r.ExpiresAt.Unix()))
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(free).Build()
 	if err != nil {
 		return nil, fmt.Errorf("build idempotency claim: %w", err)
@@ -116,14 +116,14 @@ func (d *DynamoIdempotency) Claim(ctx context.Context, r idempotency.Record, now
 
 // Finish implements idempotency.Store.
 func (d *DynamoIdempotency) Finish(ctx context.Context, r idempotency.Record, resp idempotency.Response) error {
-	upd := expression.Set(expression.Name("state"), expression.Value(idemDone)).
-		Set(expression.Name("response_status"), expression.Value(resp.Status)).
-		Set(expression.Name("response_body"), expression.Value(resp.Body))
+	upd := expression.Set(expression.Name(attrState), expression.Value(idemDone)).
+		Set(expression.Name(attrResponseStatus), expression.Value(resp.Status)).
+		Set(expression.Name(attrResponseBody), expression.Value(resp.Body))
 	if len(resp.Headers) > 0 {
-		upd = upd.Set(expression.Name("response_headers"), expression.Value(resp.Headers))
+		upd = upd.Set(expression.Name(attrResponseHeaders), expression.Value(resp.Headers))
 	}
 	expr, err := expression.NewBuilder().WithUpdate(upd).
-		WithCondition(expression.Name("token").Equal(expression.Value(r.Token))).Build()
+		WithCondition(expression.Name(attrToken).Equal(expression.Value(r.Token))).Build()
 	if err != nil {
 		return fmt.Errorf("build idempotency finish: %w", err)
 	}
@@ -136,7 +136,7 @@ func (d *DynamoIdempotency) Finish(ctx context.Context, r idempotency.Record, re
 
 // Release implements idempotency.Store.
 func (d *DynamoIdempotency) Release(ctx context.Context, r idempotency.Record) error {
-	expr, err := expression.NewBuilder().WithCondition(expression.Name("token").Equal(expression.Value(r.Token))).Build()
+	expr, err := expression.NewBuilder().WithCondition(expression.Name(attrToken).Equal(expression.Value(r.Token))).Build()
 	if err != nil {
 		return fmt.Errorf("build idempotency release: %w", err)
 	}

@@ -21,6 +21,10 @@ const (
 	skClaim        = "CLAIM"
 )
 
+// absent is the condition of a put that may only create its item (a
+// history entry, a ticket, a ticket id's reservation).
+const absent = "attribute_not_exists(" + attrPK + ")"
+
 // timeLayout is RFC 3339 in UTC with fixed milliseconds: fixed width, so
 // string order is time order, in keys and in condition expressions alike.
 const timeLayout = "2006-01-02T15:04:05.000Z"
@@ -57,12 +61,62 @@ func counterSK(c binding.Counter) string { return formatTime(c.WindowStart) }
 // one item: pk LIMIT#phone#<number HMAC>, sk the day.
 func phoneCountersPK(phoneHMAC string) string { return "LIMIT#phone#" + phoneHMAC }
 
+// Attributes that updates and conditions name (items.go's struct tags spell
+// the same names for whole items).
+const (
+	attrAccountID             = "account_id"
+	attrAnswer                = "answer"
+	attrAnsweredAt            = "answered_at"
+	attrAnsweredBy            = "answered_by"
+	attrAttempts              = "attempts"
+	attrCodeHMAC              = "code_hmac"
+	attrCompletedAt           = "completed_at"
+	attrConsentVersion        = "consent_version"
+	attrDestinationCiphertext = "destination_ciphertext"
+	attrDestinationHMAC       = "destination_hmac"
+	attrDestinationKeyID      = "destination_key_id"
+	attrDestinationMasked     = "destination_masked"
+	attrExpiresAt             = "expires_at"
+	attrFingerprint           = "fingerprint"
+	attrLimit                 = "limit"
+	attrLockedUntil           = "locked_until"
+	attrMaxAttempts           = "max_attempts"
+	attrPreviousCiphertext    = "previous_ciphertext"
+	attrPreviousHMAC          = "previous_hmac"
+	attrPreviousKeyID         = "previous_key_id"
+	attrPreviousMasked        = "previous_masked"
+	attrPurpose               = "purpose"
+	attrReason                = "reason"
+	attrResendAfter           = "resend_after"
+	attrResponseBody          = "response_body"
+	attrResponseHeaders       = "response_headers"
+	attrResponseStatus        = "response_status"
+	attrSentToMasked          = "sent_to_masked"
+	attrSequence              = "sequence"
+	attrState                 = "state"
+	attrToken                 = "token"
+	attrTTL                   = "ttl"
+	attrType                  = "type"
+	attrUpdatedAt             = "updated_at"
+	attrUpdatedBy             = "updated_by"
+	attrVerificationID        = "verification_id"
+	attrVersion               = "version"
+	attrWindowEnd             = "window_end"
+	attrWindowStart           = "window_start"
+)
+
 // Attributes of the counter items.
 const (
 	attrCount    = "count"
 	attrFailures = "failures"
 	attrCodes    = "codes"
 )
+
+// An account's own counters are attributes of its verification item, one
+// per window: codes_<UTC hour> and failures_<UTC day>.
+func hourCodesAttr(hour time.Time) string { return "codes_" + hour.UTC().Format("2006010215") }
+
+func dayFailuresAttr(day time.Time) string { return "failures_" + day.UTC().Format("20060102") }
 
 // Support tickets: the ticket in its author's partition, sk
 // FEEDBACK#<created_at>#<ticket id>, and a ref item TICKET#<ticket id> that

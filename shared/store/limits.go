@@ -52,11 +52,11 @@ func slotOf(c binding.Counter) slot {
 		// An account's counters ride on its verification item, which every
 		// code request writes anyway (verificationWrite).
 		if c.Period == time.Hour && c.WindowStart.Equal(c.WindowStart.Truncate(time.Hour)) {
-			return slot{pk: accountPK(c.Subject), sk: skVerification, attr: "codes_" + c.WindowStart.UTC().Format("2006010215"), end: c.WindowEnd()}
+			return slot{pk: accountPK(c.Subject), sk: skVerification, attr: hourCodesAttr(c.WindowStart), end: c.WindowEnd()}
 		}
 	case binding.LimitFailuresAccount:
 		if c.Period == 24*time.Hour && c.WindowStart.Equal(day) {
-			return slot{pk: accountPK(c.Subject), sk: skVerification, attr: "failures_" + day.Format("20060102"), end: c.WindowEnd()}
+			return slot{pk: accountPK(c.Subject), sk: skVerification, attr: dayFailuresAttr(day), end: c.WindowEnd()}
 		}
 	case binding.LimitPhoneDay:
 		if c.Period == 24*time.Hour && c.WindowStart.Equal(day) {
@@ -166,8 +166,8 @@ func (l *limitItem) transactItem(table string) (types.TransactWriteItem, error) 
 // limitTouch marks a counter item and lets TTL remove it an hour after its
 // longest window.
 func limitTouch(end time.Time) expression.UpdateBuilder {
-	return expression.Set(expression.Name("type"), expression.Value("counter")).
-		Set(expression.Name("ttl"), expression.Value(end.Add(time.Hour).Unix()))
+	return expression.Set(expression.Name(attrType), expression.Value("counter")).
+		Set(expression.Name(attrTTL), expression.Value(end.Add(time.Hour).Unix()))
 }
 
 // tripped says which counter of a refused item is at its ceiling, from the
@@ -371,7 +371,7 @@ func (d *Dynamo) reserve(ctx context.Context, c binding.Counter, n int) (int, er
 		count := expression.Name(attrCount)
 		expr, err := expression.NewBuilder().
 			WithUpdate(limitTouch(c.WindowEnd()).Add(count, expression.Value(n)).
-				Set(expression.Name("limit"), expression.Value(c.Name))).
+				Set(expression.Name(attrLimit), expression.Value(c.Name))).
 			WithCondition(expression.AttributeNotExists(count).Or(count.LessThanEqual(expression.Value(c.Max - n)))).
 			Build()
 		if err != nil {

@@ -23,9 +23,9 @@ const stateVoid = "void"
 // optionalVerificationAttrs are the verification attributes a request may
 // leave out; writing a new request removes the old one's.
 var optionalVerificationAttrs = []string{
-	"destination_hmac", "destination_key_id", "destination_ciphertext", "destination_masked",
-	"code_hmac", "reason", "previous_hmac", "previous_key_id", "previous_ciphertext",
-	"previous_masked", "consent_version", "sent_to_masked", "sequence", "completed_at",
+	attrDestinationHMAC, attrDestinationKeyID, attrDestinationCiphertext, attrDestinationMasked,
+	attrCodeHMAC, attrReason, attrPreviousHMAC, attrPreviousKeyID, attrPreviousCiphertext,
+	attrPreviousMasked, attrConsentVersion, attrSentToMasked, attrSequence, attrCompletedAt,
 }
 
 // staleCounterHours is how far back a new request clears the account's
@@ -62,8 +62,8 @@ func verificationWrite(table string, v binding.Verification, now time.Time, own 
 	// Only when the previous request's resend delay is over (or there is
 	// none, or it was taken back) and every counter is below its ceiling.
 	cond := expression.AttributeNotExists(expression.Name(attrPK)).
-		Or(expression.Name("resend_after").LessThanEqual(expression.Value(formatTime(now)))).
-		Or(expression.Name("state").Equal(expression.Value(stateVoid)))
+		Or(expression.Name(attrResendAfter).LessThanEqual(expression.Value(formatTime(now)))).
+		Or(expression.Name(attrState).Equal(expression.Value(stateVoid)))
 	keep := map[string]bool{}
 	if own != nil {
 		for i, c := range own.members() {
@@ -78,12 +78,12 @@ func verificationWrite(table string, v binding.Verification, now time.Time, own 
 	// Counters of past windows go, so the item does not grow.
 	hour := now.UTC().Truncate(time.Hour)
 	for h := 1; h <= staleCounterHours; h++ {
-		if attr := "codes_" + hour.Add(-time.Duration(h)*time.Hour).Format("2006010215"); !keep[attr] {
+		if attr := hourCodesAttr(hour.Add(-time.Duration(h) * time.Hour)); !keep[attr] {
 			upd = upd.Remove(expression.Name(attr))
 		}
 	}
 	for d := 1; d <= 2; d++ {
-		if attr := "failures_" + utcDay(now).AddDate(0, 0, -d).Format("20060102"); !keep[attr] {
+		if attr := dayFailuresAttr(utcDay(now).AddDate(0, 0, -d)); !keep[attr] {
 			upd = upd.Remove(expression.Name(attr))
 		}
 	}
@@ -133,14 +133,14 @@ func (d *Dynamo) startRefusal(ctx context.Context, accountID string, now time.Ti
 // every number it held go, the account's counters stay (reset names those
 // a success resets), and it no longer holds back the next request.
 func voidUpdate(table, accountID string, now time.Time, onlyID string, reset []string) (*types.Update, error) {
-	upd := expression.Set(expression.Name("state"), expression.Value(stateVoid)).
-		Set(expression.Name("ttl"), expression.IfNotExists(expression.Name("ttl"), expression.Value(now.Add(verificationRetention).Unix())))
-	for _, name := range append([]string{"code_hmac", "destination_ciphertext", "destination_key_id", "previous_ciphertext", "previous_key_id"}, reset...) {
+	upd := expression.Set(expression.Name(attrState), expression.Value(stateVoid)).
+		Set(expression.Name(attrTTL), expression.IfNotExists(expression.Name(attrTTL), expression.Value(now.Add(verificationRetention).Unix())))
+	for _, name := range append([]string{attrCodeHMAC, attrDestinationCiphertext, attrDestinationKeyID, attrPreviousCiphertext, attrPreviousKeyID}, reset...) {
 		upd = upd.Remove(expression.Name(name))
 	}
 	b := expression.NewBuilder().WithUpdate(upd)
 	if onlyID != "" {
-		b = b.WithCondition(expression.Name("verification_id").Equal(expression.Value(onlyID)))
+		b = b.WithCondition(expression.Name(attrVerificationID).Equal(expression.Value(onlyID)))
 	}
 	expr, err := b.Build()
 	if err != nil {
