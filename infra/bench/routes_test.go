@@ -23,6 +23,7 @@ import (
 	"github.com/gosuslugi/phonebind/infra/lambdarun/stack"
 	"github.com/gosuslugi/phonebind/infra/template"
 	"github.com/gosuslugi/phonebind/shared/app"
+	"github.com/gosuslugi/phonebind/shared/app/core"
 	"github.com/gosuslugi/phonebind/shared/config"
 	"github.com/gosuslugi/phonebind/shared/httpapi"
 	"github.com/gosuslugi/phonebind/shared/notify"
@@ -146,7 +147,7 @@ func TestRouteScenarios(t *testing.T) {
 // world is one service assembled as the functions assemble it, on the
 // memory store, with a clock the scenarios move.
 type world struct {
-	app     *app.App
+	app     *core.App
 	outbox  *notify.Outbox
 	now     atomic.Pointer[time.Time]
 	samples map[string]stack.Sample
@@ -169,7 +170,7 @@ func newWorld(tb testing.TB) *world {
 		tb.Fatal(err)
 	}
 	w.outbox = notify.NewOutbox(nil, clock)
-	w.app, err = app.New(context.Background(), cfg, app.Options{
+	w.app, err = app.New(context.Background(), cfg, core.Options{
 		Local:   true,
 		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Outbox:  w.outbox,

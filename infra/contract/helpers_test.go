@@ -17,6 +17,7 @@ import (
 	"github.com/gosuslugi/phonebind/infra/local/runner"
 	"github.com/gosuslugi/phonebind/infra/template"
 	"github.com/gosuslugi/phonebind/shared/app"
+	"github.com/gosuslugi/phonebind/shared/app/core"
 	"github.com/gosuslugi/phonebind/shared/config"
 	"github.com/gosuslugi/phonebind/shared/notify"
 )
@@ -81,19 +82,19 @@ var jwtSecret = []byte("contract-test-secret")
 // the handlers app.New assembles from env (a map standing in for the
 // environment), the runner's HS256 tokens. extra adjusts the assembly.
 type localAPI struct {
-	app *app.App
+	app *core.App
 	url string
 	t   *testing.T
 }
 
-func startLocal(t *testing.T, env map[string]string, extra func(*app.Options)) *localAPI {
+func startLocal(t *testing.T, env map[string]string, extra func(*core.Options)) *localAPI {
 	t.Helper()
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.DiscardHandler)
-	opts := app.Options{Local: true, Logger: logger, Outbox: notify.NewOutbox(io.Discard, nil)}
+	opts := core.Options{Local: true, Logger: logger, Outbox: notify.NewOutbox(io.Discard, nil)}
 	if extra != nil {
 		extra(&opts)
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/gosuslugi/phonebind/shared/testenv"
 
-	"github.com/gosuslugi/phonebind/shared/app"
+	"github.com/gosuslugi/phonebind/shared/app/core"
 	"github.com/gosuslugi/phonebind/shared/metrics"
 )
 
@@ -121,7 +121,7 @@ func (l *localAPI) verificationID(body []byte) string {
 func TestAlarmsReadEmittedDimensions(t *testing.T) {
 	emf := &lockedBuffer{}
 	clk := testenv.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
-	withMetrics := func(o *app.Options) { o.Metrics, o.Clock = emf, clk.Now }
+	withMetrics := func(o *core.Options) { o.Metrics, o.Clock = emf, clk.Now }
 
 	// Everything that succeeds, on the in-memory store and the outbox.
 	ok := startLocal(t, map[string]string{"CHANGE_COOLDOWN": "0s"}, withMetrics)

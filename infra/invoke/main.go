@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gosuslugi/phonebind/shared/app"
+	"github.com/gosuslugi/phonebind/shared/app/core"
 	"github.com/gosuslugi/phonebind/shared/config"
 	"github.com/gosuslugi/phonebind/shared/notify"
 )
@@ -101,7 +102,7 @@ func inProcess(ctx context.Context, fn string, event []byte, stderr io.Writer) (
 		return nil, err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	a, err := app.New(ctx, cfg, app.Options{Local: true, Logger: logger, Outbox: notify.NewOutbox(stderr, nil)})
+	a, err := app.New(ctx, cfg, core.Options{Local: true, Logger: logger, Outbox: notify.NewOutbox(stderr, nil)})
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/gosuslugi/phonebind/infra/local/runner"
 	"github.com/gosuslugi/phonebind/infra/template"
 	"github.com/gosuslugi/phonebind/shared/app"
+	"github.com/gosuslugi/phonebind/shared/app/core"
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/config"
 	"github.com/gosuslugi/phonebind/shared/notify"
@@ -81,14 +82,14 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 // server is the assembled local API.
 type server struct {
 	handler  http.Handler
-	app      *app.App
+	app      *core.App
 	describe string
 }
 
 // newServer assembles the API from the environment, as a Lambda cold start
 // would, and puts the local runner in front of it. clock may be nil; extra
 // adjusts the assembly (tests capture metrics with it).
-func newServer(ctx context.Context, getenv func(string) string, console io.Writer, logger *slog.Logger, clock binding.Clock, extra ...func(*app.Options)) (*server, error) {
+func newServer(ctx context.Context, getenv func(string) string, console io.Writer, logger *slog.Logger, clock binding.Clock, extra ...func(*core.Options)) (*server, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return nil, err
@@ -98,7 +99,7 @@ func newServer(ctx context.Context, getenv func(string) string, console io.Write
 			return nil, err
 		}
 	}
-	opts := app.Options{
+	opts := core.Options{
 		Local:  true,
 		Logger: logger,
 		Outbox: notify.NewOutbox(console, nil),

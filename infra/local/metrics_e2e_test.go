@@ -12,7 +12,7 @@ import (
 
 	"github.com/gosuslugi/phonebind/shared/testenv"
 
-	"github.com/gosuslugi/phonebind/shared/app"
+	"github.com/gosuslugi/phonebind/shared/app/core"
 	"github.com/gosuslugi/phonebind/shared/metrics"
 	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
 )
@@ -33,7 +33,7 @@ func TestE2EMetricsAndLogLines(t *testing.T) {
 	e := &e2e{t: t, clock: testenv.NewClock(time.Now().UTC().Truncate(time.Hour).Add(time.Minute)), logs: &syncBuffer{}, moto: moto, db: db, table: table}
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
 	srv, err := newServer(context.Background(), func(k string) string { return env[k] }, io.Discard, logger, e.clock.Now,
-		func(o *app.Options) { o.Metrics = emf })
+		func(o *core.Options) { o.Metrics = emf })
 	if err != nil {
 		t.Fatal(err)
 	}

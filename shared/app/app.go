@@ -26,29 +26,10 @@ import (
 	"github.com/gosuslugi/phonebind/shared/secure/awssecret"
 )
 
-// The assembly's types, as core defines them.
-type (
-	// App is the assembled service.
-	App = core.App
-	// Options say how far the assembly may stand in for AWS.
-	Options = core.Options
-	// AWS names the AWS-backed parts; New fills in those left nil.
-	AWS = core.AWS
-)
-
-// Function logical ids, as template.yaml names them.
-const (
-	RequestCodeFunction = core.RequestCodeFunction
-	ConfirmCodeFunction = core.ConfirmCodeFunction
-	StatusFunction      = core.StatusFunction
-	UnbindFunction      = core.UnbindFunction
-	FeedbackFunction    = core.FeedbackFunction
-)
-
 // All is every AWS-backed part, the AWS configuration through the SDK's
 // default chain (shared/config/awsdefault).
-func All() AWS {
-	return AWS{
+func All() core.AWS {
+	return core.AWS{
 		Config: awsdefault.Load,
 		SMS:    snsnotify.SMS,
 		Email:  sesnotify.Email,
@@ -69,7 +50,7 @@ func devOrSecret(ctx context.Context, awsCfg aws.Config, cfg config.Config) (bin
 
 // New assembles the service (core.New) with every part of opts.AWS left
 // nil taken from All. It is called once per cold start.
-func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
+func New(ctx context.Context, cfg config.Config, opts core.Options) (*core.App, error) {
 	all := All()
 	if opts.AWS.Config == nil {
 		opts.AWS.Config = all.Config
@@ -93,13 +74,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 // reads the environment, assembles the service and, when a variable is bad
 // or a dependency cannot be loaded, stops the process with a message naming
 // the problem. The Lambda mains call core.Start with their own parts.
-func Start() *App {
+func Start() *core.App {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "configuration:", err)
 		os.Exit(1)
 	}
-	a, err := New(context.Background(), cfg, Options{})
+	a, err := New(context.Background(), cfg, core.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start:", err)
 		os.Exit(1)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosuslugi/phonebind/shared/app/core"
 	"github.com/gosuslugi/phonebind/shared/config"
 )
 
@@ -34,7 +35,7 @@ func TestColdStartFailsWhenSecretsFail(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for _, local := range []bool{false, true} {
-		a, err := New(ctx, cfg, Options{Local: local, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		a, err := New(ctx, cfg, core.Options{Local: local, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err == nil || a != nil || !strings.Contains(err.Error(), "load keys") {
 			t.Fatalf("local=%v: app %v, err %v", local, a, err)
 		}
@@ -46,7 +47,7 @@ func TestDeployedStartRefusesDevelopmentKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(context.Background(), cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err == nil ||
+	if _, err := New(context.Background(), cfg, core.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}); err == nil ||
 		!strings.Contains(err.Error(), "KEYS_SECRET_ARN") {
 		t.Fatalf("err = %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gosuslugi/phonebind/shared/app"
+	"github.com/gosuslugi/phonebind/shared/app/core"
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/config"
 	"github.com/gosuslugi/phonebind/shared/notify"
@@ -107,14 +108,14 @@ func FuzzLambdaEvents(f *testing.F) {
 
 // fuzzApp is the service as `make run` assembles it: in-memory store,
 // messages to a silent outbox, development keys.
-func fuzzApp(f *testing.F) *app.App {
+func fuzzApp(f *testing.F) *core.App {
 	f.Helper()
 	env := map[string]string{"TEST_PHONE_NUMBERS": "+79990000001:123456", "RESEND_COOLDOWN": "0s", "CHANGE_COOLDOWN": "0s"}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		f.Fatal(err)
 	}
-	a, err := app.New(context.Background(), cfg, app.Options{
+	a, err := app.New(context.Background(), cfg, core.Options{
 		Local:   true,
 		Logger:  slog.New(slog.DiscardHandler),
 		Outbox:  notify.NewOutbox(io.Discard, nil),
