@@ -30,43 +30,14 @@ type Config struct {
 	// AllowedRegions are the ISO 3166 regions numbers may come from
 	// (ALLOWED_REGIONS, comma-separated, default RU).
 	AllowedRegions []string
-	// CodeLength is the number of digits in a code (CODE_LENGTH, 4..10,
-	// default 6).
-	CodeLength int
-	// CodeTTL is how long a code stays valid (CODE_TTL, default 5m).
-	CodeTTL time.Duration
-	// CodeMaxAttempts is how many entries a code allows (CODE_MAX_ATTEMPTS,
-	// default 5).
-	CodeMaxAttempts int
-	// ResendCooldown is the least time between two codes for one account
-	// (RESEND_COOLDOWN, default 60s).
-	ResendCooldown time.Duration
-	// CodesPerAccountHour limits codes per account per hour
-	// (CODES_PER_ACCOUNT_HOUR, default 5).
-	CodesPerAccountHour int
-	// CodesPerPhoneDay limits codes to one number per day, whatever the
-	// account (CODES_PER_PHONE_DAY, default 10).
-	CodesPerPhoneDay int
-	// CodesPerIPHour limits codes requested from one source IP per hour
-	// (CODES_PER_IP_HOUR, default 20).
-	CodesPerIPHour int
-	// MaxFailuresDay is how many wrong codes an account, or a destination
-	// number, may enter in a day before no new code is issued to it
-	// (MAX_FAILURES_DAY, default 15).
-	MaxFailuresDay int
-	// CodesPerPrefixDay limits codes per day to one number range, the number
-	// without its last 4 digits (CODES_PER_PREFIX_DAY, default 50).
-	CodesPerPrefixDay int
-	// CodesGlobalDay caps all codes sent in a day, the last line against an
-	// SMS-pumping campaign (CODES_GLOBAL_DAY, default 100000).
-	CodesGlobalDay int
-	// ChangeCooldown is the least time between a bind and a change
-	// (CHANGE_COOLDOWN, default 720h).
-	ChangeCooldown time.Duration
-	// TestPhoneNumbers maps fictional E.164 numbers to their fixed codes
-	// (TEST_PHONE_NUMBERS, "+79990000001:123456,…"; empty by default). No
-	// SMS is sent to them.
-	TestPhoneNumbers map[string]string
+	// Binding is the binding rules, read straight into the domain's own
+	// type from CODE_LENGTH, CODE_TTL, CODE_MAX_ATTEMPTS, RESEND_COOLDOWN,
+	// CODES_PER_ACCOUNT_HOUR, CODES_PER_PHONE_DAY, CODES_PER_IP_HOUR,
+	// MAX_FAILURES_DAY, CODES_PER_PREFIX_DAY, CODES_GLOBAL_DAY,
+	// CHANGE_COOLDOWN, TEST_PHONE_NUMBERS ("+79990000001:123456,…", no SMS
+	// is sent to them), CONSENT_VERSION and HISTORY_RETENTION; the defaults
+	// are the constants below.
+	Binding binding.Config
 	// KeysSecretARN is the Secrets Manager secret holding the key material
 	// (KEYS_SECRET_ARN); empty means the development keys.
 	KeysSecretARN string
@@ -84,12 +55,6 @@ type Config struct {
 	// endpoint is overridden (emulators need one) and is otherwise left to
 	// the SDK (Lambda always sets it).
 	AWSRegion string
-	// ConsentVersion is the version of the personal-data consent text
-	// recorded with a binding (CONSENT_VERSION, default "2026-01").
-	ConsentVersion string
-	// HistoryRetention is how long history entries are kept
-	// (HISTORY_RETENTION, default 26280h, three years).
-	HistoryRetention time.Duration
 
 	// envCredentials says whether the environment names credentials, so that
 	// AWS does not replace them with the emulator placeholders.
@@ -198,34 +163,36 @@ func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
 func Load(getenv func(string) string) (Config, error) {
 	l := loader{getenv: getenv}
 	c := Config{
-		TableName:           l.str("TABLE_NAME", DefaultTableName),
-		EventsTopicARN:      l.str("EVENTS_TOPIC_ARN", ""),
-		SMSSenderID:         l.str("SMS_SENDER_ID", DefaultSMSSenderID),
-		EmailFrom:           l.str("EMAIL_FROM", ""),
-		AllowedRegions:      l.regions("ALLOWED_REGIONS"),
-		CodeLength:          l.integer("CODE_LENGTH", DefaultCodeLength, 4, 10),
-		CodeTTL:             l.duration("CODE_TTL", DefaultCodeTTL, false),
-		CodeMaxAttempts:     l.integer("CODE_MAX_ATTEMPTS", DefaultCodeMaxAttempts, 1, 0),
-		ResendCooldown:      l.duration("RESEND_COOLDOWN", DefaultResendCooldown, true),
-		CodesPerAccountHour: l.integer("CODES_PER_ACCOUNT_HOUR", DefaultPerAccountHour, 1, 0),
-		CodesPerPhoneDay:    l.integer("CODES_PER_PHONE_DAY", DefaultPerPhoneDay, 1, 0),
-		CodesPerIPHour:      l.integer("CODES_PER_IP_HOUR", DefaultPerIPHour, 1, 0),
-		MaxFailuresDay:      l.integer("MAX_FAILURES_DAY", DefaultMaxFailuresDay, 1, 0),
-		CodesPerPrefixDay:   l.integer("CODES_PER_PREFIX_DAY", DefaultPerPrefixDay, 1, 0),
-		CodesGlobalDay:      l.integer("CODES_GLOBAL_DAY", DefaultGlobalDay, 1, 0),
-		ChangeCooldown:      l.duration("CHANGE_COOLDOWN", DefaultChangeCooldown, true),
-		KeysSecretARN:       l.str("KEYS_SECRET_ARN", ""),
-		DynamoDBEndpoint:    l.endpoint("DYNAMODB_ENDPOINT"),
-		SNSEndpoint:         l.endpoint("SNS_ENDPOINT"),
-		SESEndpoint:         l.endpoint("SES_ENDPOINT"),
-		SecretsEndpoint:     l.endpoint("SECRETS_ENDPOINT"),
-		AWSRegion:           l.str("AWS_REGION", ""),
-		ConsentVersion:      l.str("CONSENT_VERSION", DefaultConsentVersion),
-		HistoryRetention:    l.duration("HISTORY_RETENTION", DefaultHistoryRetention, false),
-		envCredentials:      l.str("AWS_ACCESS_KEY_ID", "") != "" || l.str("AWS_PROFILE", "") != "",
+		TableName:      l.str("TABLE_NAME", DefaultTableName),
+		EventsTopicARN: l.str("EVENTS_TOPIC_ARN", ""),
+		SMSSenderID:    l.str("SMS_SENDER_ID", DefaultSMSSenderID),
+		EmailFrom:      l.str("EMAIL_FROM", ""),
+		AllowedRegions: l.regions("ALLOWED_REGIONS"),
+		Binding: binding.Config{
+			CodeLength:          l.integer("CODE_LENGTH", DefaultCodeLength, 4, 10),
+			CodeTTL:             l.duration("CODE_TTL", DefaultCodeTTL, false),
+			MaxAttempts:         l.integer("CODE_MAX_ATTEMPTS", DefaultCodeMaxAttempts, 1, 0),
+			ResendCooldown:      l.duration("RESEND_COOLDOWN", DefaultResendCooldown, true),
+			CodesPerAccountHour: l.integer("CODES_PER_ACCOUNT_HOUR", DefaultPerAccountHour, 1, 0),
+			CodesPerPhoneDay:    l.integer("CODES_PER_PHONE_DAY", DefaultPerPhoneDay, 1, 0),
+			CodesPerIPHour:      l.integer("CODES_PER_IP_HOUR", DefaultPerIPHour, 1, 0),
+			MaxFailuresDay:      l.integer("MAX_FAILURES_DAY", DefaultMaxFailuresDay, 1, 0),
+			CodesPerPrefixDay:   l.integer("CODES_PER_PREFIX_DAY", DefaultPerPrefixDay, 1, 0),
+			CodesGlobalDay:      l.integer("CODES_GLOBAL_DAY", DefaultGlobalDay, 1, 0),
+			ChangeCooldown:      l.duration("CHANGE_COOLDOWN", DefaultChangeCooldown, true),
+			ConsentVersion:      l.str("CONSENT_VERSION", DefaultConsentVersion),
+			HistoryRetention:    l.duration("HISTORY_RETENTION", DefaultHistoryRetention, false),
+		},
+		KeysSecretARN:    l.str("KEYS_SECRET_ARN", ""),
+		DynamoDBEndpoint: l.endpoint("DYNAMODB_ENDPOINT"),
+		SNSEndpoint:      l.endpoint("SNS_ENDPOINT"),
+		SESEndpoint:      l.endpoint("SES_ENDPOINT"),
+		SecretsEndpoint:  l.endpoint("SECRETS_ENDPOINT"),
+		AWSRegion:        l.str("AWS_REGION", ""),
+		envCredentials:   l.str("AWS_ACCESS_KEY_ID", "") != "" || l.str("AWS_PROFILE", "") != "",
 	}
 	codeLengthOK := l.ok("CODE_LENGTH")
-	c.TestPhoneNumbers = l.testNumbers("TEST_PHONE_NUMBERS", c.CodeLength, codeLengthOK)
+	c.Binding.TestNumbers = l.testNumbers("TEST_PHONE_NUMBERS", c.Binding.CodeLength, codeLengthOK)
 
 	if !isTableName(c.TableName) {
 		l.fail("TABLE_NAME", fmt.Sprintf("%q is not a DynamoDB table name (3 to 255 letters, digits, '_', '-' or '.')", c.TableName))
@@ -379,25 +346,4 @@ func (l *loader) testNumbers(name string, codeLength int, checkLength bool) map[
 		}
 	}
 	return out
-}
-
-// Binding is the configuration of the binding rules, read from the same
-// variables: the one place the environment becomes binding.Config.
-func (c Config) Binding() binding.Config {
-	return binding.Config{
-		CodeLength:          c.CodeLength,
-		CodeTTL:             c.CodeTTL,
-		MaxAttempts:         c.CodeMaxAttempts,
-		ResendCooldown:      c.ResendCooldown,
-		CodesPerAccountHour: c.CodesPerAccountHour,
-		CodesPerPhoneDay:    c.CodesPerPhoneDay,
-		CodesPerIPHour:      c.CodesPerIPHour,
-		MaxFailuresDay:      c.MaxFailuresDay,
-		CodesPerPrefixDay:   c.CodesPerPrefixDay,
-		CodesGlobalDay:      c.CodesGlobalDay,
-		ChangeCooldown:      c.ChangeCooldown,
-		TestNumbers:         c.TestPhoneNumbers,
-		ConsentVersion:      c.ConsentVersion,
-		HistoryRetention:    c.HistoryRetention,
-	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
 )
 
 func env(kv map[string]string) func(string) string {
@@ -19,22 +21,24 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	want := Config{
-		TableName:           "phonebind",
-		SMSSenderID:         "Gosuslugi",
-		AllowedRegions:      []string{"RU"},
-		CodeLength:          6,
-		CodeTTL:             5 * time.Minute,
-		CodeMaxAttempts:     5,
-		ResendCooldown:      60 * time.Second,
-		CodesPerAccountHour: 5,
-		CodesPerPhoneDay:    10,
-		CodesPerIPHour:      20,
-		MaxFailuresDay:      15,
-		CodesPerPrefixDay:   50,
-		CodesGlobalDay:      100000,
-		ChangeCooldown:      720 * time.Hour,
-		ConsentVersion:      "2026-01",
-		HistoryRetention:    26280 * time.Hour,
+		TableName:      "phonebind",
+		SMSSenderID:    "Gosuslugi",
+		AllowedRegions: []string{"RU"},
+		Binding: binding.Config{
+			CodeLength:          6,
+			CodeTTL:             5 * time.Minute,
+			MaxAttempts:         5,
+			ResendCooldown:      60 * time.Second,
+			CodesPerAccountHour: 5,
+			CodesPerPhoneDay:    10,
+			CodesPerIPHour:      20,
+			MaxFailuresDay:      15,
+			CodesPerPrefixDay:   50,
+			CodesGlobalDay:      100000,
+			ChangeCooldown:      720 * time.Hour,
+			ConsentVersion:      "2026-01",
+			HistoryRetention:    26280 * time.Hour,
+		},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults\n got %+v\nwant %+v", c, want)
@@ -55,29 +59,29 @@ func TestLoadGoodValues(t *testing.T) {
 		{"SMS_SENDER_ID", "GosUslugi1", func(c Config) any { return c.SMSSenderID }, "GosUslugi1"},
 		{"EMAIL_FROM", "Gosuslugi <noreply@gosuslugi.example>", func(c Config) any { return c.EmailFrom }, "Gosuslugi <noreply@gosuslugi.example>"},
 		{"ALLOWED_REGIONS", "RU, KZ,BY,RU", func(c Config) any { return c.AllowedRegions }, []string{"RU", "KZ", "BY"}},
-		{"CODE_LENGTH", "4", func(c Config) any { return c.CodeLength }, 4},
-		{"CODE_LENGTH", "10", func(c Config) any { return c.CodeLength }, 10},
-		{"CODE_TTL", "3s", func(c Config) any { return c.CodeTTL }, 3 * time.Second},
-		{"CODE_MAX_ATTEMPTS", "1", func(c Config) any { return c.CodeMaxAttempts }, 1},
-		{"RESEND_COOLDOWN", "0s", func(c Config) any { return c.ResendCooldown }, time.Duration(0)},
-		{"RESEND_COOLDOWN", "90s", func(c Config) any { return c.ResendCooldown }, 90 * time.Second},
-		{"CODES_PER_ACCOUNT_HOUR", "1", func(c Config) any { return c.CodesPerAccountHour }, 1},
-		{"CODES_PER_PHONE_DAY", "100", func(c Config) any { return c.CodesPerPhoneDay }, 100},
-		{"CODES_PER_IP_HOUR", "1000", func(c Config) any { return c.CodesPerIPHour }, 1000},
-		{"MAX_FAILURES_DAY", "3", func(c Config) any { return c.MaxFailuresDay }, 3},
-		{"CODES_PER_PREFIX_DAY", "7", func(c Config) any { return c.CodesPerPrefixDay }, 7},
-		{"CODES_GLOBAL_DAY", "500", func(c Config) any { return c.CodesGlobalDay }, 500},
-		{"CHANGE_COOLDOWN", "0", func(c Config) any { return c.ChangeCooldown }, time.Duration(0)},
-		{"CHANGE_COOLDOWN", "24h", func(c Config) any { return c.ChangeCooldown }, 24 * time.Hour},
-		{"TEST_PHONE_NUMBERS", "+79990000001:123456, +79990000002:654321", func(c Config) any { return c.TestPhoneNumbers }, map[string]string{"+79990000001": "123456", "+79990000002": "654321"}},
+		{"CODE_LENGTH", "4", func(c Config) any { return c.Binding.CodeLength }, 4},
+		{"CODE_LENGTH", "10", func(c Config) any { return c.Binding.CodeLength }, 10},
+		{"CODE_TTL", "3s", func(c Config) any { return c.Binding.CodeTTL }, 3 * time.Second},
+		{"CODE_MAX_ATTEMPTS", "1", func(c Config) any { return c.Binding.MaxAttempts }, 1},
+		{"RESEND_COOLDOWN", "0s", func(c Config) any { return c.Binding.ResendCooldown }, time.Duration(0)},
+		{"RESEND_COOLDOWN", "90s", func(c Config) any { return c.Binding.ResendCooldown }, 90 * time.Second},
+		{"CODES_PER_ACCOUNT_HOUR", "1", func(c Config) any { return c.Binding.CodesPerAccountHour }, 1},
+		{"CODES_PER_PHONE_DAY", "100", func(c Config) any { return c.Binding.CodesPerPhoneDay }, 100},
+		{"CODES_PER_IP_HOUR", "1000", func(c Config) any { return c.Binding.CodesPerIPHour }, 1000},
+		{"MAX_FAILURES_DAY", "3", func(c Config) any { return c.Binding.MaxFailuresDay }, 3},
+		{"CODES_PER_PREFIX_DAY", "7", func(c Config) any { return c.Binding.CodesPerPrefixDay }, 7},
+		{"CODES_GLOBAL_DAY", "500", func(c Config) any { return c.Binding.CodesGlobalDay }, 500},
+		{"CHANGE_COOLDOWN", "0", func(c Config) any { return c.Binding.ChangeCooldown }, time.Duration(0)},
+		{"CHANGE_COOLDOWN", "24h", func(c Config) any { return c.Binding.ChangeCooldown }, 24 * time.Hour},
+		{"TEST_PHONE_NUMBERS", "+79990000001:123456, +79990000002:654321", func(c Config) any { return c.Binding.TestNumbers }, map[string]string{"+79990000001": "123456", "+79990000002": "654321"}},
 		{"KEYS_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:keys", func(c Config) any { return c.KeysSecretARN }, "arn:aws:secretsmanager:us-east-1:123456789012:secret:keys"},
 		{"DYNAMODB_ENDPOINT", "http://127.0.0.1:8000", func(c Config) any { return c.DynamoDBEndpoint }, "http://127.0.0.1:8000"},
 		{"SNS_ENDPOINT", "http://127.0.0.1:5000", func(c Config) any { return c.SNSEndpoint }, "http://127.0.0.1:5000"},
 		{"SES_ENDPOINT", "https://email.example.net", func(c Config) any { return c.SESEndpoint }, "https://email.example.net"},
 		{"SECRETS_ENDPOINT", "http://localhost:5000/", func(c Config) any { return c.SecretsEndpoint }, "http://localhost:5000/"},
 		{"AWS_REGION", "eu-central-1", func(c Config) any { return c.AWSRegion }, "eu-central-1"},
-		{"CONSENT_VERSION", "2026-07", func(c Config) any { return c.ConsentVersion }, "2026-07"},
-		{"HISTORY_RETENTION", "8760h", func(c Config) any { return c.HistoryRetention }, 8760 * time.Hour},
+		{"CONSENT_VERSION", "2026-07", func(c Config) any { return c.Binding.ConsentVersion }, "2026-07"},
+		{"HISTORY_RETENTION", "8760h", func(c Config) any { return c.Binding.HistoryRetention }, 8760 * time.Hour},
 		// The edges of the hand-written checks (validate_test.go holds them
 		// to the regular expressions they replaced).
 		{"TABLE_NAME", "a.b", func(c Config) any { return c.TableName }, "a.b"},
@@ -86,7 +90,7 @@ func TestLoadGoodValues(t *testing.T) {
 		{"SMS_SENDER_ID", "a", func(c Config) any { return c.SMSSenderID }, "a"},
 		{"SMS_SENDER_ID", "1-2-3-4-5-x", func(c Config) any { return c.SMSSenderID }, "1-2-3-4-5-x"},
 		{"ALLOWED_REGIONS", "ZZ", func(c Config) any { return c.AllowedRegions }, []string{"ZZ"}},
-		{"TEST_PHONE_NUMBERS", "+1234567:123456,+123456789012345:654321", func(c Config) any { return c.TestPhoneNumbers }, map[string]string{"+1234567": "123456", "+123456789012345": "654321"}},
+		{"TEST_PHONE_NUMBERS", "+1234567:123456,+123456789012345:654321", func(c Config) any { return c.Binding.TestNumbers }, map[string]string{"+1234567": "123456", "+123456789012345": "654321"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -330,7 +334,7 @@ func TestAWSCredentials(t *testing.T) {
 	})
 }
 
-// The environment reaches the binding rules through Binding alone.
+// The environment reaches the binding rules as binding.Config itself.
 func TestBindingConfigFromTheEnvironment(t *testing.T) {
 	cfg, err := Load(func(k string) string {
 		return map[string]string{"CODE_TTL": "3m", "CHANGE_COOLDOWN": "1h", "CODES_PER_PHONE_DAY": "4", "TEST_PHONE_NUMBERS": "+79990000001:123456"}[k]
@@ -338,9 +342,9 @@ func TestBindingConfigFromTheEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := cfg.Binding()
+	b := cfg.Binding
 	if b.CodeTTL != 3*time.Minute || b.ChangeCooldown != time.Hour || b.CodesPerPhoneDay != 4 ||
-		b.TestNumbers["+79990000001"] != "123456" || b.MaxAttempts != cfg.CodeMaxAttempts || b.HistoryRetention != cfg.HistoryRetention {
-		t.Fatalf("binding config %+v from %+v", b, cfg)
+		b.TestNumbers["+79990000001"] != "123456" || b.MaxAttempts != DefaultCodeMaxAttempts || b.HistoryRetention != DefaultHistoryRetention {
+		t.Fatalf("binding config %+v", b)
 	}
 }

@@ -166,7 +166,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	senders := a.senders(cfg, awsCfg, opts)
 	parser := phone.NewParser(cfg.AllowedRegions)
 
-	a.Service = binding.New(cfg.Binding(), st, senders, keys, opts.Clock, logger)
+	a.Service = binding.New(cfg.Binding, st, senders, keys, opts.Clock, logger)
 	a.API = httpapi.New(a.Service, parser, logger)
 	a.API.SetMetrics(a.Metrics)
 	a.newFeedback(opts, st, keys, parser)
