@@ -120,6 +120,13 @@ func startLocal(t *testing.T, env map[string]string, extra func(*core.Options)) 
 // the status and body.
 func (l *localAPI) do(sub, method, path, body string) (int, []byte) {
 	l.t.Helper()
+	res := l.send(l.request(sub, method, path, body))
+	return res.status, res.body
+}
+
+// request builds what do sends: a JSON body, and a token for sub.
+func (l *localAPI) request(sub, method, path, body string) *http.Request {
+	l.t.Helper()
 	req, err := http.NewRequest(method, l.url+path, strings.NewReader(body))
 	if err != nil {
 		l.t.Fatal(err)
@@ -128,17 +135,37 @@ func (l *localAPI) do(sub, method, path, body string) (int, []byte) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if sub != "" {
-		tok, err := runner.SignHS256(jwtSecret, map[string]any{"sub": sub, "email": sub + "@example.org", "exp": time.Now().Add(time.Hour).Unix()})
-		if err != nil {
-			l.t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Authorization", "Bearer "+l.token(map[string]any{"sub": sub, "email": sub + "@example.org"}))
 	}
+	return req
+}
+
+// token signs claims as the runner's issuer, valid for an hour.
+func (l *localAPI) token(claims map[string]any) string {
+	l.t.Helper()
+	claims["exp"] = time.Now().Add(time.Hour).Unix()
+	tok, err := runner.SignHS256(jwtSecret, claims)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return tok
+}
+
+// answer is one response, read whole.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// send sends req and reads its answer.
+func (l *localAPI) send(req *http.Request) answer {
+	l.t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		l.t.Fatal(err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	return res.StatusCode, raw
+	return answer{status: res.StatusCode, header: res.Header, body: raw}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -208,6 +209,10 @@ func problemResponse(f fault, l lang) events.APIGatewayV2HTTPResponse {
 	resp.Headers["Content-Language"] = l.String()
 	if f.retryAfter > 0 {
 		resp.Headers["Retry-After"] = strconv.Itoa(f.retryAfter)
+	}
+	if status == http.StatusUnauthorized {
+		// RFC 9110 §15.5.2: a 401 names the scheme it wants.
+		resp.Headers["WWW-Authenticate"] = "Bearer"
 	}
 	return resp
 }
