@@ -15,10 +15,13 @@
 //     confirm-code, status) priced from those measurements.
 //
 // Usage: go run ./infra/bench [-out infra/BENCHMARKS.md] [-starts 25]
-// [-verifications 30] [-count 6] [-benchtime 1s] [-cold], with
+// [-verifications 30] [-count 6] [-benchtime 1s] [-cold] [-against REV], with
 // DYNAMODB_ENDPOINT and MOTO_ENDPOINT set (as `bash infra/emulators.sh run
 // -- …` sets them). -cold measures only sizes and cold starts and prints
-// that part of the report, leaving infra/BENCHMARKS.md alone.
+// that part of the report, leaving infra/BENCHMARKS.md alone. -against REV
+// checks REV out in a temporary git worktree, builds its bootstraps and
+// starts them in the same interleaved rounds, runs its route benchmarks
+// beside this tree's, and adds a before/after table.
 package main
 
 import (
@@ -26,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"time"
@@ -43,6 +47,8 @@ type options struct {
 	benchtime     string
 	// cold limits the run to sizes and cold starts (printed, not written).
 	cold bool
+	// against is a git revision measured in the same run, for comparison.
+	against string
 }
 
 func main() {
@@ -53,6 +59,7 @@ func main() {
 	flag.IntVar(&o.count, "count", 6, "go test -count for the route benchmarks")
 	flag.StringVar(&o.benchtime, "benchtime", "1s", "go test -benchtime for the route benchmarks")
 	flag.BoolVar(&o.cold, "cold", false, "measure only binary sizes and cold starts, print them and write no report file")
+	flag.StringVar(&o.against, "against", "", "a git revision whose bootstraps and route benchmarks run in the same rounds, for a before/after table")
 	flag.Parse()
 	if o.starts < 20 {
 		fatal(fmt.Errorf("-starts %d: the report wants the median of at least 20 starts", o.starts))
@@ -107,11 +114,32 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	floor := stack.Function{Dir: "floor", LogicalID: floorName, Bootstrap: filepath.Join(tmp, floorName, "bootstrap"), MemoryMB: lambdarun.DefaultMemoryMB, Timeout: lambdarun.DefaultTimeout}
-	if err := lambdarun.Build(ctx, root, lambdarun.Target{Package: "./infra/bench/floor", Out: floor.Bootstrap}); err != nil {
+	floorSDK := stack.Function{Dir: "floor", LogicalID: floorSDKName, Bootstrap: filepath.Join(tmp, floorSDKName, "bootstrap"), MemoryMB: lambdarun.DefaultMemoryMB, Timeout: lambdarun.DefaultTimeout}
+	if err := lambdarun.Build(ctx, root,
+		lambdarun.Target{Package: "./infra/bench/floor", Out: floor.Bootstrap},
+		lambdarun.Target{Package: "./infra/bench/floor", Out: floorSDK.Bootstrap, Tags: "sdkloader"}); err != nil {
 		return err
 	}
+	var base []stack.Function
+	if o.against != "" {
+		baseRoot, cleanup, err := checkout(ctx, root, tmp, o.against)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		r.baseRoot = baseRoot
+		if base, err = stack.Discover(baseRoot); err != nil {
+			return err
+		}
+		for i := range base {
+			base[i].LogicalID = base[i].Name() + "@" + o.against
+		}
+		if err := stack.Build(ctx, baseRoot, filepath.Join(tmp, "base"), base); err != nil {
+			return err
+		}
+	}
 	r.buildTime = time.Since(t0)
-	if r.sizes, err = binarySizes(append([]stack.Function{hello, floor}, fns...)); err != nil {
+	if r.sizes, err = binarySizes(slices.Concat([]stack.Function{hello, floor, floorSDK}, fns, base)); err != nil {
 		return err
 	}
 	if r.clients, err = linkedClients(ctx, root, fns); err != nil {
@@ -128,12 +156,13 @@ func run(ctx context.Context, o options) error {
 	}
 	defer func() { _ = res.Close(context.Background()) }()
 
-	progress("cold starts: %d of each of %d bootstraps, interleaved", o.starts, len(fns)+1)
-	if r.cold, err = coldStarts(ctx, hello, append(slices.Clone(fns), floor), res, o.starts); err != nil {
+	progress("cold starts: %d of each of %d bootstraps, interleaved", o.starts, len(fns)+3)
+	if r.cold, err = coldStarts(ctx, hello, slices.Concat(fns, []stack.Function{floor, floorSDK}, base), res, o.starts); err != nil {
 		return err
 	}
-	r.floor, r.cold = r.cold[len(r.cold)-1], r.cold[:len(r.cold)-1]
-	if r.initTrace, err = initTraces(ctx, append([]stack.Function{hello, floor}, fns...), res, 5); err != nil {
+	n := len(r.cold) - len(base)
+	r.floor, r.floorSDK, r.baseCold, r.cold = r.cold[n-2], r.cold[n-1], r.cold[n:], r.cold[:n-2]
+	if r.initTrace, err = initTraces(ctx, append([]stack.Function{hello, floor, floorSDK}, fns...), res, 5); err != nil {
 		return err
 	}
 	if r.secretFetch, err = secretFetch(ctx, res, 20); err != nil {
@@ -153,8 +182,14 @@ func run(ctx context.Context, o options) error {
 	}
 
 	progress("route benchmarks: go test -bench Route -count %d -benchtime %s", o.count, o.benchtime)
-	if r.routes, r.benchRaw, err = routeBenchmarks(ctx, o.count, o.benchtime); err != nil {
+	if r.routes, r.benchRaw, err = routeBenchmarks(ctx, root, o.count, o.benchtime); err != nil {
 		return err
+	}
+	if r.baseRoot != "" {
+		progress("route benchmarks of %s: the same, in its worktree", o.against)
+		if r.baseRoutes, _, err = routeBenchmarks(ctx, r.baseRoot, o.count, o.benchtime); err != nil {
+			return err
+		}
 	}
 	progress("allocation profile of each route")
 	var names []string
@@ -186,4 +221,21 @@ func run(ctx context.Context, o options) error {
 		progress("wrote %s in %s", o.out, r.elapsed.Round(time.Second))
 	}
 	return nil
+}
+
+// checkout puts rev in a detached git worktree under tmp; cleanup removes
+// the worktree again.
+func checkout(ctx context.Context, root, tmp, rev string) (string, func(), error) {
+	dir := filepath.Join(tmp, "against")
+	progress("checking out %s into a temporary worktree", rev)
+	cmd := exec.CommandContext(ctx, "git", "worktree", "add", "--detach", dir, rev)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", nil, fmt.Errorf("git worktree add %s: %v: %s", rev, err, out)
+	}
+	return dir, func() {
+		rm := exec.Command("git", "worktree", "remove", "--force", dir)
+		rm.Dir = root
+		_ = rm.Run()
+	}, nil
 }

@@ -571,9 +571,10 @@ var benchLine = regexp.MustCompile(`^BenchmarkRoute/(\S+?)(?:-\d+)?\s+\d+\s+(.*)
 
 // routeBenchmarks runs routes_test.go's benchmarks in a child `go test`
 // (its output is benchstat's input, kept raw for the report).
-func routeBenchmarks(ctx context.Context, count int, benchtime string) (map[string]*routeStats, string, error) {
+func routeBenchmarks(ctx context.Context, dir string, count int, benchtime string) (map[string]*routeStats, string, error) {
 	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^BenchmarkRoute$", "-benchmem",
 		"-count", strconv.Itoa(count), "-benchtime", benchtime, "./infra/bench")
+	cmd.Dir = dir
 	var out bytes.Buffer
 	cmd.Stdout = io.MultiWriter(&out, os.Stderr)
 	cmd.Stderr = os.Stderr

@@ -40,11 +40,12 @@ var priceSources = []struct{ item, price, url string }{
 	{"Secrets Manager", "$0.05 per 10,000 API calls", "https://aws.amazon.com/secrets-manager/pricing/"},
 }
 
-// Targets of issue 7.
+// Targets of issue 7. In-process microseconds and allocations are not
+// targets (no user notices them next to a DynamoDB round trip); the report
+// shows them for whoever changes a hot path.
 const (
 	targetInitRatio      = 1.5
 	targetBinaryBytes    = 20_000_000
-	targetRouteNanos     = 100_000
 	targetRequestCodeOps = 2
 	targetDollarsPerM    = 7.0
 )

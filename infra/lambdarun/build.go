@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -23,6 +24,8 @@ type Target struct {
 	Package string
 	// Out is the bootstrap's path, e.g. DIR/RequestCodeFunction/bootstrap.
 	Out string
+	// Tags are build tags added to lambda.norpc, comma-separated.
+	Tags string
 }
 
 // Build compiles targets the way the Makefile's build-% rule does
@@ -50,6 +53,9 @@ func Build(ctx context.Context, moduleDir string, targets ...Target) error {
 				return
 			}
 			args := append([]string{"build"}, BuildFlags...)
+			if t.Tags != "" {
+				args[slices.Index(args, "lambda.norpc")] = "lambda.norpc," + t.Tags
+			}
 			args = append(args, "-o", t.Out, t.Package)
 			cmd := exec.CommandContext(ctx, goCmd, args...)
 			cmd.Dir = moduleDir

@@ -5,6 +5,10 @@
 // material is loaded once per cold start"). `make bench` starts it among the
 // functions, so the init-time target can be read against what no such
 // function can avoid.
+//
+// Built with the tag sdkloader it reads the AWS configuration with the
+// SDK's config.LoadDefaultConfig instead of shared/config's Config.AWS:
+// `make bench` starts both, and the difference is what Config.AWS saves.
 package main
 
 import (
@@ -27,7 +31,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "configuration:", err)
 		os.Exit(1)
 	}
-	awsCfg, err := cfg.AWS(ctx)
+	awsCfg, err := loadAWS(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "aws:", err)
 		os.Exit(1)
