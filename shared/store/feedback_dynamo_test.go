@@ -16,6 +16,7 @@ import (
 	"github.com/gosuslugi/phonebind/shared/store"
 	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
 	"github.com/gosuslugi/phonebind/shared/store/storetest"
+	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 func TestFeedbackDynamoContract(t *testing.T) {
@@ -34,10 +35,6 @@ func fileTicket(t *testing.T, svc *feedback.Service, accountID, message string) 
 	return tk
 }
 
-type nowFunc struct{ at time.Time }
-
-func (n *nowFunc) now() time.Time { return n.at }
-
 // TestTicketsByStatusIndex runs the query an operator runs in the console:
 // index TicketsByStatus, ticket_status = new, oldest first. Only tickets
 // are in the index, and a ticket leaves a status's partition when it moves.
@@ -45,11 +42,11 @@ func TestTicketsByStatusIndex(t *testing.T) {
 	client := dynamotest.Client(t)
 	table := dynamotest.Table(t, client)
 	st := store.NewDynamo(client, table)
-	clock := &nowFunc{at: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
-	svc := feedback.New(feedback.Config{}, st, nil, nil, clock.now, nil)
+	clock := testenv.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	svc := feedback.New(feedback.Config{}, st, nil, nil, clock.Now, nil)
 	var filed []feedback.Ticket
 	for i := range 4 {
-		clock.at = clock.at.Add(time.Minute)
+		clock.Advance(time.Minute)
 		filed = append(filed, fileTicket(t, svc, fmt.Sprintf("acc-%d", i%2), fmt.Sprintf("вопрос %d", i)))
 	}
 	// Other items in the table (a binding's verification has a created_at
@@ -57,11 +54,11 @@ func TestTicketsByStatusIndex(t *testing.T) {
 	bindings := store.NewDynamo(client, table)
 	v := binding.Verification{ID: "v1", AccountID: "acc-0", Purpose: binding.PurposeBind, Channel: binding.ChannelSMS,
 		Destination: binding.SealedPhone{HMAC: "h", KeyID: "k", Ciphertext: "c", Masked: "+7 912 ***-**-89"},
-		CreatedAt:   clock.at, ExpiresAt: clock.at.Add(5 * time.Minute), ResendAfter: clock.at.Add(time.Minute), MaxAttempts: 5, State: binding.RequestPending}
-	if err := bindings.StartVerification(context.Background(), binding.Start{Verification: v, Now: clock.at}); err != nil {
+		CreatedAt:   clock.Now(), ExpiresAt: clock.Now().Add(5 * time.Minute), ResendAfter: clock.Now().Add(time.Minute), MaxAttempts: 5, State: binding.RequestPending}
+	if err := bindings.StartVerification(context.Background(), binding.Start{Verification: v, Now: clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	clock.at = clock.at.Add(time.Minute)
+	clock.Advance(time.Minute)
 	if _, err := svc.UpdateTicket(context.Background(), feedback.Update{TicketID: filed[1].ID, Status: feedback.StatusInProgress, Operator: "ivanova"}); err != nil {
 		t.Fatal(err)
 	}
