@@ -346,35 +346,26 @@ func (r *report) coldSection(p printer) {
 		"AWS clients are the SDK clients each main links (`go list -deps`). "+
 		"Package init is the sum of the Go runtime's `GODEBUG=inittrace=1` clock times (median of 5 more starts).\n\n", len(r.hello().inits))
 	p("| bootstrap | AWS clients | size | vs hello-world | init, median | p90 | vs hello-world | package init | slowest package inits |\n|---|---|---|---|---|---|---|---|---|\n")
-	for _, c := range r.cold {
+	row := func(c coldResult, label, clients string) {
 		tr := r.initTrace[c.name]
 		var top []string
 		for _, t := range tr.top {
 			top = append(top, fmt.Sprintf("%s %s", shortPkg(t.pkg), ms(t.clock)))
 		}
+		p("| %s | %s | %s | %.1f× | %s | %s | %.1f× | %s | %s |\n", label, clients, mb(r.sizes[c.name]), float64(r.sizes[c.name])/float64(helloSize),
+			ms(median(c.inits)), ms(quantile(c.inits, 0.9)), float64(median(c.inits))/float64(hello), ms(tr.total), strings.Join(top, ", "))
+	}
+	for _, c := range r.cold {
 		clients := "—"
 		if cs := r.clients[c.name]; len(cs) > 0 {
 			clients = strings.Join(cs, ", ")
 		}
-		p("| %s | %s | %s | %.1f× | %s | %s | %.1f× | %s | %s |\n", c.name, clients, mb(r.sizes[c.name]), float64(r.sizes[c.name])/float64(helloSize),
-			ms(median(c.inits)), ms(quantile(c.inits, 0.9)), float64(median(c.inits))/float64(hello), ms(tr.total), strings.Join(top, ", "))
+		row(c, c.name, clients)
 	}
 	if f := r.floor; len(f.inits) > 0 {
-		tr := r.initTrace[f.name]
-		var top []string
-		for _, t := range tr.top {
-			top = append(top, fmt.Sprintf("%s %s", shortPkg(t.pkg), ms(t.clock)))
-		}
-		p("| %s (floor) | dynamodb, secretsmanager | %s | %.1f× | %s | %s | %.1f× | %s | %s |\n", f.name, mb(r.sizes[f.name]), float64(r.sizes[f.name])/float64(helloSize),
-			ms(median(f.inits)), ms(quantile(f.inits, 0.9)), float64(median(f.inits))/float64(hello), ms(tr.total), strings.Join(top, ", "))
+		row(f, f.name+" (floor)", "dynamodb, secretsmanager")
 		if g := r.floorSDK; len(g.inits) > 0 {
-			tr := r.initTrace[g.name]
-			var top []string
-			for _, t := range tr.top {
-				top = append(top, fmt.Sprintf("%s %s", shortPkg(t.pkg), ms(t.clock)))
-			}
-			p("| %s (floor, SDK loader) | dynamodb, secretsmanager | %s | %.1f× | %s | %s | %.1f× | %s | %s |\n", g.name, mb(r.sizes[g.name]), float64(r.sizes[g.name])/float64(helloSize),
-				ms(median(g.inits)), ms(quantile(g.inits, 0.9)), float64(median(g.inits))/float64(hello), ms(tr.total), strings.Join(top, ", "))
+			row(g, g.name+" (floor, SDK loader)", "dynamodb, secretsmanager")
 		}
 		p("\nThe floor (`infra/bench/floor`, started in the same rounds) is what a function that holds the key ring cannot skip: the configuration, the AWS configuration " +
 			"from the Lambda environment, a DynamoDB client and the key ring's one GetSecretValue (SPEC §2: key material is loaded once per cold start), then `lambda.Start`.\n")
