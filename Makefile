@@ -40,6 +40,8 @@ STATICCHECK_VERSION := v0.6.1
 
 SUB ?=
 EMAIL ?=
+AMR ?=
+AUTH_TIME ?=
 FN ?=
 EVENT ?=
 
@@ -54,9 +56,9 @@ help: ## Show this help
 run: ## Serve the API on 127.0.0.1:3000 (PORT overrides; env vars pass through)
 	$(GO) run ./infra/local
 
-token: ## Print a dev JWT for the local runner: make token SUB=acc-1 [EMAIL=a@b.ru]
-	@test -n "$(SUB)" || { echo 'usage: make token SUB=<account id> [EMAIL=<address>]' >&2; exit 2; }
-	@$(GO) run ./infra/token -sub '$(SUB)' $(if $(EMAIL),-email '$(EMAIL)')
+token: ## Print a dev JWT for the local runner: make token SUB=acc-1 [EMAIL=a@b.ru] [AMR=pwd] [AUTH_TIME=20m] (default: signed in now with a second factor)
+	@test -n "$(SUB)" || { echo 'usage: make token SUB=<account id> [EMAIL=<address>] [AMR=pwd,mfa] [AUTH_TIME=20m|RFC 3339]' >&2; exit 2; }
+	@$(GO) run ./infra/token -sub '$(SUB)' $(if $(EMAIL),-email '$(EMAIL)') $(if $(AMR),-amr '$(AMR)') $(if $(AUTH_TIME),-auth-time '$(AUTH_TIME)')
 
 invoke: ## Run an event through a function, as sam local invoke: make invoke FN=unbind EVENT=infra/events/support-unbind.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo 'usage: make invoke FN=<function dir or logical id> EVENT=<event file>' >&2; exit 2; }

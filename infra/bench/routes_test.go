@@ -297,7 +297,7 @@ func prepareRequestCode(tb testing.TB, w *world, n int) []events.APIGatewayV2HTT
 	evs := make([]events.APIGatewayV2HTTPRequest, n)
 	for i := range n {
 		sub, number, ip := account(i)
-		evs[i] = base.As(sub).From(ip).WithBody(bindBody(number)).APIGatewayV2HTTPRequest
+		evs[i] = base.As(sub).SignedInAt(*w.now.Load()).From(ip).WithBody(bindBody(number)).APIGatewayV2HTTPRequest
 	}
 	return evs
 }
@@ -309,7 +309,7 @@ func (w *world) requestCodes(tb testing.TB, n int, body func(number string) stri
 	ids := make([]string, n)
 	for i := range n {
 		sub, number, ip := account(i)
-		r := w.call(tb, "request-code.json", base.As(sub).From(ip).WithBody(body(number)), 202)
+		r := w.call(tb, "request-code.json", base.As(sub).SignedInAt(*w.now.Load()).From(ip).WithBody(body(number)), 202)
 		ids[i], _ = r["verification_id"].(string)
 	}
 	return ids
@@ -321,7 +321,7 @@ func (w *world) confirmEvents(tb testing.TB, sample string, ids []string) []even
 	evs := make([]events.APIGatewayV2HTTPRequest, len(ids))
 	for i, id := range ids {
 		sub, number, _ := account(i)
-		evs[i] = base.As(sub).WithBody(confirmBody(id, codes[number])).APIGatewayV2HTTPRequest
+		evs[i] = base.As(sub).SignedInAt(*w.now.Load()).WithBody(confirmBody(id, codes[number])).APIGatewayV2HTTPRequest
 	}
 	return evs
 }
@@ -345,7 +345,7 @@ func (w *world) bind(tb testing.TB, n int) {
 func prepareStatus(tb testing.TB, w *world, n int) []events.APIGatewayV2HTTPRequest {
 	w.bind(tb, 1)
 	sub, _, _ := account(0)
-	ev := w.event(tb, "status.json").As(sub).APIGatewayV2HTTPRequest
+	ev := w.event(tb, "status.json").As(sub).SignedInAt(*w.now.Load()).APIGatewayV2HTTPRequest
 	evs := make([]events.APIGatewayV2HTTPRequest, n)
 	for i := range evs {
 		evs[i] = ev

@@ -85,6 +85,7 @@ type localAPI struct {
 	app *core.App
 	url string
 	t   *testing.T
+	now func() time.Time // the service's clock, for auth_time
 }
 
 func startLocal(t *testing.T, env map[string]string, extra func(*core.Options)) *localAPI {
@@ -113,7 +114,11 @@ func startLocal(t *testing.T, env map[string]string, extra func(*core.Options)) 
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &localAPI{app: a, url: srv.URL, t: t}
+	now := time.Now
+	if opts.Clock != nil {
+		now = opts.Clock
+	}
+	return &localAPI{app: a, url: srv.URL, t: t, now: now}
 }
 
 // do sends one request, as account sub ("" sends no token), and returns
@@ -135,7 +140,8 @@ func (l *localAPI) request(sub, method, path, body string) *http.Request {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if sub != "" {
-		req.Header.Set("Authorization", "Bearer "+l.token(map[string]any{"sub": sub, "email": sub + "@example.org"}))
+		req.Header.Set("Authorization", "Bearer "+l.token(map[string]any{"sub": sub, "email": sub + "@example.org", "email_verified": true,
+			"amr": []string{"pwd", "mfa"}, "auth_time": l.now().Unix()}))
 	}
 	return req
 }

@@ -115,7 +115,8 @@ func (r response) num(key string) int {
 
 func (e *e2e) token(sub string) string {
 	e.t.Helper()
-	tok, err := runner.SignHS256([]byte("e2e-secret"), map[string]any{"sub": sub, "email": sub + "@example.org", "exp": time.Now().Add(time.Hour).Unix()})
+	tok, err := runner.SignHS256([]byte("e2e-secret"), map[string]any{"sub": sub, "email": sub + "@example.org", "email_verified": true,
+		"amr": []string{"pwd", "mfa"}, "auth_time": e.clock.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()})
 	if err != nil {
 		e.t.Fatal(err)
 	}

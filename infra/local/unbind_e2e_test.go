@@ -109,7 +109,8 @@ func (e *e2e) callAs(claims map[string]any, method, path, body string) response 
 
 func (e *e2e) requestUnbindByEmail(sub, address string) response {
 	e.t.Helper()
-	return e.callAs(map[string]any{"sub": sub, "email": address}, "POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"email"}`)
+	return e.callAs(map[string]any{"sub": sub, "email": address, "email_verified": true, "auth_time": e.clock.Now().Unix()},
+		"POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"email"}`)
 }
 
 func (e *e2e) unbind(sub, id, code string) response {
@@ -138,7 +139,10 @@ func TestE2EUnbindByEmailThroughSES(t *testing.T) {
 	e.bind("alice", num)
 	e.clock.Advance(time.Minute)
 	// No e-mail claim in the token, or one that is not an address.
-	expect(t, e.callAs(map[string]any{"sub": "alice"}, "POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"email"}`), 422, "email_unavailable")
+	expect(t, e.callAs(map[string]any{"sub": "alice", "auth_time": e.clock.Now().Unix()}, "POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"email"}`), 422, "email_unavailable")
+	// An address the identity provider has not verified is none.
+	expect(t, e.callAs(map[string]any{"sub": "alice", "email": address, "email_verified": false, "auth_time": e.clock.Now().Unix()},
+		"POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"email"}`), 422, "email_unavailable")
 	expect(t, e.requestUnbindByEmail("alice", "not an address"), 422, "email_unavailable")
 
 	r := e.requestUnbindByEmail("alice", address)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gosuslugi/phonebind/infra/local/runner"
@@ -35,10 +36,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, no
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	sub := fs.String("sub", "", "account id (the sub claim); required")
-	email := fs.String("email", "", "verified e-mail (the email claim); optional")
+	email := fs.String("email", "", "verified e-mail (the email claim, with email_verified true); optional")
+	amr := fs.String("amr", "pwd,mfa", "how the person signed in (the amr claim, comma-separated RFC 8176 methods; pwd alone is a session without a second factor)")
+	authTime := fs.String("auth-time", "", "when the person signed in (auth_time): RFC 3339, a duration ago such as 20m, or empty for now")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: token -sub ACCOUNT [-email ADDRESS] [-ttl 24h]")
+		fmt.Fprintln(stderr, "usage: token -sub ACCOUNT [-email ADDRESS] [-amr pwd,mfa] [-auth-time 20m|2026-12-04T10:00:00Z] [-ttl 24h]")
 		fmt.Fprintln(stderr, "Signs with LOCAL_JWT_SECRET (default "+defaultSecret+").")
 		fs.PrintDefaults()
 	}
@@ -59,13 +62,22 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, no
 	if secret == "" {
 		secret = defaultSecret
 	}
+	signedIn, err := signInTime(*authTime, now)
+	if err != nil {
+		return err
+	}
 	claims := map[string]any{
-		"sub": *sub,
-		"iat": now.Unix(),
-		"exp": now.Add(*ttl).Unix(),
+		"sub":       *sub,
+		"iat":       now.Unix(),
+		"exp":       now.Add(*ttl).Unix(),
+		"auth_time": signedIn.Unix(),
+	}
+	if methods := strings.FieldsFunc(*amr, func(r rune) bool { return r == ',' || r == ' ' }); len(methods) > 0 {
+		claims["amr"] = methods
 	}
 	if *email != "" {
 		claims["email"] = *email
+		claims["email_verified"] = true
 	}
 	tok, err := runner.SignHS256([]byte(secret), claims)
 	if err != nil {
@@ -73,4 +85,20 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, no
 	}
 	_, err = fmt.Fprintln(stdout, tok)
 	return err
+}
+
+// signInTime reads -auth-time: empty is now, a duration is that long ago,
+// anything else RFC 3339.
+func signInTime(v string, now time.Time) (time.Time, error) {
+	if v == "" {
+		return now, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		return now.Add(-d), nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("-auth-time %q is neither a duration (20m) nor an RFC 3339 time", v)
+	}
+	return t, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -39,9 +40,43 @@ func TestTokenClaims(t *testing.T) {
 	if err := json.Unmarshal(raw, &claims); err != nil {
 		t.Fatal(err)
 	}
-	if claims["sub"] != "alice" || claims["email"] != "a@example.org" ||
+	if claims["sub"] != "alice" || claims["email"] != "a@example.org" || claims["email_verified"] != true ||
 		claims["exp"] != float64(now.Add(time.Hour).Unix()) || claims["iat"] != float64(now.Unix()) {
 		t.Errorf("claims = %v", claims)
+	}
+	// By default a fresh two-factor session: step-up passes.
+	if amr, _ := claims["amr"].([]any); len(amr) != 2 || amr[0] != "pwd" || amr[1] != "mfa" || claims["auth_time"] != float64(now.Unix()) {
+		t.Errorf("step-up claims = %v", claims)
+	}
+}
+
+func TestTokenSessionStrength(t *testing.T) {
+	tests := []struct {
+		args     []string
+		amr      []any
+		authTime time.Time
+	}{
+		{[]string{"-amr", "pwd"}, []any{"pwd"}, now},
+		{[]string{"-auth-time", "20m"}, []any{"pwd", "mfa"}, now.Add(-20 * time.Minute)},
+		{[]string{"-amr", "pwd,otp", "-auth-time", "2025-03-01T11:00:00Z"}, []any{"pwd", "otp"}, now.Add(-time.Hour)},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		if err := run(append([]string{"-sub", "alice"}, tt.args...), env(nil), &out, &bytes.Buffer{}, now); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := base64.RawURLEncoding.DecodeString(strings.Split(strings.TrimSpace(out.String()), ".")[1])
+		var claims map[string]any
+		if err := json.Unmarshal(raw, &claims); err != nil {
+			t.Fatal(err)
+		}
+		amr, _ := claims["amr"].([]any)
+		if fmt.Sprint(amr) != fmt.Sprint(tt.amr) || claims["auth_time"] != float64(tt.authTime.Unix()) || claims["email_verified"] != nil {
+			t.Errorf("%v: claims %v", tt.args, claims)
+		}
+	}
+	if err := run([]string{"-sub", "alice", "-auth-time", "yesterday"}, env(nil), &bytes.Buffer{}, &bytes.Buffer{}, now); err == nil {
+		t.Error("-auth-time yesterday accepted")
 	}
 }
 

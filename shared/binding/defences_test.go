@@ -79,7 +79,7 @@ func TestSuccessResetsWrongCodeCount(t *testing.T) {
 	e.wrongCodes(t, "acc", "+79123456789", 14)
 	e.bind(t, "acc", "+79123456789") // a success clears the count
 	e.clock.Advance(2 * time.Hour)
-	sent, err := e.svc.RequestCode(context.Background(), binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
+	sent, err := e.code(binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
 	if err != nil {
 		t.Fatalf("after a success: %v", err)
 	}
@@ -89,7 +89,7 @@ func TestSuccessResetsWrongCodeCount(t *testing.T) {
 		_, _ = e.svc.Unbind(context.Background(), binding.Confirmation{AccountID: "acc", VerificationID: sent.VerificationID, Code: wrongCode(right)})
 	}
 	e.clock.Advance(2 * time.Hour)
-	if _, err := e.svc.RequestCode(context.Background(), binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS}); err != nil {
+	if _, err := e.code(binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS}); err != nil {
 		t.Fatalf("5 wrong codes after a reset: %v", err)
 	}
 }

@@ -34,7 +34,7 @@ func (s *Service) RequestCode(ctx context.Context, r CodeRequest) (CodeSent, err
 		if err != nil {
 			return CodeSent{}, fmt.Errorf("read account: %w", err)
 		}
-		if err := s.checkBind(snap, mac, now); err != nil {
+		if err := s.checkBind(snap, r.Session, mac, now); err != nil {
 			return CodeSent{}, err
 		}
 		sent, err := s.startBind(ctx, r, snap, mac, now)
@@ -46,12 +46,16 @@ func (s *Service) RequestCode(ctx context.Context, r CodeRequest) (CodeSent, err
 }
 
 // checkBind applies the rules of a bind or change before any code is
-// sent. Inside the change cooldown every number is change_too_soon, the
-// bound one included, so no answer tells a session holder which number is
-// bound; same_phone is told only when a change would be allowed now.
-func (s *Service) checkBind(snap Snapshot, mac string, now time.Time) error {
+// sent. A change needs step-up first. Inside the change cooldown every
+// number is change_too_soon, the bound one included, so no answer tells a
+// session holder which number is bound; same_phone is told only when a
+// change would be allowed now.
+func (s *Service) checkBind(snap Snapshot, sess Session, mac string, now time.Time) error {
 	p := snap.Profile
 	if p.Bound() {
+		if err := s.demand(sess, true, now); err != nil {
+			return err
+		}
 		if allowed := s.changeAllowedAfter(p); now.Before(allowed) {
 			return &ChangeTooSoonError{AllowedAfter: allowed}
 		}

@@ -34,6 +34,8 @@ type Config struct {
 	ConsentVersion   string
 	HistoryRetention time.Duration
 	HistoryLimit     int
+	// StepUp is what a change and an unbind ask of the session.
+	StepUp StepUp
 }
 
 // DeliveryRetryAfter is what a caller is told to wait after a failed send.

@@ -124,6 +124,7 @@ func config() binding.Config {
 		TestNumbers:         map[string]string{"+79990000001": "123456"},
 		ConsentVersion:      "2026-01",
 		HistoryRetention:    3 * 365 * 24 * time.Hour,
+		StepUp:              binding.StepUp{AMR: []string{"mfa", "otp"}, MaxAge: 15 * time.Minute},
 	}
 }
 
@@ -155,9 +156,24 @@ func number(t *testing.T, raw string) phone.Number {
 	return n
 }
 
+// code asks for a code as a person signed in a moment ago with a second
+// factor, unless the request says how the session signed in (step-up has
+// its own tests).
+func (e *env) code(r binding.CodeRequest) (binding.CodeSent, error) {
+	if r.Session.AuthTime.IsZero() {
+		r.Session = e.strongSession()
+	}
+	return e.svc.RequestCode(context.Background(), r)
+}
+
+// strongSession is a sign-in with a second factor, a minute ago.
+func (e *env) strongSession() binding.Session {
+	return binding.Session{AMR: []string{"pwd", "mfa"}, AuthTime: e.clock.Now().Add(-time.Minute)}
+}
+
 func (e *env) request(t *testing.T, account, raw string) (binding.CodeSent, error) {
 	t.Helper()
-	return e.svc.RequestCode(context.Background(), binding.CodeRequest{
+	return e.code(binding.CodeRequest{
 		AccountID: account, Purpose: binding.PurposeBind, Phone: number(t, raw), Consent: true, SourceIP: "198.51.100.10",
 	})
 }
@@ -307,7 +323,7 @@ func TestRequestRules(t *testing.T) {
 			before := len(e.sms.sent)
 			tt.req.AccountID = "acc"
 			tt.req.Phone = number(t, "+79123456789")
-			_, err := e.svc.RequestCode(context.Background(), tt.req)
+			_, err := e.code(tt.req)
 			tt.check(t, err)
 			if len(e.sms.sent) != before {
 				t.Fatalf("a refused request sent %d SMS", len(e.sms.sent)-before)
@@ -354,11 +370,11 @@ func TestLimits(t *testing.T) {
 		for i := 0; i < 20; i++ {
 			n := number(t, "+7912345670"+string(rune('0'+i%10)))
 			acct := "ip-user-" + string(rune('a'+i))
-			if _, err := e.svc.RequestCode(context.Background(), binding.CodeRequest{AccountID: acct, Purpose: binding.PurposeBind, Phone: n, Consent: true, SourceIP: "203.0.113.9"}); err != nil {
+			if _, err := e.code(binding.CodeRequest{AccountID: acct, Purpose: binding.PurposeBind, Phone: n, Consent: true, SourceIP: "203.0.113.9"}); err != nil {
 				t.Fatalf("code %d: %v", i+1, err)
 			}
 		}
-		_, err := e.svc.RequestCode(context.Background(), binding.CodeRequest{AccountID: "ip-user-z", Purpose: binding.PurposeBind, Phone: number(t, "+79123456789"), Consent: true, SourceIP: "203.0.113.9"})
+		_, err := e.code(binding.CodeRequest{AccountID: "ip-user-z", Purpose: binding.PurposeBind, Phone: number(t, "+79123456789"), Consent: true, SourceIP: "203.0.113.9"})
 		var rl *binding.RateLimitError
 		if !errors.As(err, &rl) || rl.Limit != binding.LimitIPHour {
 			t.Fatalf("21st code from one IP: err = %v", err)
@@ -545,7 +561,7 @@ func TestCodesAreUniformDigits(t *testing.T) {
 	const n = 300
 	for i := 0; i < n; i++ {
 		req := binding.CodeRequest{AccountID: fmt.Sprintf("u%d", i), Purpose: binding.PurposeBind, Phone: number(t, fmt.Sprintf("+7912345%04d", i)), Consent: true}
-		if _, err := e.svc.RequestCode(context.Background(), req); err != nil {
+		if _, err := e.code(req); err != nil {
 			t.Fatalf("request %d: %v", i, err)
 		}
 	}
@@ -577,12 +593,12 @@ func wrongCode(right string) string {
 func TestUnbindBySMS(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	if _, err := e.svc.RequestCode(ctx, binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS}); !errors.Is(err, binding.ErrNoPhoneBound) {
+	if _, err := e.code(binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS}); !errors.Is(err, binding.ErrNoPhoneBound) {
 		t.Fatalf("unbind with nothing bound: err = %v", err)
 	}
 	e.bind(t, "acc", "+79123456789")
 	e.clock.Advance(time.Minute)
-	sent, err := e.svc.RequestCode(ctx, binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
+	sent, err := e.code(binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
 	if err != nil {
 		t.Fatal(err)
 	}

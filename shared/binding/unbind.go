@@ -27,6 +27,11 @@ func (s *Service) requestUnbind(ctx context.Context, r CodeRequest) (CodeSent, e
 		if !p.Bound() {
 			return CodeSent{}, ErrNoPhoneBound
 		}
+		// By SMS the second factor is at hand; by e-mail (the SIM is lost)
+		// only a fresh sign-in is asked, and the hold makes up for it.
+		if err := s.demand(r.Session, r.Channel == ChannelSMS, now); err != nil {
+			return CodeSent{}, err
+		}
 		if r.Channel == ChannelEmail && strings.TrimSpace(r.Email) == "" {
 			return CodeSent{}, ErrEmailUnavailable
 		}

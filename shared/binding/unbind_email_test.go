@@ -17,16 +17,16 @@ func unbindByEmail(account, email string) binding.CodeRequest {
 func TestUnbindByEmail(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	if _, err := e.svc.RequestCode(ctx, unbindByEmail("acc", "ivan@example.ru")); !errors.Is(err, binding.ErrNoPhoneBound) {
+	if _, err := e.code(unbindByEmail("acc", "ivan@example.ru")); !errors.Is(err, binding.ErrNoPhoneBound) {
 		t.Fatalf("nothing bound: err = %v", err)
 	}
 	e.bind(t, "acc", "+79123456789")
 	e.clock.Advance(time.Minute)
-	if _, err := e.svc.RequestCode(ctx, unbindByEmail("acc", " ")); !errors.Is(err, binding.ErrEmailUnavailable) {
+	if _, err := e.code(unbindByEmail("acc", " ")); !errors.Is(err, binding.ErrEmailUnavailable) {
 		t.Fatalf("no e-mail claim: err = %v", err)
 	}
 	smsBefore := len(e.sms.to("+79123456789"))
-	sent, err := e.svc.RequestCode(ctx, unbindByEmail("acc", "ivan@example.ru"))
+	sent, err := e.code(unbindByEmail("acc", "ivan@example.ru"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestUnbindByEmailIgnoresTestNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Minute)
-	if _, err := e.svc.RequestCode(context.Background(), unbindByEmail("acc", "ivan@example.ru")); err != nil {
+	if _, err := e.code(unbindByEmail("acc", "ivan@example.ru")); err != nil {
 		t.Fatal(err)
 	}
 	if mails := e.sms.to("ivan@example.ru"); len(mails) != 1 {
@@ -90,7 +90,7 @@ func TestEmailFailureLeavesNoWorkingCode(t *testing.T) {
 	e.bind(t, "acc", "+79123456789")
 	e.clock.Advance(time.Minute)
 	e.sms.fail = errors.New("ses: throttled")
-	_, err := e.svc.RequestCode(ctx, unbindByEmail("acc", "ivan@example.ru"))
+	_, err := e.code(unbindByEmail("acc", "ivan@example.ru"))
 	var delivery *binding.DeliveryError
 	if !errors.As(err, &delivery) || delivery.Channel != binding.ChannelEmail || delivery.RetryAfter <= 0 {
 		t.Fatalf("SES failure: err = %v", err)
@@ -104,20 +104,19 @@ func TestEmailFailureLeavesNoWorkingCode(t *testing.T) {
 	}
 	// No cooldown was spent: the user may try again at once.
 	e.sms.fail = nil
-	if _, err := e.svc.RequestCode(ctx, unbindByEmail("acc", "ivan@example.ru")); err != nil {
+	if _, err := e.code(unbindByEmail("acc", "ivan@example.ru")); err != nil {
 		t.Fatalf("retry after SES failure: %v", err)
 	}
 }
 
 func TestEmailUnbindLimitsCountTheAddress(t *testing.T) {
 	e := newEnv(t, func(c *binding.Config) { c.CodesPerPhoneDay = 2; c.CodesPerAccountHour = 100 })
-	ctx := context.Background()
 	for i, account := range []string{"a1", "a2", "a3"} {
 		e.bind(t, account, "+7912345678"+string(rune('1'+i)))
 	}
 	e.clock.Advance(time.Minute)
 	for i, account := range []string{"a1", "a2", "a3"} {
-		_, err := e.svc.RequestCode(ctx, unbindByEmail(account, "Shared@Example.ru"))
+		_, err := e.code(unbindByEmail(account, "Shared@Example.ru"))
 		var limited *binding.RateLimitError
 		if i < 2 && err != nil || i == 2 && (!errors.As(err, &limited) || limited.Limit != binding.LimitPhoneDay) {
 			t.Fatalf("code %d to one address: err = %v", i+1, err)
@@ -132,7 +131,7 @@ func TestEventsAfterEachCommittedChange(t *testing.T) {
 	e.clock.Advance(2 * time.Hour)
 	e.bind(t, "acc", "+79123456780")
 	e.clock.Advance(5 * time.Minute)
-	sent, err := e.svc.RequestCode(ctx, binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
+	sent, err := e.code(binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +187,7 @@ func TestFailedEventNeverUndoesTheChange(t *testing.T) {
 func TestNoEventsWithoutACommit(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	sent, err := e.svc.RequestCode(ctx, binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeBind, Phone: number(t, "+79123456789"), Consent: true})
+	sent, err := e.code(binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeBind, Phone: number(t, "+79123456789"), Consent: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,9 @@ type CodeRequest struct {
 	// Email is the account's verified e-mail (the token's email claim),
 	// where an unbind code goes when the SIM is lost; empty when unknown.
 	Email string
+	// Session is how the caller signed in: a change and an unbind need
+	// step-up.
+	Session Session
 }
 
 // CodeSent tells the caller a code is on its way and how long it lives.

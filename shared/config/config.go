@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,8 +36,9 @@ type Config struct {
 	// CODES_PER_ACCOUNT_HOUR, CODES_PER_PHONE_DAY, CODES_PER_IP_HOUR,
 	// MAX_FAILURES_DAY, CODES_PER_PREFIX_DAY, CODES_GLOBAL_DAY,
 	// CHANGE_COOLDOWN, TEST_PHONE_NUMBERS ("+79990000001:123456,…", no SMS
-	// is sent to them), CONSENT_VERSION and HISTORY_RETENTION; the defaults
-	// are the constants below.
+	// is sent to them), CONSENT_VERSION, HISTORY_RETENTION and the step-up
+	// STEP_UP_AMR, STEP_UP_ACR (comma-separated; "none" for no value) and
+	// STEP_UP_MAX_AGE; the defaults are the constants below.
 	Binding binding.Config
 	// KeysSecretARN is the Secrets Manager secret holding the key material
 	// (KEYS_SECRET_ARN); empty means the development keys.
@@ -79,6 +81,9 @@ const (
 	DefaultChangeCooldown   = 720 * time.Hour
 	DefaultConsentVersion   = "2026-01"
 	DefaultHistoryRetention = 26280 * time.Hour
+	// DefaultStepUpAMR are the RFC 8176 methods that show a second factor.
+	DefaultStepUpAMR    = "mfa,otp,sms,hwk,swk"
+	DefaultStepUpMaxAge = 15 * time.Minute
 	// DefaultEmulatorRegion is the region used when an endpoint is
 	// overridden and AWS_REGION is unset.
 	DefaultEmulatorRegion = "us-east-1"
@@ -182,6 +187,11 @@ func Load(getenv func(string) string) (Config, error) {
 			ChangeCooldown:      l.duration("CHANGE_COOLDOWN", DefaultChangeCooldown, true),
 			ConsentVersion:      l.str("CONSENT_VERSION", DefaultConsentVersion),
 			HistoryRetention:    l.duration("HISTORY_RETENTION", DefaultHistoryRetention, false),
+			StepUp: binding.StepUp{
+				AMR:    l.names("STEP_UP_AMR", DefaultStepUpAMR),
+				ACR:    l.names("STEP_UP_ACR", ""),
+				MaxAge: l.duration("STEP_UP_MAX_AGE", DefaultStepUpMaxAge, false),
+			},
 		},
 		KeysSecretARN:    l.str("KEYS_SECRET_ARN", ""),
 		DynamoDBEndpoint: l.endpoint("DYNAMODB_ENDPOINT"),
@@ -207,6 +217,9 @@ func Load(getenv func(string) string) (Config, error) {
 		if a, err := mail.ParseAddress(c.EmailFrom); err != nil || a.Address == "" {
 			l.fail("EMAIL_FROM", fmt.Sprintf("%q is not an e-mail address", c.EmailFrom))
 		}
+	}
+	if up := c.Binding.StepUp; len(up.AMR) == 0 && len(up.ACR) == 0 && l.ok("STEP_UP_AMR") && l.ok("STEP_UP_ACR") {
+		l.fail("STEP_UP_AMR", "is none and STEP_UP_ACR is empty: no session could ever change or remove a number")
 	}
 	if c.AWSRegion == "" && c.UsesEmulators() {
 		c.AWSRegion = DefaultEmulatorRegion
@@ -300,6 +313,30 @@ func (l *loader) regions(name string) []string {
 		if !seen[r] {
 			seen[r] = true
 			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// names reads a comma-separated list of claim values (amr methods, acr
+// classes: letters, digits and ._:/-). "none" is the empty list, since a
+// blank variable takes the default.
+func (l *loader) names(name, def string) []string {
+	raw := l.str(name, def)
+	if raw == "" || raw == "none" {
+		return nil
+	}
+	var out []string
+	for part := range strings.SplitSeq(raw, ",") {
+		v := strings.TrimSpace(part)
+		if v == "" || strings.IndexFunc(v, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._:/-", r))
+		}) >= 0 {
+			l.fail(name, fmt.Sprintf("%q is not a claim value (letters, digits and ._:/- only)", v))
+			continue
+		}
+		if !slices.Contains(out, v) {
+			out = append(out, v)
 		}
 	}
 	return out

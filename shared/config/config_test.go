@@ -38,6 +38,7 @@ func TestLoadDefaults(t *testing.T) {
 			ChangeCooldown:      720 * time.Hour,
 			ConsentVersion:      "2026-01",
 			HistoryRetention:    26280 * time.Hour,
+			StepUp:              binding.StepUp{AMR: []string{"mfa", "otp", "sms", "hwk", "swk"}, MaxAge: 15 * time.Minute},
 		},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -82,6 +83,9 @@ func TestLoadGoodValues(t *testing.T) {
 		{"AWS_REGION", "eu-central-1", func(c Config) any { return c.AWSRegion }, "eu-central-1"},
 		{"CONSENT_VERSION", "2026-07", func(c Config) any { return c.Binding.ConsentVersion }, "2026-07"},
 		{"HISTORY_RETENTION", "8760h", func(c Config) any { return c.Binding.HistoryRetention }, 8760 * time.Hour},
+		{"STEP_UP_AMR", "mfa, hwk,mfa", func(c Config) any { return c.Binding.StepUp.AMR }, []string{"mfa", "hwk"}},
+		{"STEP_UP_ACR", "urn:esia:loa:high,2fa", func(c Config) any { return c.Binding.StepUp.ACR }, []string{"urn:esia:loa:high", "2fa"}},
+		{"STEP_UP_MAX_AGE", "5m", func(c Config) any { return c.Binding.StepUp.MaxAge }, 5 * time.Minute},
 		// The edges of the hand-written checks (validate_test.go holds them
 		// to the regular expressions they replaced).
 		{"TABLE_NAME", "a.b", func(c Config) any { return c.TableName }, "a.b"},
@@ -148,6 +152,10 @@ func TestLoadBadValues(t *testing.T) {
 		{map[string]string{"SES_ENDPOINT": "ftp://host"}, `SES_ENDPOINT: "ftp://host" is not an endpoint URL (use http://host:port or https://host)`},
 		{map[string]string{"SECRETS_ENDPOINT": "http://"}, `SECRETS_ENDPOINT: "http://" is not an endpoint URL (use http://host:port or https://host)`},
 		{map[string]string{"HISTORY_RETENTION": "0"}, `HISTORY_RETENTION: "0" must be greater than zero`},
+		{map[string]string{"STEP_UP_AMR": "mfa otp"}, `STEP_UP_AMR: "mfa otp" is not a claim value (letters, digits and ._:/- only)`},
+		{map[string]string{"STEP_UP_AMR": "none"}, `STEP_UP_AMR: is none and STEP_UP_ACR is empty: no session could ever change or remove a number`},
+		{map[string]string{"STEP_UP_AMR": "none", "STEP_UP_ACR": "2fa"}, ``},
+		{map[string]string{"STEP_UP_MAX_AGE": "0s"}, `STEP_UP_MAX_AGE: "0s" must be greater than zero`},
 		{map[string]string{"HISTORY_RETENTION": "3y"}, `HISTORY_RETENTION: "3y" is not a duration (use Go syntax like 90s or 5m)`},
 		{map[string]string{"TABLE_NAME": strings.Repeat("t", 256)}, `TABLE_NAME: "` + strings.Repeat("t", 256) + `" is not a DynamoDB table name (3 to 255 letters, digits, '_', '-' or '.')`},
 		{map[string]string{"TABLE_NAME": "таблица"}, `TABLE_NAME: "таблица" is not a DynamoDB table name (3 to 255 letters, digits, '_', '-' or '.')`},

@@ -52,6 +52,7 @@ func newWorld(t *testing.T) *world {
 		CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: time.Minute,
 		CodesPerAccountHour: 100, CodesPerPhoneDay: 100, CodesPerIPHour: 100, ChangeCooldown: time.Minute,
 		MaxFailuresDay: 100, CodesPerPrefixDay: 1000, CodesGlobalDay: 100000,
+		StepUp:         binding.StepUp{AMR: []string{"mfa"}, MaxAge: 15 * time.Minute},
 		ConsentVersion: "2026-01", HistoryRetention: time.Hour,
 	}
 	w.svc = binding.New(cfg, store.NewDynamo(&faults.DB{DynamoAPI: db, Plan: w.plan}, w.table),
@@ -59,7 +60,12 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func (w *world) clock() time.Time        { return time.Unix(0, w.now.Load()).UTC() }
+func (w *world) clock() time.Time { return time.Unix(0, w.now.Load()).UTC() }
+
+// signedIn is a sign-in with a second factor just now: step-up passes.
+func (w *world) signedIn() binding.Session {
+	return binding.Session{AMR: []string{"mfa"}, AuthTime: w.clock()}
+}
 func (w *world) advance(d time.Duration) { w.now.Add(int64(d)) }
 
 var codeRE = regexp.MustCompile(`\b\d{6}\b`)
@@ -99,7 +105,7 @@ type numbers struct {
 
 func (w *world) bind(acc string, n phone.Number) error {
 	ctx := context.Background()
-	sent, err := w.svc.RequestCode(ctx, binding.CodeRequest{AccountID: acc, Purpose: binding.PurposeBind, Phone: n, Consent: true, SourceIP: "203.0.113.1"})
+	sent, err := w.svc.RequestCode(ctx, binding.CodeRequest{AccountID: acc, Purpose: binding.PurposeBind, Phone: n, Consent: true, SourceIP: "203.0.113.1", Session: w.signedIn()})
 	if err != nil {
 		return err
 	}
@@ -109,7 +115,7 @@ func (w *world) bind(acc string, n phone.Number) error {
 
 func (w *world) unbind(acc string, channel binding.Channel, dest string) error {
 	ctx := context.Background()
-	sent, err := w.svc.RequestCode(ctx, binding.CodeRequest{AccountID: acc, Purpose: binding.PurposeUnbind, Channel: channel, Email: acc + "@example.org"})
+	sent, err := w.svc.RequestCode(ctx, binding.CodeRequest{AccountID: acc, Purpose: binding.PurposeUnbind, Channel: channel, Email: acc + "@example.org", Session: w.signedIn()})
 	if err != nil {
 		return err
 	}

@@ -591,12 +591,16 @@ func TestUnbindCodeChannels(t *testing.T) {
 		{"email claim missing", `{"purpose":"unbind","channel":"email"}`, "", binding.ChannelEmail, ""},
 		{"email claim not an address", `{"purpose":"unbind","channel":"email"}`, "Alice <alice@example.org>", binding.ChannelEmail, ""},
 		{"email claim garbage", `{"purpose":"unbind","channel":"email"}`, "not-an-address", binding.ChannelEmail, ""},
+		{"email not verified", `{"purpose":"unbind","channel":"email"}`, "alice@example.org", binding.ChannelEmail, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			svc := &fakeBinding{sent: someSent}
 			req := event("POST", "/v1/phone/verification", tt.body, func(r *events.APIGatewayV2HTTPRequest) {
 				r.RequestContext.Authorizer.JWT.Claims["email"] = tt.claim
+				if tt.name == "email not verified" {
+					r.RequestContext.Authorizer.JWT.Claims["email_verified"] = "false"
+				}
 			})
 			resp, _ := newAPI(svc, nil).RequestCode(context.Background(), req)
 			if resp.StatusCode != http.StatusAccepted || len(svc.requested) != 1 {

@@ -65,7 +65,7 @@ func event(method, path, body string, opts ...func(*events.APIGatewayV2HTTPReque
 			},
 			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-					Claims: map[string]string{"sub": "alice", "email": "alice@example.org"},
+					Claims: map[string]string{"sub": "alice", "email": "alice@example.org", "email_verified": "true", "amr": "[pwd mfa]", "auth_time": "1764838800"},
 				},
 			},
 		},

@@ -2,9 +2,13 @@ package httpapi
 
 import (
 	"net/mail"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
 )
 
 // caller is who made a request, as the JWT authorizer vouched for them.
@@ -12,6 +16,7 @@ type caller struct {
 	accountID string
 	email     string
 	sourceIP  string
+	session   binding.Session
 }
 
 // callerOf reads the authorizer's claims. The authorizer has already checked
@@ -23,18 +28,30 @@ func callerOf(req events.APIGatewayV2HTTPRequest) (caller, error) {
 	if auth == nil || auth.JWT == nil {
 		return c, ErrUnauthorized
 	}
-	c.accountID = auth.JWT.Claims["sub"]
-	// The identity provider verified the address; one that does not parse
-	// is treated as none, so it can never receive a code.
-	if email := auth.JWT.Claims["email"]; plainAddress(email) {
-		c.email = email // what mail.ParseAddress would give, without its allocations
-	} else if a, err := mail.ParseAddress(email); err == nil && a.Name == "" {
-		c.email = a.Address
+	claims := auth.JWT.Claims
+	c.accountID = claims["sub"]
+	// Only an address the identity provider verified is used; one that
+	// does not parse is treated as none, so it can never receive a code.
+	if claims["email_verified"] == "true" {
+		c.email = address(claims["email"])
 	}
+	c.session = binding.Session{AMR: claimList(claims["amr"]), ACR: claims["acr"], AuthTime: claimTime(claims["auth_time"])}
 	if strings.TrimSpace(c.accountID) == "" {
 		return c, ErrUnauthorized
 	}
 	return c, nil
+}
+
+// address is the e-mail address in v, or "" when v is not one bare
+// address.
+func address(v string) string {
+	if plainAddress(v) {
+		return v // what mail.ParseAddress would give, without its allocations
+	}
+	if a, err := mail.ParseAddress(v); err == nil && a.Name == "" {
+		return a.Address
+	}
+	return ""
 }
 
 // plainAddress reports whether s is an address mail.ParseAddress reads as
@@ -63,4 +80,22 @@ func dotAtom(s string) bool {
 		}
 	}
 	return true
+}
+
+// claimList reads an array claim as API Gateway passes it: "[mfa otp]".
+// A bare value is a list of one.
+func claimList(v string) []string {
+	v = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(v), "["), "]")
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' })
+}
+
+// claimTime reads a NumericDate claim (seconds since the epoch, as API
+// Gateway passes it: "1764830400" or "1.7648304e+09"); zero when absent or
+// not a number.
+func claimTime(v string) time.Time {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || !(f > 0 && f < 1<<40) { // NaN and Inf fail too
+		return time.Time{}
+	}
+	return time.Unix(int64(f), 0).UTC()
 }

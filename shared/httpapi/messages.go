@@ -18,6 +18,7 @@ import (
 // Machine codes of problem responses (SPEC §5).
 const (
 	codeUnauthorized         = "unauthorized"
+	codeInsufficientAuth     = "insufficient_authentication"
 	codeNotFound             = "not_found"
 	codeInvalidJSON          = "invalid_json"
 	codeInvalidRequest       = "invalid_request"
@@ -55,6 +56,7 @@ type kind struct {
 
 var kinds = map[string]kind{
 	codeUnauthorized:         {http.StatusUnauthorized, "Unauthorized"},
+	codeInsufficientAuth:     {http.StatusUnauthorized, "Insufficient authentication"},
 	codeNotFound:             {http.StatusNotFound, "Not found"},
 	codeInvalidJSON:          {http.StatusBadRequest, "Invalid JSON"},
 	codeInvalidRequest:       {http.StatusBadRequest, "Invalid request"},
@@ -97,19 +99,21 @@ func (t text) in(l lang) string {
 // Detail keys: a code's own key, or code.variant where one code has several
 // explanations. Formats take the arguments the mapping passes (see render).
 const (
-	detailVerificationUsed  = "verification_not_found.used"
-	detailVerificationStale = "verification_not_found.stale"
-	detailEmptyBody         = "invalid_json.empty"
-	detailTrailingData      = "invalid_json.trailing"
-	detailNotObject         = "invalid_request.not_object"
-	detailUnknownField      = "invalid_request.unknown_field"
-	detailWrongType         = "invalid_request.wrong_type"
-	detailRequired          = "invalid_request.required"
-	detailOneOf             = "invalid_request.one_of"
-	detailIdempotencyKey    = "invalid_request.idempotency_key"
-	detailCooldown          = "rate_limited." + binding.LimitCooldown
-	detailFailuresAccount   = "rate_limited." + binding.LimitFailuresAccount
-	detailFailuresPhone     = "rate_limited." + binding.LimitFailuresPhone
+	detailVerificationUsed   = "verification_not_found.used"
+	detailVerificationStale  = "verification_not_found.stale"
+	detailEmptyBody          = "invalid_json.empty"
+	detailTrailingData       = "invalid_json.trailing"
+	detailNotObject          = "invalid_request.not_object"
+	detailUnknownField       = "invalid_request.unknown_field"
+	detailWrongType          = "invalid_request.wrong_type"
+	detailRequired           = "invalid_request.required"
+	detailOneOf              = "invalid_request.one_of"
+	detailIdempotencyKey     = "invalid_request.idempotency_key"
+	detailStepUpSecondFactor = "insufficient_authentication.second_factor"
+	detailStepUpFresh        = codeInsufficientAuth
+	detailCooldown           = "rate_limited." + binding.LimitCooldown
+	detailFailuresAccount    = "rate_limited." + binding.LimitFailuresAccount
+	detailFailuresPhone      = "rate_limited." + binding.LimitFailuresPhone
 )
 
 // Detail keys of the support-ticket routes.
@@ -127,6 +131,12 @@ var details = map[string]text{
 	codeUnauthorized: {
 		"Требуется вход в систему.",
 		"Sign-in required."},
+	detailStepUpSecondFactor: {
+		"Для этого действия войдите заново с подтверждением вторым фактором (например, кодом из SMS или приложения). Вход должен быть не раньше чем %d мин назад.",
+		"For this action, sign in again with a second factor (such as a code from an SMS or an app), no more than %d min before."},
+	detailStepUpFresh: {
+		"Для этого действия войдите в систему заново: вход должен быть не раньше чем %d мин назад.",
+		"For this action, sign in again: the sign-in must be no more than %d min old."},
 	codeNotFound: {
 		"Такого адреса нет.",
 		"No such resource."},

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -80,6 +81,7 @@ type fault struct {
 	args       []any
 	body       problemBody // extras only
 	retryAfter int         // seconds; 0 means no Retry-After header
+	challenge  string      // WWW-Authenticate of a 401; "" means plain Bearer
 }
 
 // internal reports whether the fault hides a server-side error that must be
@@ -103,6 +105,7 @@ func classify(err error) fault {
 		mismatch  *binding.PurposeMismatchError
 		limited   *binding.RateLimitError
 		delivery  *binding.DeliveryError
+		stepUp    *binding.StepUpError
 	)
 	switch {
 	case errors.As(err, &reqErr):
@@ -115,6 +118,8 @@ func classify(err error) fault {
 		return fault{code: codePayloadTooLarge, args: []any{tooLarge.Limit}}
 	case errors.Is(err, ErrUnauthorized):
 		return fault{code: codeUnauthorized}
+	case errors.As(err, &stepUp):
+		return stepUpFault(stepUp)
 	case errors.Is(err, ErrNotFound):
 		return fault{code: codeNotFound}
 	case errors.As(err, &invalid):
@@ -213,6 +218,9 @@ func problemResponse(f fault, l lang) events.APIGatewayV2HTTPResponse {
 	if status == http.StatusUnauthorized {
 		// RFC 9110 §15.5.2: a 401 names the scheme it wants.
 		resp.Headers["WWW-Authenticate"] = "Bearer"
+		if f.challenge != "" {
+			resp.Headers["WWW-Authenticate"] = f.challenge
+		}
 	}
 	return resp
 }
@@ -221,4 +229,26 @@ func problemResponse(f fault, l lang) events.APIGatewayV2HTTPResponse {
 // told "0" would retry at once and be refused again.
 func wholeSeconds(d time.Duration) int {
 	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// stepUpFault is the RFC 9470 challenge: sign in again, within max_age
+// seconds, with one of acr_values when the deployment names them. The
+// error_description is English, as RFC 6750 asks; the body says it in the
+// request's language.
+func stepUpFault(e *binding.StepUpError) fault {
+	secs := int(e.MaxAge / time.Second)
+	detail, desc := detailStepUpFresh, "Sign in again"
+	if e.SecondFactor {
+		detail, desc = detailStepUpSecondFactor, "Sign in again with a second factor"
+	}
+	challenge := fmt.Sprintf(`Bearer error="insufficient_user_authentication", error_description=%q, max_age=%d`, desc, secs)
+	if e.SecondFactor && len(e.ACR) > 0 {
+		challenge += fmt.Sprintf(", acr_values=%q", strings.Join(e.ACR, " "))
+	}
+	return fault{code: codeInsufficientAuth, detail: detail, args: []any{minutes(e.MaxAge)}, challenge: challenge}
+}
+
+// minutes rounds a duration up to whole minutes, at least one.
+func minutes(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Minutes())))
 }

@@ -113,6 +113,7 @@ func (a *API) bindRequest(body codeRequestBody, c caller) (binding.CodeRequest, 
 		Phone:     number,
 		Consent:   body.Consent != nil && *body.Consent,
 		SourceIP:  c.sourceIP,
+		Session:   c.session,
 	}, nil
 }
 
@@ -139,6 +140,7 @@ func unbindRequest(body codeRequestBody, c caller) (binding.CodeRequest, error) 
 		Channel:   channel,
 		SourceIP:  c.sourceIP,
 		Email:     c.email,
+		Session:   c.session,
 	}, nil
 }
 
