@@ -116,6 +116,19 @@ func TestCORS(t *testing.T) {
 	if len(fn.got) != 0 {
 		t.Error("a preflight reached the function")
 	}
+	// Every route of template.yaml, and the runner's own documents.
+	tpl, _ := loadTemplate(t)
+	paths := []string{OpenAPIPath, ReferencePath}
+	for _, rt := range tpl.Routes() {
+		paths = append(paths, strings.NewReplacer("{ticket_id}", "FB-7KQ4M9XP").Replace(rt.Path))
+	}
+	for _, path := range paths {
+		resp, _ := s.do(t, "OPTIONS", path, "", "", "Origin", page, "Access-Control-Request-Method", "GET",
+			"Access-Control-Request-Headers", "authorization")
+		if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != page {
+			t.Errorf("preflight of %s: %d %v", path, resp.StatusCode, resp.Header)
+		}
+	}
 
 	// The request itself: the function's answer, readable by the page,
 	// with Retry-After and Location exposed.
