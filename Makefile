@@ -44,8 +44,18 @@ AMR ?=
 AUTH_TIME ?=
 FN ?=
 EVENT ?=
+MEMORY ?=
 
-.PHONY: help run token invoke soak test check cfn-lint openapi lint bench build $(BUILD_TARGETS) \
+# `make run-dev`: every code at once, limits far off, and the fictional
+# test numbers of samconfig.toml's dev stack plus two more (no SMS, fixed
+# codes). Any of them set in the shell wins.
+DEV_ENV := RESEND_COOLDOWN=$${RESEND_COOLDOWN:-0s} CHANGE_COOLDOWN=$${CHANGE_COOLDOWN:-0s} \
+	CODES_PER_ACCOUNT_HOUR=$${CODES_PER_ACCOUNT_HOUR:-1000} CODES_PER_PHONE_DAY=$${CODES_PER_PHONE_DAY:-1000} \
+	CODES_PER_IP_HOUR=$${CODES_PER_IP_HOUR:-10000} MAX_FAILURES_DAY=$${MAX_FAILURES_DAY:-1000} \
+	CODES_PER_PREFIX_DAY=$${CODES_PER_PREFIX_DAY:-10000} \
+	TEST_PHONE_NUMBERS=$${TEST_PHONE_NUMBERS:-+79990000001:123456,+79990000002:234567,+79990000003:345678}
+
+.PHONY: help run run-dev token invoke soak test check cfn-lint openapi lint bench build $(BUILD_TARGETS) \
 	emulators-start emulators-stop emulators-status clean
 
 help: ## Show this help
@@ -56,13 +66,16 @@ help: ## Show this help
 run: ## Serve the API on 127.0.0.1:3000 (PORT overrides; env vars pass through)
 	$(GO) run ./infra/local
 
+run-dev: ## Like run, for a front end: no cooldowns, limits raised, test numbers +7999000000{1,2,3} (codes 123456, 234567, 345678)
+	@env $(DEV_ENV) $(GO) run ./infra/local
+
 token: ## Print a dev JWT for the local runner: make token SUB=acc-1 [EMAIL=a@b.ru] [AMR=pwd] [AUTH_TIME=20m] (default: signed in now with a second factor)
 	@test -n "$(SUB)" || { echo 'usage: make token SUB=<account id> [EMAIL=<address>] [AMR=pwd,mfa] [AUTH_TIME=20m|RFC 3339]' >&2; exit 2; }
 	@$(GO) run ./infra/token -sub '$(SUB)' $(if $(EMAIL),-email '$(EMAIL)') $(if $(AMR),-amr '$(AMR)') $(if $(AUTH_TIME),-auth-time '$(AUTH_TIME)')
 
-invoke: ## Run an event through a function, as sam local invoke: make invoke FN=unbind EVENT=infra/events/support-unbind.json
-	@test -n "$(FN)" -a -n "$(EVENT)" || { echo 'usage: make invoke FN=<function dir or logical id> EVENT=<event file>' >&2; exit 2; }
-	@$(GO) run ./infra/invoke -fn '$(FN)' -event '$(EVENT)'
+invoke: ## Run an event through a function of the running `make run` (PORT): make invoke FN=unbind EVENT=infra/events/support-unbind.json [MEMORY=1]
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo 'usage: make invoke FN=<function dir or logical id> EVENT=<event file> [MEMORY=1: a fresh in-memory store]' >&2; exit 2; }
+	@$(GO) run ./infra/invoke -fn '$(FN)' -event '$(EVENT)' $(if $(MEMORY),-memory)
 
 # The emulators are stopped by infra/emulators.sh's trap whatever happens;
 # its exit code is check's.

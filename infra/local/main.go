@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/config"
 	"github.com/gosuslugi/phonebind/shared/notify"
+	"github.com/gosuslugi/phonebind/shared/phone"
 	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
 )
 
@@ -59,7 +61,9 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return fmt.Errorf("PORT: %w", err)
 	}
 	fmt.Fprintf(stdout, "Phone binding API on http://%s (%s)\n", ln.Addr(), srv.describe)
-	fmt.Fprintf(stdout, "Token: make token SUB=alice; outbox: GET /_local/outbox; events: make invoke FN=… EVENT=…\n")
+	fmt.Fprintf(stdout, "Rules: %s\n", srv.rules)
+	fmt.Fprintf(stdout, "CORS for %s; API reference at /reference, OpenAPI document at /openapi.yaml\n", strings.Join(srv.origins, ", "))
+	fmt.Fprintf(stdout, "Token: make token SUB=alice; outbox: GET|DELETE /_local/outbox[?to=…]; events: make invoke FN=… EVENT=…\n")
 	hs := &http.Server{Handler: srv.handler, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -84,6 +88,9 @@ type server struct {
 	handler  http.Handler
 	app      *core.App
 	describe string
+	// rules sums up the limits in force, origins the CORS origins allowed.
+	rules   string
+	origins []string
 }
 
 // newServer assembles the API from the environment, as a Lambda cold start
@@ -132,18 +139,35 @@ func newServer(ctx context.Context, getenv func(string) string, console io.Write
 		Logger:            logger,
 	}
 	if a.Outbox != nil {
-		ropts.Outbox = func() any { return a.Outbox.Messages() }
+		ropts.Outbox = a.Outbox
+		ropts.Phones = phone.NewParser(cfg.AllowedRegions)
 	}
+	// CORS as the deployed API answers it: the template's configuration,
+	// with the origins CORS_ALLOWED_ORIGINS names (the stack's
+	// CorsAllowedOrigins parameter), by default a dev server on any port.
+	if ropts.CORS, err = runner.TemplateCORS(tpl); err != nil {
+		return nil, fmt.Errorf("%s: %w", template.FileName, err)
+	}
+	origins := runner.DefaultLocalOrigins
+	if v := getenv("CORS_ALLOWED_ORIGINS"); strings.TrimSpace(v) != "" {
+		if origins, err = runner.ParseOrigins(v); err != nil {
+			return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err)
+		}
+	}
+	if ropts.CORS != nil {
+		ropts.CORS.AllowOrigins = origins
+	}
+	// Read from the repository on each request (not embedded: go:embed
+	// cannot reach infra/ from here, and an edit to the contract shows at
+	// the next reload). `make run` and `go run ./infra/local` start in the
+	// repository, where FindRoot finds it.
+	ropts.OpenAPIFile = filepath.Join(root, "infra", "openapi.yaml")
 	ropts.Invoke = func(ctx context.Context, function string, event json.RawMessage) (any, error) {
 		h, err := a.Lambda(function)
 		if err != nil {
 			return nil, err
 		}
 		return h(ctx, event)
-	}
-	h, err := runner.New(ropts)
-	if err != nil {
-		return nil, err
 	}
 	store, sms := "in-memory store", "SMS to the console outbox"
 	if cfg.DynamoDBEndpoint != "" {
@@ -152,7 +176,18 @@ func newServer(ctx context.Context, getenv func(string) string, console io.Write
 	if cfg.SNSEndpoint != "" {
 		sms = "SMS through SNS at " + cfg.SNSEndpoint
 	}
-	return &server{handler: h, app: a, describe: store + ", " + sms}, nil
+	ropts.About = store + ", " + sms
+	h, err := runner.New(ropts)
+	if err != nil {
+		return nil, err
+	}
+	b := cfg.Binding
+	rules := fmt.Sprintf("resend cooldown %s, change cooldown %s, %d codes per account an hour, %d per number a day, %d wrong codes a day",
+		b.ResendCooldown, b.ChangeCooldown, b.CodesPerAccountHour, b.CodesPerPhoneDay, b.MaxFailuresDay)
+	if n := len(b.TestNumbers); n > 0 {
+		rules += fmt.Sprintf(", %d test numbers (TEST_PHONE_NUMBERS: no SMS, fixed codes)", n)
+	}
+	return &server{handler: h, app: a, describe: ropts.About, rules: rules, origins: origins}, nil
 }
 
 // ensureTable creates TABLE_NAME on a local DynamoDB endpoint from

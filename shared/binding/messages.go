@@ -47,3 +47,21 @@ func (s *Service) alert(ctx context.Context, to SealedPhone, text string) {
 		s.log.WarnContext(ctx, "alert not sent", "error", err.Error(), "phone", to.Masked)
 	}
 }
+
+// sendCodeSMS sends a text that carries code, through SendCodeSMS when the
+// sender has it.
+func (s *Service) sendCodeSMS(ctx context.Context, to, text, code string) error {
+	if c, ok := s.sms.(CodeSMS); ok {
+		return c.SendCodeSMS(ctx, to, text, code)
+	}
+	return s.sms.SendSMS(ctx, to, text)
+}
+
+// sendCodeEmail mails a letter that carries code, through SendCodeEmail
+// when the sender has it.
+func (s *Service) sendCodeEmail(ctx context.Context, to, subject, body, code string) error {
+	if c, ok := s.email.(CodeEmail); ok {
+		return c.SendCodeEmail(ctx, to, subject, body, code)
+	}
+	return s.email.SendEmail(ctx, to, subject, body)
+}

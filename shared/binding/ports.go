@@ -62,6 +62,20 @@ type Email interface {
 	SendEmail(ctx context.Context, to, subject, body string) error
 }
 
+// CodeSMS is an SMS sender that is also told which code a text carries.
+// The service sends its codes through SendCodeSMS when the SMS sender has
+// it: the local outbox does, and keeps the code beside the text, so that a
+// test or a front end under development need not read it out of the words.
+// A deployed sender needs only SendSMS.
+type CodeSMS interface {
+	SendCodeSMS(ctx context.Context, to, body, code string) error
+}
+
+// CodeEmail is to Email what CodeSMS is to SMS.
+type CodeEmail interface {
+	SendCodeEmail(ctx context.Context, to, subject, body, code string) error
+}
+
 // Events tells other systems about a committed change. Delivery is at least
 // once; a failure after a commit is logged, never undone.
 type Events interface {

@@ -120,7 +120,7 @@ func (s *Service) smsPlan(r CodeRequest, e164, mac, format string, now time.Time
 		return p
 	}
 	p.send = func(ctx context.Context, code string) error {
-		return s.sms.SendSMS(ctx, e164, fmt.Sprintf(format, code, lifetime(s.cfg.CodeTTL)))
+		return s.sendCodeSMS(ctx, e164, fmt.Sprintf(format, code, lifetime(s.cfg.CodeTTL)), code)
 	}
 	return p
 }

@@ -83,7 +83,7 @@ func (s *Service) unbindByEmail(ctx context.Context, r CodeRequest, snap Snapsho
 				return errors.New("no e-mail sender configured")
 			}
 			body := fmt.Sprintf(unbindEmailBody, p.Phone.Masked, code, lifetime(s.cfg.CodeTTL))
-			return s.email.SendEmail(ctx, addr, unbindEmailSubject, body)
+			return s.sendCodeEmail(ctx, addr, unbindEmailSubject, body, code)
 		},
 	}, now)
 }

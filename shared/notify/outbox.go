@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,8 +12,10 @@ import (
 )
 
 var (
-	_ binding.SMS   = (*Outbox)(nil)
-	_ binding.Email = (*Outbox)(nil)
+	_ binding.SMS       = (*Outbox)(nil)
+	_ binding.Email     = (*Outbox)(nil)
+	_ binding.CodeSMS   = (*Outbox)(nil)
+	_ binding.CodeEmail = (*Outbox)(nil)
 )
 
 // Channels a Message can go out on.
@@ -24,10 +27,15 @@ const (
 // Message is one message the Outbox took, in the JSON shape of
 // GET /_local/outbox.
 type Message struct {
-	Channel string    `json:"channel"`
-	To      string    `json:"to"`
-	Body    string    `json:"body"`
-	SentAt  time.Time `json:"sent_at"`
+	Channel string `json:"channel"`
+	To      string `json:"to"`
+	Body    string `json:"body"`
+	// Code is the verification code the message carries, as the service
+	// handed it over (SendCodeSMS, SendCodeEmail), absent from messages
+	// that carry none (alerts): what a user would type, so that a client
+	// under test need not read it out of the words.
+	Code   string    `json:"code,omitempty"`
+	SentAt time.Time `json:"sent_at"`
 }
 
 // Outbox stands in for SNS and SES in local development: it keeps every
@@ -52,23 +60,33 @@ func NewOutbox(w io.Writer, clock func() time.Time) *Outbox {
 
 // SendSMS records a text message to the E.164 number to.
 func (o *Outbox) SendSMS(ctx context.Context, to, body string) error {
-	return o.add(ctx, ChannelSMS, to, body)
+	return o.add(ctx, Message{Channel: ChannelSMS, To: to, Body: body})
+}
+
+// SendCodeSMS records a text message that carries a verification code.
+func (o *Outbox) SendCodeSMS(ctx context.Context, to, body, code string) error {
+	return o.add(ctx, Message{Channel: ChannelSMS, To: to, Body: body, Code: code})
 }
 
 // SendEmail records an e-mail; its Body is the subject, a blank line and the
 // body, as a mail client would show it.
 func (o *Outbox) SendEmail(ctx context.Context, to, subject, body string) error {
-	return o.add(ctx, ChannelEmail, to, subject+"\n\n"+body)
+	return o.add(ctx, Message{Channel: ChannelEmail, To: to, Body: subject + "\n\n" + body})
 }
 
-func (o *Outbox) add(ctx context.Context, channel, to, body string) error {
+// SendCodeEmail records an e-mail that carries a verification code.
+func (o *Outbox) SendCodeEmail(ctx context.Context, to, subject, body, code string) error {
+	return o.add(ctx, Message{Channel: ChannelEmail, To: to, Body: subject + "\n\n" + body, Code: code})
+}
+
+func (o *Outbox) add(ctx context.Context, m Message) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("outbox %s: %w", channel, err)
+		return fmt.Errorf("outbox %s: %w", m.Channel, err)
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	// The clock is read under the lock so that order and SentAt agree.
-	m := Message{Channel: channel, To: to, Body: body, SentAt: o.clock()}
+	m.SentAt = o.clock()
 	o.msgs = append(o.msgs, m)
 	if o.w != nil {
 		// Printing is best effort: a broken console must not fail a send.
@@ -85,4 +103,26 @@ func (o *Outbox) Messages() []Message {
 	out := make([]Message, len(o.msgs))
 	copy(out, o.msgs)
 	return out
+}
+
+// MessagesTo returns, oldest first, the messages sent to one destination:
+// an E.164 number as the service sends to it (the caller canonicalises what
+// people type), or an e-mail address in any letter case.
+func (o *Outbox) MessagesTo(to string) []Message {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := []Message{}
+	for _, m := range o.msgs {
+		if m.To == to || (m.Channel == ChannelEmail && strings.EqualFold(m.To, to)) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Clear forgets every message sent so far.
+func (o *Outbox) Clear() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.msgs = nil
 }

@@ -19,7 +19,7 @@ func TestOutboxRecordsOldestFirst(t *testing.T) {
 	o := NewOutbox(&console, clock)
 	ctx := context.Background()
 
-	if err := o.SendSMS(ctx, "+79123456789", "Код: 123456"); err != nil {
+	if err := o.SendCodeSMS(ctx, "+79123456789", "Код: 123456", "123456"); err != nil {
 		t.Fatal(err)
 	}
 	if err := o.SendEmail(ctx, "user@example.com", "Код подтверждения", "Ваш код: 654321"); err != nil {
@@ -27,7 +27,7 @@ func TestOutboxRecordsOldestFirst(t *testing.T) {
 	}
 
 	want := []Message{
-		{Channel: "sms", To: "+79123456789", Body: "Код: 123456", SentAt: start.Add(time.Second)},
+		{Channel: "sms", To: "+79123456789", Body: "Код: 123456", Code: "123456", SentAt: start.Add(time.Second)},
 		{Channel: "email", To: "user@example.com", Body: "Код подтверждения\n\nВаш код: 654321", SentAt: start.Add(2 * time.Second)},
 	}
 	got := o.Messages()
@@ -45,7 +45,7 @@ func TestOutboxRecordsOldestFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wantJSON := `[{"channel":"sms","to":"+79123456789","body":"Код: 123456","sent_at":"2026-01-02T03:04:06Z"}]`; string(js) != wantJSON {
+	if wantJSON := `[{"channel":"sms","to":"+79123456789","body":"Код: 123456","code":"123456","sent_at":"2026-01-02T03:04:06Z"}]`; string(js) != wantJSON {
 		t.Errorf("JSON = %s\nwant %s", js, wantJSON)
 	}
 
@@ -118,5 +118,66 @@ func TestOutboxConcurrent(t *testing.T) {
 	}
 	if n := strings.Count(console.String(), "--- outbox "); n != workers*each {
 		t.Errorf("console shows %d messages, want %d", n, workers*each)
+	}
+}
+
+// A code handed over with the text is kept beside it; a text sent without
+// one has none, whatever digits it holds, and no code field in JSON.
+func TestOutboxCode(t *testing.T) {
+	o := NewOutbox(nil, nil)
+	ctx := context.Background()
+	if err := o.SendCodeSMS(ctx, "+79123456789", "Код подтверждения: 0042. Действует 5 мин.", "0042"); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.SendCodeEmail(ctx, "alice@example.org", "Код для отвязки", "Код подтверждения: 1234567890.", "1234567890"); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.SendSMS(ctx, "+79123456789", "Код подтверждения: 482913."); err != nil {
+		t.Fatal(err)
+	}
+	got := o.Messages()
+	if got[0].Code != "0042" || got[1].Code != "1234567890" || got[1].Channel != ChannelEmail ||
+		got[1].Body != "Код для отвязки\n\nКод подтверждения: 1234567890." || got[2].Code != "" {
+		t.Fatalf("codes: %+v", got)
+	}
+	js, _ := json.Marshal(got[2])
+	if strings.Contains(string(js), `"code"`) {
+		t.Errorf("a message without a code has a code field: %s", js)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := o.SendCodeSMS(cancelled, "+79123456789", "x", "1234"); err == nil || len(o.Messages()) != 3 {
+		t.Errorf("a cancelled send: %v, %d messages", err, len(o.Messages()))
+	}
+}
+
+func TestOutboxMessagesToAndClear(t *testing.T) {
+	o := NewOutbox(nil, nil)
+	ctx := context.Background()
+	_ = o.SendSMS(ctx, "+79123456789", "a")
+	_ = o.SendEmail(ctx, "Alice@Example.org", "s", "b")
+	_ = o.SendSMS(ctx, "+79991234567", "c")
+	_ = o.SendSMS(ctx, "+79123456789", "d")
+
+	var bodies []string
+	for _, m := range o.MessagesTo("+79123456789") {
+		bodies = append(bodies, m.Body)
+	}
+	if fmt.Sprint(bodies) != "[a d]" {
+		t.Errorf("to the number: %v", bodies)
+	}
+	if got := o.MessagesTo("alice@example.ORG"); len(got) != 1 || got[0].To != "Alice@Example.org" {
+		t.Errorf("to the address in another case: %v", got)
+	}
+	if got := o.MessagesTo("+70000000000"); got == nil || len(got) != 0 {
+		t.Errorf("to nobody: %#v, want an empty non-nil slice (JSON [])", got)
+	}
+	o.Clear()
+	if got := o.Messages(); len(got) != 0 {
+		t.Errorf("after Clear: %v", got)
+	}
+	_ = o.SendSMS(ctx, "+79123456789", "e")
+	if got := o.Messages(); len(got) != 1 || got[0].Body != "e" {
+		t.Errorf("a send after Clear: %v", got)
 	}
 }

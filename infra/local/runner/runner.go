@@ -15,6 +15,8 @@ import (
 
 	"github.com/gosuslugi/phonebind/infra/template"
 	"github.com/gosuslugi/phonebind/shared/httpapi"
+	"github.com/gosuslugi/phonebind/shared/notify"
+	"github.com/gosuslugi/phonebind/shared/phone"
 )
 
 // MaxBodyBytes is the largest request body the runner reads. API Gateway
@@ -22,8 +24,24 @@ import (
 // functions' own limits are lower still.
 const MaxBodyBytes = 1 << 20
 
-// OutboxPath is where the runner lists messages sent during a local run.
+// OutboxPath is where the runner lists messages sent during a local run
+// (GET, ?to= for one destination) and forgets them (DELETE).
 const OutboxPath = "/_local/outbox"
+
+// RunnerPath answers GET with a RunnerInfo: how `make invoke` (and anyone
+// else) tells a running runner from another server on the port.
+const RunnerPath = "/_local/runner"
+
+// RunnerService is RunnerInfo.Service.
+const RunnerService = "phonebind local runner"
+
+// RunnerInfo is the body of GET /_local/runner.
+type RunnerInfo struct {
+	// Service is RunnerService.
+	Service string `json:"service"`
+	// About is Options.About: what the API runs on.
+	About string `json:"about,omitempty"`
+}
 
 // InvokePath prefixes POST /_local/invoke/{function}: the body is a raw
 // Lambda event run through the function as a direct invocation would (sam
@@ -47,10 +65,25 @@ type Options struct {
 	// X-Forwarded-For entry (the one the proxy appended), for a runner
 	// behind a local proxy.
 	TrustForwardedFor bool
-	// Outbox, when set, is served JSON-encoded at GET /_local/outbox.
-	Outbox func() any
+	// Outbox, when set, is served at GET /_local/outbox (?to= keeps the
+	// messages to one number or address) and cleared by
+	// DELETE /_local/outbox.
+	Outbox *notify.Outbox
+	// Phones reads the number in ?to= as the API reads numbers; nil reads
+	// them as phone.NewParser(nil) does (Russian numbers).
+	Phones *phone.Parser
+	// CORS, when set, is answered as API Gateway answers the HttpApi's
+	// CorsConfiguration; on /_local/* only to the origins it names (not
+	// "*"), with DELETE allowed too.
+	CORS *CORS
+	// OpenAPIFile, when set, is served at GET /openapi.yaml and rendered
+	// as HTML at GET /reference, read on each request.
+	OpenAPIFile string
 	// Invoke, when set, is served at POST /_local/invoke/{function}.
 	Invoke Invoker
+	// About says what the API runs on (store, senders), at GET
+	// /_local/runner.
+	About string
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
 	// Now is the clock for token expiry and event times; nil is time.Now.
@@ -62,8 +95,12 @@ type server struct {
 	routes            []route
 	secret            []byte
 	trustForwardedFor bool
-	outbox            func() any
+	outbox            *notify.Outbox
+	phones            *phone.Parser
+	cors              *cors
+	openAPIFile       string
 	invoke            Invoker
+	about             string
 	logger            *slog.Logger
 	now               func() time.Time
 }
@@ -77,10 +114,21 @@ func New(opts Options) (http.Handler, error) {
 		secret:            opts.JWTSecret,
 		trustForwardedFor: opts.TrustForwardedFor,
 		outbox:            opts.Outbox,
+		phones:            opts.Phones,
+		openAPIFile:       opts.OpenAPIFile,
 		invoke:            opts.Invoke,
+		about:             opts.About,
 		logger:            opts.Logger,
 		now:               opts.Now,
 	}
+	if s.phones == nil {
+		s.phones = phone.NewParser(nil)
+	}
+	c, err := newCORS(opts.CORS)
+	if err != nil {
+		return nil, err
+	}
+	s.cors = c
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gosuslugi/phonebind/infra/template"
 	"github.com/gosuslugi/phonebind/shared/httpapi"
+	"github.com/gosuslugi/phonebind/shared/notify"
 )
 
 var (
@@ -434,26 +435,6 @@ func TestUnwiredRouteIs500(t *testing.T) {
 	}
 }
 
-func TestOutbox(t *testing.T) {
-	type msg struct {
-		Channel string `json:"channel"`
-		To      string `json:"to"`
-	}
-	var list []msg
-	s := start(t, func(o *Options) { o.Outbox = func() any { return list } })
-	resp, body := s.do(t, "GET", OutboxPath, "", "")
-	if resp.StatusCode != 200 || body != "[]" || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
-		t.Errorf("empty outbox: %d %q %s", resp.StatusCode, body, resp.Header.Get("Content-Type"))
-	}
-	list = append(list, msg{"sms", "+79123456789"})
-	if _, body := s.do(t, "GET", OutboxPath, "", ""); body != `[{"channel":"sms","to":"+79123456789"}]` {
-		t.Errorf("outbox = %s", body)
-	}
-	if resp, _ := s.do(t, "POST", OutboxPath, "", "{}", "Content-Type", "application/json"); resp.StatusCode != 404 {
-		t.Errorf("POST outbox = %d", resp.StatusCode)
-	}
-}
-
 func TestNewRejects(t *testing.T) {
 	for name, opts := range map[string]Options{
 		"no secret":     {Routes: routes},
@@ -516,7 +497,8 @@ func TestSignHS256(t *testing.T) {
 func TestLocalRoutesRefuseOtherSites(t *testing.T) {
 	var invoked int
 	s := start(t, func(o *Options) {
-		o.Outbox = func() any { return []string{"Код 123456"} }
+		o.Outbox = notify.NewOutbox(nil, nil)
+		_ = o.Outbox.SendSMS(context.Background(), "+79123456789", "Код подтверждения: 123456.")
 		o.Invoke = func(context.Context, string, json.RawMessage) (any, error) {
 			invoked++
 			return map[string]bool{"ok": true}, nil

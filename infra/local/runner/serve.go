@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -44,8 +43,11 @@ const localPrefix = "/_local/"
 // support_unbind, so a page on another origin must not read or drive them:
 // neither by a cross-origin request (Origin, Sec-Fetch-Site), nor by a
 // "simple" text/plain POST that needs no preflight, nor by DNS rebinding
-// (a foreign Host that resolves to 127.0.0.1).
-func localOnly(r *http.Request) string {
+// (a foreign Host that resolves to 127.0.0.1). The one exception is an
+// origin CORS allows by name or pattern (a front end's dev server, by
+// default any port of localhost): its tests read codes from the outbox.
+// "*" lets the API be called from anywhere but opens no /_local/ route.
+func (s *server) localOnly(r *http.Request) string {
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -55,13 +57,15 @@ func localOnly(r *http.Request) string {
 	default:
 		return "local routes answer only requests addressed to localhost or 127.0.0.1"
 	}
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
+	origin := r.Header.Get("Origin")
+	allowed := origin != "" && s.cors != nil && s.cors.allowedOrigin(origin, true) != ""
+	if origin != "" && !allowed {
+		u, err := url.Parse(origin)
 		if err != nil || u.Host != r.Host || (u.Scheme != "http" && u.Scheme != "https") {
 			return "local routes refuse cross-origin requests"
 		}
 	}
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" && !allowed {
 		return "local routes refuse cross-origin requests"
 	}
 	if r.Method == http.MethodPost {
@@ -84,13 +88,33 @@ func writeMessage(w http.ResponseWriter, status int, message string) int {
 // serve answers the request and reports the status sent and the route
 // matched ("" for none).
 func (s *server) serve(w http.ResponseWriter, r *http.Request, req *events.APIGatewayV2HTTPRequest) (int, string) {
-	if strings.HasPrefix(r.URL.Path, localPrefix) {
-		if why := localOnly(r); why != "" {
+	local := strings.HasPrefix(r.URL.Path, localPrefix)
+	if local {
+		if why := s.localOnly(r); why != "" {
 			return writeMessage(w, http.StatusForbidden, why), localPrefix
 		}
 	}
-	if s.outbox != nil && r.Method == http.MethodGet && r.URL.Path == OutboxPath {
-		return s.serveOutbox(w, req), OutboxPath
+	if s.cors != nil {
+		// CORS as the deployed API answers it (on /_local/* only for the
+		// origins localOnly lets through).
+		if isPreflight(r) {
+			return s.cors.preflight(w, r, local), ""
+		}
+		w = s.cors.writer(w, r, local)
+	}
+	if s.openAPIFile != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		switch r.URL.Path {
+		case OpenAPIPath:
+			return s.serveOpenAPI(w, req), OpenAPIPath
+		case ReferencePath:
+			return s.serveReference(w, req), ReferencePath
+		}
+	}
+	if r.URL.Path == RunnerPath && r.Method == http.MethodGet {
+		return s.write(w, req, jsonResult(http.StatusOK, RunnerInfo{Service: RunnerService, About: s.about})), RunnerPath
+	}
+	if s.outbox != nil && r.URL.Path == OutboxPath && (r.Method == http.MethodGet || r.Method == http.MethodDelete) {
+		return s.serveOutbox(w, r, req), OutboxPath
 	}
 	if fn, ok := strings.CutPrefix(r.URL.Path, InvokePath); ok && s.invoke != nil && r.Method == http.MethodPost {
 		return s.serveInvoke(w, r, req, fn), InvokePath + fn
@@ -155,28 +179,6 @@ func (s *server) authorize(r *http.Request) (map[string]any, error) {
 		return nil, errors.New("no bearer token")
 	}
 	return verifyHS256(s.secret, strings.TrimSpace(token), s.now())
-}
-
-// serveOutbox lists what the local notifiers sent. A nil list is shown as
-// an empty one, so clients can always iterate.
-func (s *server) serveOutbox(w http.ResponseWriter, req *events.APIGatewayV2HTTPRequest) int {
-	v := s.outbox()
-	if rv := reflect.ValueOf(v); v == nil || (rv.Kind() == reflect.Slice && rv.IsNil()) {
-		v = []any{}
-	}
-	body, err := json.Marshal(v)
-	if err != nil {
-		s.logger.Error("encode outbox", slog.String("error", err.Error()))
-		return s.write(w, req, httpapi.ErrorResponse(*req, err))
-	}
-	return s.write(w, req, events.APIGatewayV2HTTPResponse{
-		StatusCode: http.StatusOK,
-		Headers: map[string]string{
-			"Content-Type":  "application/json; charset=utf-8",
-			"Cache-Control": "no-store",
-		},
-		Body: string(body),
-	})
 }
 
 // serveInvoke runs the body through a function as a direct invocation. It
