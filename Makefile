@@ -42,8 +42,16 @@ SUB ?=
 EMAIL ?=
 FN ?=
 EVENT ?=
+URL ?=
+TOKEN ?=
+STACK ?=
+LOCAL ?=
+CONFIG_ENV ?= default
+KEYS_FILE ?=
+SECRET_NAME ?=
+REGION ?=
 
-.PHONY: help run token invoke soak test check cfn-lint openapi lint bench build $(BUILD_TARGETS) \
+.PHONY: help run token invoke smoke deploy-check keys-secret soak test check cfn-lint openapi lint bench build $(BUILD_TARGETS) \
 	emulators-start emulators-stop emulators-status clean
 
 help: ## Show this help
@@ -61,6 +69,10 @@ token: ## Print a dev JWT for the local runner: make token SUB=acc-1 [EMAIL=a@b.
 invoke: ## Run an event through a function, as sam local invoke: make invoke FN=unbind EVENT=infra/events/support-unbind.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo 'usage: make invoke FN=<function dir or logical id> EVENT=<event file>' >&2; exit 2; }
 	@$(GO) run ./infra/invoke -fn '$(FN)' -event '$(EVENT)'
+
+smoke: ## After a deploy: make smoke URL=<ApiUrl> TOKEN=<portal token> STACK=<stack> (or LOCAL=1 against make run)
+	@test -n "$(URL)" -a -n "$(TOKEN)" || { echo 'usage: make smoke URL=<ApiUrl> TOKEN=<access token> [STACK=<stack name> | LOCAL=1]' >&2; exit 2; }
+	@$(GO) run ./infra/smoke -url '$(URL)' -token '$(TOKEN)' $(if $(STACK),-stack '$(STACK)') $(if $(LOCAL),-local)
 
 # The emulators are stopped by infra/emulators.sh's trap whatever happens;
 # its exit code is check's.
