@@ -74,6 +74,10 @@ smoke: ## After a deploy: make smoke URL=<ApiUrl> TOKEN=<portal token> STACK=<st
 	@test -n "$(URL)" -a -n "$(TOKEN)" || { echo 'usage: make smoke URL=<ApiUrl> TOKEN=<access token> [STACK=<stack name> | LOCAL=1]' >&2; exit 2; }
 	@$(GO) run ./infra/smoke -url '$(URL)' -token '$(TOKEN)' $(if $(STACK),-stack '$(STACK)') $(if $(LOCAL),-local)
 
+keys-secret: ## Create the key ring secret, material never on a command line: make keys-secret SECRET_NAME=phonebind/prod/keys REGION=… [KEYS_FILE=…]
+	@test -n "$(SECRET_NAME)" || { echo 'usage: make keys-secret SECRET_NAME=<name> [REGION=<region>] [KEYS_FILE=<file to import>]' >&2; exit 2; }
+	@$(GO) run ./infra/keysecret -name '$(SECRET_NAME)' $(if $(REGION),-region '$(REGION)') $(if $(KEYS_FILE),-file '$(KEYS_FILE)')
+
 # The emulators are stopped by infra/emulators.sh's trap whatever happens;
 # its exit code is check's.
 test: ## Start the emulators, run vet, all tests (-race), cfn-lint and openapi, stop them; then 2000 inputs of each fuzz target
