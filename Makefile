@@ -46,12 +46,11 @@ URL ?=
 TOKEN ?=
 STACK ?=
 LOCAL ?=
-CONFIG_ENV ?= default
 KEYS_FILE ?=
 SECRET_NAME ?=
 REGION ?=
 
-.PHONY: help run token invoke smoke deploy-check keys-secret soak test check cfn-lint openapi lint bench build $(BUILD_TARGETS) \
+.PHONY: help run token invoke smoke keys-secret soak test check cfn-lint openapi lint bench build $(BUILD_TARGETS) \
 	emulators-start emulators-stop emulators-status clean
 
 help: ## Show this help
