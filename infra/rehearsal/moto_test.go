@@ -13,9 +13,8 @@ import (
 )
 
 // account is the moto account the rehearsal runs in (the x-moto-account-id
-// header): apart from every other test's state on the shared moto, and not
-// the account samconfig.toml's placeholders name, which the template
-// refuses.
+// header): not the account samconfig.toml's placeholders name (moto's
+// default), which the template refuses.
 const account = "210987654321"
 
 // region is moto's.
