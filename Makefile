@@ -44,6 +44,14 @@ AMR ?=
 AUTH_TIME ?=
 FN ?=
 EVENT ?=
+URL ?=
+TOKEN ?=
+STACK ?=
+LOCAL ?=
+KEYS_FILE ?=
+SECRET_NAME ?=
+REGION ?=
+
 MEMORY ?=
 
 # `make run-dev`: every code at once, limits far off, and the fictional
@@ -55,7 +63,7 @@ DEV_ENV := RESEND_COOLDOWN=$${RESEND_COOLDOWN:-0s} CHANGE_COOLDOWN=$${CHANGE_COO
 	CODES_PER_PREFIX_DAY=$${CODES_PER_PREFIX_DAY:-10000} \
 	TEST_PHONE_NUMBERS=$${TEST_PHONE_NUMBERS:-+79990000001:123456,+79990000002:234567,+79990000003:345678}
 
-.PHONY: help run run-dev token invoke soak test check cfn-lint openapi lint bench build $(BUILD_TARGETS) \
+.PHONY: help run run-dev token invoke smoke keys-secret soak test check cfn-lint openapi lint bench build $(BUILD_TARGETS) \
 	emulators-start emulators-stop emulators-status clean
 
 help: ## Show this help
@@ -76,6 +84,14 @@ token: ## Print a dev JWT for the local runner: make token SUB=acc-1 [EMAIL=a@b.
 invoke: ## Run an event through a function of the running `make run` (PORT): make invoke FN=unbind EVENT=infra/events/support-unbind.json [MEMORY=1]
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo 'usage: make invoke FN=<function dir or logical id> EVENT=<event file> [MEMORY=1: a fresh in-memory store]' >&2; exit 2; }
 	@$(GO) run ./infra/invoke -fn '$(FN)' -event '$(EVENT)' $(if $(MEMORY),-memory)
+
+smoke: ## After a deploy: make smoke URL=<ApiUrl> TOKEN=<portal token> STACK=<stack> (or LOCAL=1 against make run)
+	@test -n "$(URL)" -a -n "$(TOKEN)" || { echo 'usage: make smoke URL=<ApiUrl> TOKEN=<access token> [STACK=<stack name> | LOCAL=1]' >&2; exit 2; }
+	@$(GO) run ./infra/smoke -url '$(URL)' -token '$(TOKEN)' $(if $(STACK),-stack '$(STACK)') $(if $(LOCAL),-local)
+
+keys-secret: ## Create the key ring secret, material never on a command line: make keys-secret SECRET_NAME=phonebind/prod/keys REGION=… [KEYS_FILE=…]
+	@test -n "$(SECRET_NAME)" || { echo 'usage: make keys-secret SECRET_NAME=<name> [REGION=<region>] [KEYS_FILE=<file to import>]' >&2; exit 2; }
+	@$(GO) run ./infra/keysecret -name '$(SECRET_NAME)' $(if $(REGION),-region '$(REGION)') $(if $(KEYS_FILE),-file '$(KEYS_FILE)')
 
 # The emulators are stopped by infra/emulators.sh's trap whatever happens;
 # its exit code is check's.

@@ -15,5 +15,5 @@ import (
 
 func main() {
 	a := core.Start(core.AWS{SMS: snsnotify.SMS, Events: snsnotify.Events, Keys: awssecret.Keys})
-	lambda.Start(a.Handlers()[core.ConfirmCodeFunction])
+	lambda.Start(a.ConfirmCode())
 }

@@ -17,5 +17,5 @@ import (
 
 func main() {
 	a := core.Start(core.AWS{SMS: snsnotify.SMS, Email: sesnotify.Email, Keys: awssecret.Keys})
-	lambda.Start(a.Handlers()[core.RequestCodeFunction])
+	lambda.Start(a.RequestCode())
 }

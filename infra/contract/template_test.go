@@ -7,10 +7,13 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gosuslugi/phonebind/infra/template"
+	"github.com/gosuslugi/phonebind/shared/config"
 	"github.com/gosuslugi/phonebind/shared/metrics"
 )
 
@@ -45,7 +48,8 @@ func TestTemplateProductionSettings(t *testing.T) {
 	res := resources(t)
 
 	for _, p := range []string{"Stage", "JwtIssuer", "JwtAudience", "CorsAllowedOrigins", "SmsSenderId",
-		"EmailFrom", "LogRetentionDays", "KeysSecretArn", "AlarmEmail", "CodesSentAlarmThreshold"} {
+		"EmailFrom", "EmailIdentity", "LogRetentionDays", "KeysSecretArn", "AlarmEmail", "CodesSentAlarmThreshold",
+		"SmsSpendAlarmUSD", "Api4xxAlarmPercent"} {
 		if tpl.Section("Parameters")[p] == nil {
 			t.Errorf("parameter %s is missing", p)
 		}
@@ -426,4 +430,46 @@ func referencedCustomMetrics(t *testing.T, res map[string]template.Resource, bod
 		t.Fatal("no alarm or widget reads a custom metric")
 	}
 	return out
+}
+
+// TestLimitsAreParameters: every rate limit and cooldown is a template
+// parameter (changed by a deploy with --parameter-overrides during an
+// incident, not by editing the template), the functions' environment
+// takes it from there, and its default is the service's own default, so
+// that a stack deployed without overrides behaves as the code documents.
+func TestLimitsAreParameters(t *testing.T) {
+	tpl := loadTemplate(t)
+	params := tpl.Section("Parameters")
+	env := m(m(m(tpl.Section("Globals")["Function"])["Environment"])["Variables"])
+	for _, c := range []struct {
+		variable, parameter, want string
+	}{
+		{"RESEND_COOLDOWN", "ResendCooldown", config.DefaultResendCooldown.String()},
+		{"CHANGE_COOLDOWN", "ChangeCooldown", config.DefaultChangeCooldown.String()},
+		{"CODES_PER_ACCOUNT_HOUR", "CodesPerAccountHour", strconv.Itoa(config.DefaultPerAccountHour)},
+		{"CODES_PER_PHONE_DAY", "CodesPerPhoneDay", strconv.Itoa(config.DefaultPerPhoneDay)},
+		{"CODES_PER_IP_HOUR", "CodesPerIpHour", strconv.Itoa(config.DefaultPerIPHour)},
+		{"MAX_FAILURES_DAY", "MaxFailuresDay", strconv.Itoa(config.DefaultMaxFailuresDay)},
+		{"CODES_PER_PREFIX_DAY", "CodesPerPrefixDay", strconv.Itoa(config.DefaultPerPrefixDay)},
+		{"CODES_GLOBAL_DAY", "CodesGlobalDay", strconv.Itoa(config.DefaultGlobalDay)},
+	} {
+		if got := template.Render(env[c.variable]); got != "!Ref "+c.parameter {
+			t.Errorf("%s = %s, want !Ref %s", c.variable, got, c.parameter)
+		}
+		p := m(params[c.parameter])
+		if p == nil {
+			t.Errorf("parameter %s is missing", c.parameter)
+			continue
+		}
+		def := template.Render(p["Default"])
+		if d, err := time.ParseDuration(def); err == nil {
+			def = d.String()
+		}
+		if def != c.want {
+			t.Errorf("parameter %s defaults to %s; the service's default is %s", c.parameter, template.Render(p["Default"]), c.want)
+		}
+		if !strings.Contains(str(p["Description"]), c.variable) {
+			t.Errorf("parameter %s's description does not name %s", c.parameter, c.variable)
+		}
+	}
 }

@@ -110,6 +110,9 @@ type App struct {
 	// events is where domain events go (nil: nowhere), shared by the
 	// binding and the ticket services.
 	events notify.Publisher
+	// keys is the key ring loaded at the start (noKeys in a function
+	// without key material), for the keys_check ops event.
+	keys binding.Keys
 }
 
 // New assembles the service. It is called once per cold start.
@@ -140,10 +143,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 		}
 	}
 
-	keys, err := a.keys(ctx, cfg, awsCfg, opts)
+	keys, err := a.loadKeys(ctx, cfg, awsCfg, opts)
 	if err != nil {
 		return nil, err
 	}
+	a.keys = keys
 
 	var st binding.Store
 	if opts.Local && cfg.DynamoDBEndpoint == "" {
@@ -173,12 +177,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	return a, nil
 }
 
-// keys is the key ring: loaded by opts.AWS.Keys from KEYS_SECRET_ARN (or,
+// loadKeys is the key ring: loaded by opts.AWS.Keys from KEYS_SECRET_ARN (or,
 // in a local run without one, whatever it gives then), or, for a function
 // that holds no key material, a stand-in that refuses every use. The
 // binding service's keys serve the ticket service too (feedback.Keys is a
 // part of binding.Keys).
-func (a *App) keys(ctx context.Context, cfg config.Config, awsCfg aws.Config, opts Options) (binding.Keys, error) {
+func (a *App) loadKeys(ctx context.Context, cfg config.Config, awsCfg aws.Config, opts Options) (binding.Keys, error) {
 	switch {
 	case opts.AWS.Keys == nil:
 		return noKeys{}, nil

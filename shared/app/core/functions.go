@@ -55,11 +55,33 @@ var functionDirs = map[string]string{
 }
 
 // actions are the ops events each function takes by direct invocation.
+// Every function holding key material answers keys_check (the smoke test,
+// key rotation); status holds none.
 func (a *App) actions() map[string]map[string]ops.Action {
-	return map[string]map[string]ops.Action{
-		UnbindFunction:   {"support_unbind": ops.SupportUnbind(a.Service, a.Logger)},
-		FeedbackFunction: {"update_ticket": ops.UpdateTicket(a.Tickets, a.Logger)},
+	out := map[string]map[string]ops.Action{
+		RequestCodeFunction: {},
+		ConfirmCodeFunction: {},
+		UnbindFunction:      {"support_unbind": ops.SupportUnbind(a.Service, a.Logger)},
+		FeedbackFunction:    {"update_ticket": ops.UpdateTicket(a.Tickets, a.Logger)},
 	}
+	if ring, ok := a.keys.(ops.KeyRing); ok {
+		for _, acts := range out {
+			acts["keys_check"] = ops.KeysCheck(ring)
+		}
+	}
+	return out
+}
+
+// RequestCode is the request-code function's Lambda handler: its route
+// (as Handlers wraps it) and the keys_check ops event.
+func (a *App) RequestCode() ops.Handler {
+	return ops.Function(a.Handlers()[RequestCodeFunction], a.actions()[RequestCodeFunction], a.Logger)
+}
+
+// ConfirmCode is the confirm-code function's Lambda handler: its route
+// (as Handlers wraps it) and the keys_check ops event.
+func (a *App) ConfirmCode() ops.Handler {
+	return ops.Function(a.Handlers()[ConfirmCodeFunction], a.actions()[ConfirmCodeFunction], a.Logger)
 }
 
 // Lambda is a function's whole Lambda handler, named by logical id or by
