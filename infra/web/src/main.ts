@@ -108,11 +108,14 @@ function showError(f: Failure, retry?: () => Promise<void>): void {
 }
 
 // call runs one API call: the error shown (with a retry after a step-up)
-// or the data handed to onOK.
-async function call<T>(run: () => Promise<Result<T>>, onOK: (data: T) => void | Promise<void>): Promise<void> {
+// or the data handed to onOK. An action (fresh) clears the previous error
+// and notice first; a load leaves them.
+async function call<T>(run: () => Promise<Result<T>>, onOK: (data: T) => void | Promise<void>, fresh = true): Promise<void> {
   const attempt = async (): Promise<void> => {
-    clearError();
-    notice("");
+    if (fresh) {
+      clearError();
+      notice("");
+    }
     const r = await run();
     if (!r.ok) {
       showError(r.failure, attempt);
@@ -232,7 +235,7 @@ async function loadStatus(): Promise<void> {
   await call(() => api.status(session), (s) => {
     state.status = s;
     renderStatus();
-  });
+  }, false);
 }
 
 async function loadTickets(): Promise<void> {
@@ -240,7 +243,7 @@ async function loadTickets(): Promise<void> {
   await call(() => api.listTickets(session), (list) => {
     state.tickets = list.tickets;
     renderTickets();
-  });
+  }, false);
 }
 
 async function openTicket(id: string): Promise<void> {
