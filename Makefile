@@ -63,7 +63,7 @@ DEV_ENV := RESEND_COOLDOWN=$${RESEND_COOLDOWN:-0s} CHANGE_COOLDOWN=$${CHANGE_COO
 	CODES_PER_PREFIX_DAY=$${CODES_PER_PREFIX_DAY:-10000} \
 	TEST_PHONE_NUMBERS=$${TEST_PHONE_NUMBERS:-+79990000001:123456,+79990000002:234567,+79990000003:345678}
 
-.PHONY: help run run-dev token invoke smoke keys-secret soak test check cfn-lint openapi lint bench build $(BUILD_TARGETS) \
+.PHONY: help run run-dev web web-check web-test web-screenshots token invoke smoke keys-secret soak test check cfn-lint openapi lint bench build $(BUILD_TARGETS) \
 	emulators-start emulators-stop emulators-status clean
 
 help: ## Show this help
@@ -74,8 +74,52 @@ help: ## Show this help
 run: ## Serve the API on 127.0.0.1:3000 (PORT overrides; env vars pass through)
 	$(GO) run ./infra/local
 
-run-dev: ## Like run, for a front end: no cooldowns, limits raised, test numbers +7999000000{1,2,3} (codes 123456, 234567, 345678)
+run-dev: web ## Like run, for a front end: no cooldowns, limits raised, test numbers +7999000000{1,2,3} (codes 123456, 234567, 345678); builds the page at / first
 	@env $(DEV_ENV) $(GO) run ./infra/local
+
+# The citizen's page (infra/web): TypeScript compiled by tsc into
+# infra/web/dist, which the runner serves at /. Neither dist nor the types
+# generated from infra/openapi.yaml are committed: make rebuilds them when
+# the contract or the sources change, so a contract change the page does not
+# follow fails its type check.
+WEB := infra/web
+WEB_SRC := $(wildcard $(WEB)/src/*.ts $(WEB)/src/*.html $(WEB)/src/*.css)
+# Chromium for the browser tests (apt: chromium); REQUIRE_BROWSER=1 makes
+# its absence a failure instead of a skip.
+CHROMIUM ?= /usr/bin/chromium
+REQUIRE_BROWSER ?=
+
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WEB)/src/api.d.ts: infra/openapi.yaml $(WEB)/node_modules/.package-lock.json
+	cd $(WEB) && npx --no-install openapi-typescript ../openapi.yaml -o src/api.d.ts
+
+$(WEB)/dist/index.html: $(WEB_SRC) $(WEB)/src/api.d.ts $(WEB)/tsconfig.json
+	rm -rf $(WEB)/dist
+	cd $(WEB) && npx --no-install tsc -p . && cp src/index.html src/style.css dist/
+
+web: $(WEB)/dist/index.html ## Build the citizen's page into infra/web/dist (npm ci, types from infra/openapi.yaml, tsc)
+
+web-check: $(WEB)/src/api.d.ts ## Type-check the page against infra/openapi.yaml (tsc --noEmit)
+	cd $(WEB) && npx --no-install tsc --noEmit -p .
+
+web-test: ## Type-check and build the page, then drive it in Chromium against a runner the tests start (skips without chromium unless REQUIRE_BROWSER=1)
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		if [ "$(REQUIRE_BROWSER)" = 1 ]; then echo 'web-test: node and npm are required (REQUIRE_BROWSER=1)' >&2; exit 1; fi; \
+		echo '>> web-test skipped: node/npm not installed (set REQUIRE_BROWSER=1 to fail instead)'; exit 0; \
+	fi; \
+	$(MAKE) --no-print-directory web-check web || exit $$?; \
+	if [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$(REQUIRE_BROWSER)" = 1 ]; then echo 'web-test: $(CHROMIUM) is missing (apt-get install -y chromium); REQUIRE_BROWSER=1' >&2; exit 1; fi; \
+		echo '>> browser tests skipped: $(CHROMIUM) not found (apt-get install -y chromium; REQUIRE_BROWSER=1 to fail instead)'; exit 0; \
+	fi; \
+	echo '>> browser tests (infra/web/test, Chromium $(CHROMIUM))'; \
+	cd $(WEB) && CHROMIUM='$(CHROMIUM)' node --test --test-concurrency=1 test/
+
+web-screenshots: web ## Retake the screenshots of the page in docs/screenshots (runs the browser tests)
+	@cd $(WEB) && CHROMIUM='$(CHROMIUM)' SCREENSHOTS_DIR=../../docs/screenshots node --test --test-concurrency=1 test/
 
 token: ## Print a dev JWT for the local runner: make token SUB=acc-1 [EMAIL=a@b.ru] [AMR=pwd] [AUTH_TIME=20m] (default: signed in now with a second factor)
 	@test -n "$(SUB)" || { echo 'usage: make token SUB=<account id> [EMAIL=<address>] [AMR=pwd,mfa] [AUTH_TIME=20m|RFC 3339]' >&2; exit 2; }
@@ -102,7 +146,7 @@ test: ## Start the emulators, run vet, all tests (-race), cfn-lint and openapi, 
 	exit $$rc
 
 # Runs every step even when one fails, and exits with the first failure.
-check: ## Vet, test, cfn-lint and openapi without starting emulators (their tests skip)
+check: ## Vet, test, cfn-lint, openapi and the page's type check and browser tests, without starting emulators (their tests skip)
 	@rc=0; \
 	echo '>> go vet ./...'; $(GO) vet ./... || rc=$$?; \
 	echo '>> go test -race -count=1 ./...'; $(GO) test -race -count=1 ./... || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
@@ -110,6 +154,7 @@ check: ## Vet, test, cfn-lint and openapi without starting emulators (their test
 	$(GO) test -count=1 ./shared/phone/ || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
 	$(MAKE) --no-print-directory cfn-lint || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
 	$(MAKE) --no-print-directory openapi || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
+	$(MAKE) --no-print-directory web-test || { s=$$?; [ $$rc -ne 0 ] || rc=$$s; }; \
 	exit $$rc
 
 cfn-lint: ## Lint template.yaml (pip-installs cfn-lint into .emulators/venv if missing)
@@ -200,5 +245,5 @@ emulators-stop: ## Stop the emulators started by emulators-start
 emulators-status: ## Say which emulators answer
 	@bash infra/emulators.sh status
 
-clean: ## Remove build output (keeps the installed emulators)
-	rm -rf .aws-sam bin
+clean: ## Remove build output (keeps the installed emulators and infra/web/node_modules)
+	rm -rf .aws-sam bin $(WEB)/dist

@@ -62,6 +62,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	fmt.Fprintf(stdout, "Phone binding API on http://%s (%s)\n", ln.Addr(), srv.describe)
 	fmt.Fprintf(stdout, "Rules: %s\n", srv.rules)
+	fmt.Fprintf(stdout, "Citizen's page at http://%s/ (make web builds it)\n", ln.Addr())
 	fmt.Fprintf(stdout, "CORS for %s; API reference at /reference, OpenAPI document at /openapi.yaml\n", strings.Join(srv.origins, ", "))
 	fmt.Fprintf(stdout, "Token: make token SUB=alice; outbox: GET|DELETE /_local/outbox[?to=…]; events: make invoke FN=… EVENT=…\n")
 	hs := &http.Server{Handler: srv.handler, ReadHeaderTimeout: 5 * time.Second}
@@ -162,6 +163,8 @@ func newServer(ctx context.Context, getenv func(string) string, console io.Write
 	// the next reload). `make run` and `go run ./infra/local` start in the
 	// repository, where FindRoot finds it.
 	ropts.OpenAPIFile = filepath.Join(root, "infra", "openapi.yaml")
+	// The citizen's page, as `make web` builds it (read on each request).
+	ropts.WebDir = filepath.Join(root, "infra", "web", "dist")
 	ropts.Invoke = func(ctx context.Context, function string, event json.RawMessage) (any, error) {
 		h, err := a.Lambda(function)
 		if err != nil {

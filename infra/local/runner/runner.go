@@ -79,6 +79,10 @@ type Options struct {
 	// OpenAPIFile, when set, is served at GET /openapi.yaml and rendered
 	// as HTML at GET /reference, read on each request.
 	OpenAPIFile string
+	// WebDir, when set, holds the built citizen's page (infra/web/dist):
+	// GET / serves its index.html (or says how to build it), GET /<file>
+	// its top-level files. Routes of the API win over it.
+	WebDir string
 	// Invoke, when set, is served at POST /_local/invoke/{function}.
 	Invoke Invoker
 	// About says what the API runs on (store, senders), at GET
@@ -99,6 +103,7 @@ type server struct {
 	phones            *phone.Parser
 	cors              *cors
 	openAPIFile       string
+	webDir            string
 	invoke            Invoker
 	about             string
 	logger            *slog.Logger
@@ -116,6 +121,7 @@ func New(opts Options) (http.Handler, error) {
 		outbox:            opts.Outbox,
 		phones:            opts.Phones,
 		openAPIFile:       opts.OpenAPIFile,
+		webDir:            opts.WebDir,
 		invoke:            opts.Invoke,
 		about:             opts.About,
 		logger:            opts.Logger,

@@ -116,6 +116,14 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, req *events.APIGa
 	if s.outbox != nil && r.URL.Path == OutboxPath && (r.Method == http.MethodGet || r.Method == http.MethodDelete) {
 		return s.serveOutbox(w, r, req), OutboxPath
 	}
+	if r.URL.Path == TokenPath && r.Method == http.MethodPost {
+		return s.serveToken(w, r, req), TokenPath
+	}
+	if !local && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		if name := s.webFile(r.URL.Path); name != "" {
+			return s.serveWeb(w, r, name), "web"
+		}
+	}
 	if fn, ok := strings.CutPrefix(r.URL.Path, InvokePath); ok && s.invoke != nil && r.Method == http.MethodPost {
 		return s.serveInvoke(w, r, req, fn), InvokePath + fn
 	}
