@@ -15,6 +15,7 @@ import (
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/secure"
 	"github.com/gosuslugi/phonebind/shared/store"
+	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
 )
 
 // The defences of issue 6 against SMS pumping and brute force.
@@ -183,3 +184,49 @@ type throttled struct{ after time.Duration }
 
 func (t throttled) Error() string             { return "throttled" }
 func (t throttled) RetryAfter() time.Duration { return t.after }
+
+// TestStrangersCannotLockOutOwner (issue 12, finding 4): wrong codes that
+// strangers enter for a bound number push its daily count over
+// MAX_FAILURES_DAY. Other accounts are then refused codes to it, but the
+// account the number is bound to may still ask for an unbind code by SMS,
+// unbind, and bind the number again. Run on both stores: the store holds the
+// checks the domain hands it.
+func TestStrangersCannotLockOutOwner(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		store func(t *testing.T) binding.Store
+	}{
+		{"memory", func(*testing.T) binding.Store { return store.NewMemory() }},
+		{"dynamodb", func(t *testing.T) binding.Store {
+			db := dynamotest.Client(t)
+			return store.NewDynamo(db, dynamotest.Table(t, db))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnvOn(t, c.store(t), func(c *binding.Config) { c.MaxFailuresDay = 15 })
+			e.clock.Advance(-9 * time.Hour) // 01:00 UTC: a whole day ahead
+			const bound = "+79123456789"
+			e.bind(t, "owner", bound)
+			// Three throwaway accounts, five wrong codes each: the number's
+			// count reaches 15, none of the accounts' does.
+			for _, stranger := range []string{"s1", "s2", "s3"} {
+				e.wrongCodes(t, stranger, bound, 5)
+			}
+			_, err := e.request(t, "s4", bound)
+			rateLimit(t, err, binding.LimitFailuresPhone)
+
+			sent, err := e.code(binding.CodeRequest{AccountID: "owner", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
+			if err != nil {
+				t.Fatalf("the owner's unbind code: %v", err)
+			}
+			_, err = e.request(t, "s1", bound)
+			rateLimit(t, err, binding.LimitFailuresPhone)
+			st, err := e.svc.Unbind(context.Background(), binding.Confirmation{AccountID: "owner", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, bound)})
+			if err != nil || st.Phone != "" {
+				t.Fatalf("the owner's unbind: %+v %v", st, err)
+			}
+			e.clock.Advance(2 * time.Hour)
+			e.bind(t, "owner", bound)
+		})
+	}
+}

@@ -86,7 +86,7 @@ func (s *Service) startBind(ctx context.Context, r CodeRequest, snap Snapshot, m
 	}
 	v.Previous = p.Phone
 	v.ConsentVersion = s.cfg.ConsentVersion
-	sent, err := s.deliver(ctx, v, s.smsPlan(r, e164, mac, codeText, now), now)
+	sent, err := s.deliver(ctx, v, s.smsPlan(r, p, e164, mac, codeText, now), now)
 	if err == nil && p.Bound() {
 		s.alert(ctx, p.Phone, changeRequestText)
 	}
@@ -104,16 +104,22 @@ type plan struct {
 	send func(ctx context.Context, code string) error
 	// prefix is the number range, named in the log line when its cap trips.
 	prefix string
+	// spared is the number's wrong-code count its owner is not held to
+	// (failureChecks), nil when every count is checked.
+	spared *Counter
 }
 
-// smsPlan sends the code by SMS to e164 in the words of format. A fictional
-// test number gets no SMS and its fixed code, under every other rule.
-func (s *Service) smsPlan(r CodeRequest, e164, mac, format string, now time.Time) plan {
+// smsPlan sends the code by SMS to e164 in the words of format, for the
+// account whose profile is owner. A fictional test number gets no SMS and
+// its fixed code, under every other rule.
+func (s *Service) smsPlan(r CodeRequest, owner Profile, e164, mac, format string, now time.Time) plan {
 	prefix := numberRange(e164)
+	checks, spared := s.failureChecks(r.AccountID, mac, owner, now)
 	p := plan{
 		counters: s.counters(r, mac, s.keys.PhoneMAC("range:"+prefix), now),
-		checks:   s.failureCounters(r.AccountID, mac, now),
+		checks:   checks,
 		prefix:   prefix,
+		spared:   spared,
 	}
 	if code, test := s.cfg.TestNumbers[e164]; test {
 		p.fixed = code
