@@ -131,18 +131,27 @@ func TestNumberRangeAndGlobalCaps(t *testing.T) {
 	cfg.CodesPerPrefixDay = 3
 	cfg.CodesGlobalDay = 5
 	sms := &fakeSMS{}
+	signals := &fakeSignals{}
 	clock := testenv.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
-	svc := binding.New(cfg, store.NewMemory(), binding.Senders{SMS: sms}, secure.DevKeyring(), clock.Now,
+	svc := binding.New(cfg, store.NewMemory(), binding.Senders{SMS: sms, Signals: signals}, secure.DevKeyring(), clock.Now,
 		slog.New(slog.NewJSONHandler(&logs, nil)))
 	ask := func(account, raw string) error {
 		_, err := svc.RequestCode(context.Background(), binding.CodeRequest{AccountID: account, Purpose: binding.PurposeBind, Phone: number(t, raw), Consent: true})
 		return err
 	}
-	// Three numbers of one range +7912345xxxx, from three accounts.
+	// Three numbers of one range +7912345xxxx, from three accounts. The
+	// second reaches half the cap of 3 (rounded up): from there each code
+	// sent to the range signals, before the cap refuses anyone.
 	for i, n := range []string{"+79123450001", "+79123450002", "+79123450003"} {
 		if err := ask(fmt.Sprintf("a%d", i), n); err != nil {
 			t.Fatal(err)
 		}
+		if got, want := signals.count(binding.SignalRangeHalfCap), i; got != want {
+			t.Fatalf("after code %d: %d half-cap signals, want %d", i+1, got, want)
+		}
+	}
+	if !strings.Contains(logs.String(), "number range past half its daily cap") {
+		t.Fatalf("log: %s", logs.String())
 	}
 	rateLimit(t, ask("a9", "+79123459999"), binding.LimitPrefixDay)
 	if !strings.Contains(logs.String(), "codes per number range cap reached") || !strings.Contains(logs.String(), `"range":"+7912345XXXX"`) ||
@@ -212,12 +221,21 @@ func TestStrangersCannotLockOutOwner(t *testing.T) {
 			for _, stranger := range []string{"s1", "s2", "s3"} {
 				e.wrongCodes(t, stranger, bound, 5)
 			}
+			if n := e.signals.count(binding.SignalNumberLockOwnerSpared) + e.signals.count(binding.SignalNumberLockRefused); n != 0 {
+				t.Fatalf("%d number-lock signals under the limit", n)
+			}
 			_, err := e.request(t, "s4", bound)
 			rateLimit(t, err, binding.LimitFailuresPhone)
+			if n := e.signals.count(binding.SignalNumberLockRefused); n != 1 {
+				t.Fatalf("%d refused signals, want 1", n)
+			}
 
 			sent, err := e.code(binding.CodeRequest{AccountID: "owner", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
 			if err != nil {
 				t.Fatalf("the owner's unbind code: %v", err)
+			}
+			if n := e.signals.count(binding.SignalNumberLockOwnerSpared); n != 1 {
+				t.Fatalf("%d owner-spared signals, want 1", n)
 			}
 			_, err = e.request(t, "s1", bound)
 			rateLimit(t, err, binding.LimitFailuresPhone)
@@ -225,8 +243,13 @@ func TestStrangersCannotLockOutOwner(t *testing.T) {
 			if err != nil || st.Phone != "" {
 				t.Fatalf("the owner's unbind: %+v %v", st, err)
 			}
+			// The owner's success cleared the number's count: it binds the
+			// number again like anyone, without being spared.
 			e.clock.Advance(2 * time.Hour)
 			e.bind(t, "owner", bound)
+			if n := e.signals.count(binding.SignalNumberLockOwnerSpared); n != 1 {
+				t.Fatalf("%d owner-spared signals after the reset, want 1", n)
+			}
 		})
 	}
 }

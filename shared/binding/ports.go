@@ -50,6 +50,10 @@ type Store interface {
 	CountFailures(ctx context.Context, counters []Counter) error
 	// RejectVerification closes a pending verification with a reason.
 	RejectVerification(ctx context.Context, accountID, verificationID, reason string, now time.Time) error
+	// Counts reads how much each counter holds (zero for one never
+	// spent), in order. The read may lag a moment behind the writes: it
+	// feeds the signals that watch a limit, never the limit itself.
+	Counts(ctx context.Context, counters []Counter) ([]int, error)
 }
 
 // SMS sends a text message to an E.164 number.
@@ -80,6 +84,29 @@ type CodeEmail interface {
 // once; a failure after a commit is logged, never undone.
 type Events interface {
 	PhoneEvent(ctx context.Context, e PhoneEvent) error
+}
+
+// Signal is a defence at work that operators should hear of; the alarms in
+// template.yaml read it as a metric (metrics.Signals).
+type Signal string
+
+// The signals the service gives.
+const (
+	// SignalNumberLockRefused: a code to a number was refused because of
+	// its wrong codes of the day (across accounts).
+	SignalNumberLockRefused Signal = "number_lock_refused"
+	// SignalNumberLockOwnerSpared: a number's wrong codes of the day are
+	// over the limit, and its owner got a code anyway (failureChecks).
+	SignalNumberLockOwnerSpared Signal = "number_lock_owner_spared"
+	// SignalRangeHalfCap: a number range has used half or more of its
+	// daily cap (CODES_PER_PREFIX_DAY), given with every code past half.
+	SignalRangeHalfCap Signal = "range_half_cap"
+)
+
+// Signals hears the service's signals. It must not block or fail: a signal
+// is an observation, never a reason to refuse a request.
+type Signals interface {
+	Signal(ctx context.Context, s Signal)
 }
 
 // Keys turns numbers and codes into what may be stored. Key material stays

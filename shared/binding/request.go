@@ -191,6 +191,11 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 			// An SMS-pumping campaign against a premium range looks like this.
 			s.log.WarnContext(ctx, "codes per number range cap reached", "range", p.prefix+"XXXX", "max", full.Counter.Max)
 		}
+		if errors.As(err, &full) && full.Counter.Name == LimitFailuresPhone {
+			// Wrong codes from several accounts, or one account's guessing.
+			s.log.WarnContext(ctx, "wrong codes per number over the limit; code refused", "max", full.Counter.Max)
+			s.signal(ctx, SignalNumberLockRefused)
+		}
 		return CodeSent{}, limitError(err, now)
 	}
 	if p.send != nil {
@@ -212,6 +217,7 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 			return CodeSent{}, deliveryError(v.Channel, err)
 		}
 	}
+	s.watch(ctx, p)
 	return CodeSent{
 		VerificationID: v.ID,
 		Purpose:        v.Purpose,
@@ -221,6 +227,45 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 		ResendAfter:    v.ResendAfter,
 		AttemptsLeft:   v.AttemptsLeft(),
 	}, nil
+}
+
+// watch reads, once a code went out, the counts its signals watch: the
+// number range's codes of the day (SignalRangeHalfCap from half its cap,
+// so that operators hear of a pumping campaign before the cap refuses
+// anyone in the range) and the number's wrong codes its owner was not held
+// to (SignalNumberLockOwnerSpared when over the limit). The read costs a
+// GetItem per watched item; a failed one is logged, and the request stands.
+func (s *Service) watch(ctx context.Context, p plan) {
+	if s.sigs == nil {
+		return
+	}
+	var watched []Counter
+	for _, c := range p.counters {
+		if c.Name == LimitPrefixDay {
+			watched = append(watched, c)
+		}
+	}
+	if p.spared != nil {
+		watched = append(watched, *p.spared)
+	}
+	if len(watched) == 0 {
+		return
+	}
+	counts, err := s.store.Counts(context.WithoutCancel(ctx), watched)
+	if err != nil {
+		s.log.WarnContext(ctx, "read watched counters", "error", err.Error())
+		return
+	}
+	for i, c := range watched {
+		switch {
+		case c.Name == LimitPrefixDay && 2*counts[i] >= c.Max:
+			s.log.WarnContext(ctx, "number range past half its daily cap", "range", p.prefix+"XXXX", "codes", counts[i], "max", c.Max)
+			s.signal(ctx, SignalRangeHalfCap)
+		case c.Name == LimitFailuresPhone && counts[i] >= c.Max:
+			s.log.WarnContext(ctx, "wrong codes per number over the limit; its owner got a code", "failures", counts[i], "max", c.Max)
+			s.signal(ctx, SignalNumberLockOwnerSpared)
+		}
+	}
 }
 
 // ambiguous reports a send that may or may not have been delivered: the
