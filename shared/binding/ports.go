@@ -50,10 +50,6 @@ type Store interface {
 	CountFailures(ctx context.Context, counters []Counter) error
 	// RejectVerification closes a pending verification with a reason.
 	RejectVerification(ctx context.Context, accountID, verificationID, reason string, now time.Time) error
-	// Counts reads how much each counter holds (zero for one never
-	// spent), in order. The read may lag a moment behind the writes: it
-	// feeds the signals that watch a limit, never the limit itself.
-	Counts(ctx context.Context, counters []Counter) ([]int, error)
 }
 
 // SMS sends a text message to an E.164 number.

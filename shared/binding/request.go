@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -177,7 +178,7 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 	}
 	v.CodeHMAC = s.keys.CodeMAC(v.ID, code)
 	start := Start{Verification: v, Counters: p.counters, Checks: p.checks, Now: now}
-	if err := s.store.StartVerification(ctx, start); err != nil {
+	if err := s.startWatched(ctx, start, p); err != nil {
 		if !refused(err) {
 			// The write may have happened (a timeout after the call): make
 			// sure no code is left that no message carries. Counters stay
@@ -217,7 +218,6 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 			return CodeSent{}, deliveryError(v.Channel, err)
 		}
 	}
-	s.watch(ctx, p)
 	return CodeSent{
 		VerificationID: v.ID,
 		Purpose:        v.Purpose,
@@ -229,41 +229,48 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 	}, nil
 }
 
-// watch reads, once a code went out, the counts its signals watch: the
-// number range's codes of the day (SignalRangeHalfCap from half its cap,
-// so that operators hear of a pumping campaign before the cap refuses
-// anyone in the range) and the number's wrong codes its owner was not held
-// to (SignalNumberLockOwnerSpared when over the limit). The read costs a
-// GetItem per watched item; a failed one is logged, and the request stands.
-func (s *Service) watch(ctx context.Context, p plan) {
+// startWatched stores the code as StartVerification does, but first
+// against two tripwires that tell operators of trouble before anyone is
+// refused: the number range's cap at half (SignalRangeHalfCap, so that a
+// pumping campaign is heard of before the cap blocks the range) and the
+// number's wrong codes its owner is spared (SignalNumberLockOwnerSpared).
+// A wire that trips is signalled and dropped, and the write tried again: a
+// code under every wire costs nothing extra, one over a wire one refused
+// conditional write.
+func (s *Service) startWatched(ctx context.Context, start Start, p plan) error {
 	if s.sigs == nil {
-		return
+		return s.store.StartVerification(ctx, start)
 	}
-	var watched []Counter
-	for _, c := range p.counters {
-		if c.Name == LimitPrefixDay {
-			watched = append(watched, c)
+	armed := start
+	armed.Counters = slices.Clone(start.Counters)
+	halfRange := -1
+	for i, c := range armed.Counters {
+		// Armed at one below half the cap (rounded up): the code that
+		// brings the range to half, and every one after, trips it.
+		if half := (c.Max+1)/2 - 1; c.Name == LimitPrefixDay && half < c.Max {
+			armed.Counters[i].Max, halfRange = half, i
 		}
 	}
-	if p.spared != nil {
-		watched = append(watched, *p.spared)
+	spared := p.spared != nil
+	if spared {
+		armed.Checks = append(slices.Clone(start.Checks), *p.spared)
 	}
-	if len(watched) == 0 {
-		return
-	}
-	counts, err := s.store.Counts(context.WithoutCancel(ctx), watched)
-	if err != nil {
-		s.log.WarnContext(ctx, "read watched counters", "error", err.Error())
-		return
-	}
-	for i, c := range watched {
+	for {
+		err := s.store.StartVerification(ctx, armed)
+		var full *LimitError
 		switch {
-		case c.Name == LimitPrefixDay && 2*counts[i] >= c.Max:
-			s.log.WarnContext(ctx, "number range past half its daily cap", "range", p.prefix+"XXXX", "codes", counts[i], "max", c.Max)
+		case !errors.As(err, &full):
+			return err
+		case halfRange >= 0 && full.Counter.Name == LimitPrefixDay && full.Counter.Max == armed.Counters[halfRange].Max:
+			s.log.WarnContext(ctx, "number range past half its daily cap", "range", p.prefix+"XXXX", "max", start.Counters[halfRange].Max)
 			s.signal(ctx, SignalRangeHalfCap)
-		case c.Name == LimitFailuresPhone && counts[i] >= c.Max:
-			s.log.WarnContext(ctx, "wrong codes per number over the limit; its owner got a code", "failures", counts[i], "max", c.Max)
+			armed.Counters[halfRange], halfRange = start.Counters[halfRange], -1
+		case spared && full.Counter.Name == LimitFailuresPhone:
+			s.log.WarnContext(ctx, "wrong codes per number over the limit; its owner gets a code", "max", full.Counter.Max)
 			s.signal(ctx, SignalNumberLockOwnerSpared)
+			armed.Checks, spared = start.Checks, false
+		default:
+			return err
 		}
 	}
 }

@@ -251,27 +251,6 @@ func (d *Dynamo) countOne(ctx context.Context, c binding.Counter) error {
 	return nil
 }
 
-// Counts implements binding.Store: one eventually consistent GetItem of
-// the counter's attribute per item (half a read unit), for signals only.
-func (d *Dynamo) Counts(ctx context.Context, counters []binding.Counter) ([]int, error) {
-	out := make([]int, len(counters))
-	items := map[string]map[string]types.AttributeValue{}
-	for i, c := range counters {
-		s := slotOf(c)
-		k := s.pk + "\x00" + s.sk
-		item, ok := items[k]
-		if !ok {
-			got, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(s.pk, s.sk)})
-			if err != nil {
-				return nil, fmt.Errorf("read %s: %w", c.Name, err)
-			}
-			item, items[k] = got.Item, got.Item
-		}
-		out[i], _ = intAttr(item, s.attr)
-	}
-	return out, nil
-}
-
 // ownResets splits the counters a success clears into the attributes of
 // the account's verification item (cleared by the commit's write of that
 // item) and the rest.

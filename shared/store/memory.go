@@ -231,17 +231,6 @@ func (m *Memory) CountFailures(_ context.Context, counters []binding.Counter) er
 	return nil
 }
 
-// Counts implements binding.Store.
-func (m *Memory) Counts(_ context.Context, counters []binding.Counter) ([]int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]int, len(counters))
-	for i, c := range counters {
-		out[i] = m.counters[counterKey(c)]
-	}
-	return out, nil
-}
-
 // reset drops counters; the caller holds the lock.
 func (m *Memory) reset(counters []binding.Counter) {
 	for _, c := range counters {
