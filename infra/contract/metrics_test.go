@@ -112,8 +112,9 @@ func (l *localAPI) verificationID(body []byte) string {
 }
 
 // TestAlarmsReadEmittedDimensions runs the service's flows in process
-// (bind, wrong code, limit, change, unbind, tickets, a failed SMS and a
-// failed e-mail) and checks that every custom metric an alarm or the
+// (bind, wrong code, limit, change, unbind, tickets, a failed SMS, a
+// failed e-mail, a number locked by strangers' wrong codes with its owner
+// spared, a number range past half its cap) and checks that every custom metric an alarm or the
 // dashboard reads is emitted with exactly the dimension names it selects:
 // a CloudWatch metric is its name and its whole dimension set, so an alarm
 // naming one dimension too many or too few watches a metric that never
@@ -164,6 +165,27 @@ func TestAlarmsReadEmittedDimensions(t *testing.T) {
 	clk.Advance(2 * time.Minute)
 	status, body = mail.do("carol", "POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"email"}`)
 	mail.expect(503, status, body)
+
+	// A number strangers entered wrong codes for (MAX_FAILURES_DAY of 2),
+	// in a range with a cap of 4 codes a day: the second code to the range
+	// is half its cap; a third stranger is refused for the number's wrong
+	// codes; its owner still gets an unbind code.
+	lock := startLocal(t, map[string]string{"MAX_FAILURES_DAY": "2", "CODES_PER_PREFIX_DAY": "4"}, withMetrics)
+	status, body = lock.do("dave", "POST", "/v1/phone/verification", `{"purpose":"bind","phone":"`+first+`","consent":true}`)
+	lock.expect(202, status, body)
+	status, body = lock.do("dave", "POST", "/v1/phone/verification/confirm", fmt.Sprintf(`{"verification_id":%q,"code":%q}`, lock.verificationID(body), lock.lastCode(first)))
+	lock.expect(200, status, body)
+	for _, stranger := range []string{"eve", "frank"} {
+		status, body = lock.do(stranger, "POST", "/v1/phone/verification", `{"purpose":"bind","phone":"`+first+`","consent":true}`)
+		lock.expect(202, status, body)
+		status, body = lock.do(stranger, "POST", "/v1/phone/verification/confirm", fmt.Sprintf(`{"verification_id":%q,"code":%q}`, lock.verificationID(body), wrongCode(lock.lastCode(first))))
+		lock.expect(422, status, body)
+	}
+	status, body = lock.do("gina", "POST", "/v1/phone/verification", `{"purpose":"bind","phone":"`+first+`","consent":true}`)
+	lock.expect(429, status, body)
+	clk.Advance(2 * time.Minute)
+	status, body = lock.do("dave", "POST", "/v1/phone/verification", `{"purpose":"unbind","channel":"sms"}`)
+	lock.expect(202, status, body)
 
 	emitted := emittedSets(t, emf.String())
 	for _, ref := range referencedCustomMetrics(t, resources(t), loadDashboard(t)) {

@@ -15,6 +15,7 @@ import (
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/secure"
 	"github.com/gosuslugi/phonebind/shared/store"
+	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
 )
 
 // The defences of issue 6 against SMS pumping and brute force.
@@ -130,18 +131,27 @@ func TestNumberRangeAndGlobalCaps(t *testing.T) {
 	cfg.CodesPerPrefixDay = 3
 	cfg.CodesGlobalDay = 5
 	sms := &fakeSMS{}
+	signals := &fakeSignals{}
 	clock := testenv.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
-	svc := binding.New(cfg, store.NewMemory(), binding.Senders{SMS: sms}, secure.DevKeyring(), clock.Now,
+	svc := binding.New(cfg, store.NewMemory(), binding.Senders{SMS: sms, Signals: signals}, secure.DevKeyring(), clock.Now,
 		slog.New(slog.NewJSONHandler(&logs, nil)))
 	ask := func(account, raw string) error {
 		_, err := svc.RequestCode(context.Background(), binding.CodeRequest{AccountID: account, Purpose: binding.PurposeBind, Phone: number(t, raw), Consent: true})
 		return err
 	}
-	// Three numbers of one range +7912345xxxx, from three accounts.
+	// Three numbers of one range +7912345xxxx, from three accounts. The
+	// second reaches half the cap of 3 (rounded up): from there each code
+	// sent to the range signals, before the cap refuses anyone.
 	for i, n := range []string{"+79123450001", "+79123450002", "+79123450003"} {
 		if err := ask(fmt.Sprintf("a%d", i), n); err != nil {
 			t.Fatal(err)
 		}
+		if got, want := signals.count(binding.SignalRangeHalfCap), i; got != want {
+			t.Fatalf("after code %d: %d half-cap signals, want %d", i+1, got, want)
+		}
+	}
+	if !strings.Contains(logs.String(), "number range past half its daily cap") {
+		t.Fatalf("log: %s", logs.String())
 	}
 	rateLimit(t, ask("a9", "+79123459999"), binding.LimitPrefixDay)
 	if !strings.Contains(logs.String(), "codes per number range cap reached") || !strings.Contains(logs.String(), `"range":"+7912345XXXX"`) ||
@@ -183,3 +193,63 @@ type throttled struct{ after time.Duration }
 
 func (t throttled) Error() string             { return "throttled" }
 func (t throttled) RetryAfter() time.Duration { return t.after }
+
+// TestStrangersCannotLockOutOwner (issue 12, finding 4): wrong codes that
+// strangers enter for a bound number push its daily count over
+// MAX_FAILURES_DAY. Other accounts are then refused codes to it, but the
+// account the number is bound to may still ask for an unbind code by SMS,
+// unbind, and bind the number again. Run on both stores: the store holds the
+// checks the domain hands it.
+func TestStrangersCannotLockOutOwner(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		store func(t *testing.T) binding.Store
+	}{
+		{"memory", func(*testing.T) binding.Store { return store.NewMemory() }},
+		{"dynamodb", func(t *testing.T) binding.Store {
+			db := dynamotest.Client(t)
+			return store.NewDynamo(db, dynamotest.Table(t, db))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnvOn(t, c.store(t), func(c *binding.Config) { c.MaxFailuresDay = 15 })
+			e.clock.Advance(-9 * time.Hour) // 01:00 UTC: a whole day ahead
+			const bound = "+79123456789"
+			e.bind(t, "owner", bound)
+			// Three throwaway accounts, five wrong codes each: the number's
+			// count reaches 15, none of the accounts' does.
+			for _, stranger := range []string{"s1", "s2", "s3"} {
+				e.wrongCodes(t, stranger, bound, 5)
+			}
+			if n := e.signals.count(binding.SignalNumberLockOwnerSpared) + e.signals.count(binding.SignalNumberLockRefused); n != 0 {
+				t.Fatalf("%d number-lock signals under the limit", n)
+			}
+			_, err := e.request(t, "s4", bound)
+			rateLimit(t, err, binding.LimitFailuresPhone)
+			if n := e.signals.count(binding.SignalNumberLockRefused); n != 1 {
+				t.Fatalf("%d refused signals, want 1", n)
+			}
+
+			sent, err := e.code(binding.CodeRequest{AccountID: "owner", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
+			if err != nil {
+				t.Fatalf("the owner's unbind code: %v", err)
+			}
+			if n := e.signals.count(binding.SignalNumberLockOwnerSpared); n != 1 {
+				t.Fatalf("%d owner-spared signals, want 1", n)
+			}
+			_, err = e.request(t, "s1", bound)
+			rateLimit(t, err, binding.LimitFailuresPhone)
+			st, err := e.svc.Unbind(context.Background(), binding.Confirmation{AccountID: "owner", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, bound)})
+			if err != nil || st.Phone != "" {
+				t.Fatalf("the owner's unbind: %+v %v", st, err)
+			}
+			// The owner's success cleared the number's count: it binds the
+			// number again like anyone, without being spared.
+			e.clock.Advance(2 * time.Hour)
+			e.bind(t, "owner", bound)
+			if n := e.signals.count(binding.SignalNumberLockOwnerSpared); n != 1 {
+				t.Fatalf("%d owner-spared signals after the reset, want 1", n)
+			}
+		})
+	}
+}

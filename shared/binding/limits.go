@@ -41,7 +41,8 @@ func (s *Service) counters(r CodeRequest, mac, prefixMAC string, now time.Time) 
 
 // failureCounters count wrong codes per account and per destination number
 // over the UTC day. Past MaxFailuresDay no new code is issued to either
-// until the day ends; a new code does not reset them, a success does.
+// until the day ends (to the number, except to the account it is bound to:
+// failureChecks); a new code does not reset them, a success does.
 func (s *Service) failureCounters(accountID, mac string, now time.Time) []Counter {
 	if s.cfg.MaxFailuresDay <= 0 {
 		return nil
@@ -51,6 +52,29 @@ func (s *Service) failureCounters(accountID, mac string, now time.Time) []Counte
 		{Name: LimitFailuresAccount, Subject: accountID, WindowStart: day, Period: 24 * time.Hour, Max: s.cfg.MaxFailuresDay},
 		{Name: LimitFailuresPhone, Subject: mac, WindowStart: day, Period: 24 * time.Hour, Max: s.cfg.MaxFailuresDay},
 	}
+}
+
+// failureChecks are the failure counters a new code to the number mac must
+// stay under, for the account whose profile is p. The number's count is not
+// held against the account the number is bound to: wrong codes that other
+// accounts enter for it (anyone may ask for a code to any number) must not
+// lock its owner out of unbinding it. spared is that count when it was left
+// out (nil otherwise), for the signal that tells operators it was over.
+//
+// The profile comes from the request's snapshot, but no stale read can
+// spare a stranger: a number is claimed by one account only, so a stranger's
+// profile never holds mac, and the one request that can match (an unbind:
+// binding the bound number is same_phone) holds the bound number, which the
+// store writes only at the profile version read (ErrStale otherwise).
+func (s *Service) failureChecks(accountID, mac string, p Profile, now time.Time) (checks []Counter, spared *Counter) {
+	for _, c := range s.failureCounters(accountID, mac, now) {
+		if c.Name == LimitFailuresPhone && p.Bound() && p.Phone.HMAC == mac {
+			spared = &c
+			continue
+		}
+		checks = append(checks, c)
+	}
+	return checks, spared
 }
 
 // limitError turns the store's refusals into what the caller is told.

@@ -82,6 +82,29 @@ type Events interface {
 	PhoneEvent(ctx context.Context, e PhoneEvent) error
 }
 
+// Signal is a defence at work that operators should hear of; the alarms in
+// template.yaml read it as a metric (metrics.Signals).
+type Signal string
+
+// The signals the service gives.
+const (
+	// SignalNumberLockRefused: a code to a number was refused because of
+	// its wrong codes of the day (across accounts).
+	SignalNumberLockRefused Signal = "number_lock_refused"
+	// SignalNumberLockOwnerSpared: a number's wrong codes of the day are
+	// over the limit, and its owner got a code anyway (failureChecks).
+	SignalNumberLockOwnerSpared Signal = "number_lock_owner_spared"
+	// SignalRangeHalfCap: a number range has used half or more of its
+	// daily cap (CODES_PER_PREFIX_DAY), given with every code past half.
+	SignalRangeHalfCap Signal = "range_half_cap"
+)
+
+// Signals hears the service's signals. It must not block or fail: a signal
+// is an observation, never a reason to refuse a request.
+type Signals interface {
+	Signal(ctx context.Context, s Signal)
+}
+
 // Keys turns numbers and codes into what may be stored. Key material stays
 // inside the adapter (secure.Keyring).
 type Keys interface {

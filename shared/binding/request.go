@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -86,7 +87,7 @@ func (s *Service) startBind(ctx context.Context, r CodeRequest, snap Snapshot, m
 	}
 	v.Previous = p.Phone
 	v.ConsentVersion = s.cfg.ConsentVersion
-	sent, err := s.deliver(ctx, v, s.smsPlan(r, e164, mac, codeText, now), now)
+	sent, err := s.deliver(ctx, v, s.smsPlan(r, p, e164, mac, codeText, now), now)
 	if err == nil && p.Bound() {
 		s.alert(ctx, p.Phone, changeRequestText)
 	}
@@ -104,16 +105,22 @@ type plan struct {
 	send func(ctx context.Context, code string) error
 	// prefix is the number range, named in the log line when its cap trips.
 	prefix string
+	// spared is the number's wrong-code count its owner is not held to
+	// (failureChecks), nil when every count is checked.
+	spared *Counter
 }
 
-// smsPlan sends the code by SMS to e164 in the words of format. A fictional
-// test number gets no SMS and its fixed code, under every other rule.
-func (s *Service) smsPlan(r CodeRequest, e164, mac, format string, now time.Time) plan {
+// smsPlan sends the code by SMS to e164 in the words of format, for the
+// account whose profile is owner. A fictional test number gets no SMS and
+// its fixed code, under every other rule.
+func (s *Service) smsPlan(r CodeRequest, owner Profile, e164, mac, format string, now time.Time) plan {
 	prefix := numberRange(e164)
+	checks, spared := s.failureChecks(r.AccountID, mac, owner, now)
 	p := plan{
 		counters: s.counters(r, mac, s.keys.PhoneMAC("range:"+prefix), now),
-		checks:   s.failureCounters(r.AccountID, mac, now),
+		checks:   checks,
 		prefix:   prefix,
+		spared:   spared,
 	}
 	if code, test := s.cfg.TestNumbers[e164]; test {
 		p.fixed = code
@@ -171,7 +178,7 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 	}
 	v.CodeHMAC = s.keys.CodeMAC(v.ID, code)
 	start := Start{Verification: v, Counters: p.counters, Checks: p.checks, Now: now}
-	if err := s.store.StartVerification(ctx, start); err != nil {
+	if err := s.startWatched(ctx, start, p); err != nil {
 		if !refused(err) {
 			// The write may have happened (a timeout after the call): make
 			// sure no code is left that no message carries. Counters stay
@@ -184,6 +191,11 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 		if errors.As(err, &full) && full.Counter.Name == LimitPrefixDay {
 			// An SMS-pumping campaign against a premium range looks like this.
 			s.log.WarnContext(ctx, "codes per number range cap reached", "range", p.prefix+"XXXX", "max", full.Counter.Max)
+		}
+		if errors.As(err, &full) && full.Counter.Name == LimitFailuresPhone {
+			// Wrong codes from several accounts, or one account's guessing.
+			s.log.WarnContext(ctx, "wrong codes per number over the limit; code refused", "max", full.Counter.Max)
+			s.signal(ctx, SignalNumberLockRefused)
 		}
 		return CodeSent{}, limitError(err, now)
 	}
@@ -215,6 +227,52 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 		ResendAfter:    v.ResendAfter,
 		AttemptsLeft:   v.AttemptsLeft(),
 	}, nil
+}
+
+// startWatched stores the code as StartVerification does, but first
+// against two tripwires that tell operators of trouble before anyone is
+// refused: the number range's cap at half (SignalRangeHalfCap, so that a
+// pumping campaign is heard of before the cap blocks the range) and the
+// number's wrong codes its owner is spared (SignalNumberLockOwnerSpared).
+// A wire that trips is signalled and dropped, and the write tried again: a
+// code under every wire costs nothing extra, one over a wire one refused
+// conditional write.
+func (s *Service) startWatched(ctx context.Context, start Start, p plan) error {
+	if s.sigs == nil {
+		return s.store.StartVerification(ctx, start)
+	}
+	armed := start
+	armed.Counters = slices.Clone(start.Counters)
+	halfRange := -1
+	for i, c := range armed.Counters {
+		// Armed at one below half the cap (rounded up): the code that
+		// brings the range to half, and every one after, trips it.
+		if half := (c.Max+1)/2 - 1; c.Name == LimitPrefixDay && half < c.Max {
+			armed.Counters[i].Max, halfRange = half, i
+		}
+	}
+	spared := p.spared != nil
+	if spared {
+		armed.Checks = append(slices.Clone(start.Checks), *p.spared)
+	}
+	for {
+		err := s.store.StartVerification(ctx, armed)
+		var full *LimitError
+		switch {
+		case !errors.As(err, &full):
+			return err
+		case halfRange >= 0 && full.Counter.Name == LimitPrefixDay && full.Counter.Max == armed.Counters[halfRange].Max:
+			s.log.WarnContext(ctx, "number range past half its daily cap", "range", p.prefix+"XXXX", "max", start.Counters[halfRange].Max)
+			s.signal(ctx, SignalRangeHalfCap)
+			armed.Counters[halfRange], halfRange = start.Counters[halfRange], -1
+		case spared && full.Counter.Name == LimitFailuresPhone:
+			s.log.WarnContext(ctx, "wrong codes per number over the limit; its owner gets a code", "max", full.Counter.Max)
+			s.signal(ctx, SignalNumberLockOwnerSpared)
+			armed.Checks, spared = start.Checks, false
+		default:
+			return err
+		}
+	}
 }
 
 // ambiguous reports a send that may or may not have been delivered: the

@@ -50,6 +50,7 @@ type Service struct {
 	sms    SMS
 	email  Email
 	events Events
+	sigs   Signals
 	keys   Keys
 	now    Clock
 	log    *slog.Logger
@@ -57,11 +58,13 @@ type Service struct {
 
 // Senders are where the service's messages go. SMS is required. Without
 // Email an e-mailed code fails as undeliverable; without Events no domain
-// events are published.
+// events are published; without Signals no operator hears of a defence at
+// work.
 type Senders struct {
-	SMS    SMS
-	Email  Email
-	Events Events
+	SMS     SMS
+	Email   Email
+	Events  Events
+	Signals Signals
 }
 
 // New wires a Service. A nil clock means time.Now; a nil logger discards.
@@ -76,7 +79,7 @@ func New(cfg Config, store Store, senders Senders, keys Keys, clock Clock, logge
 		cfg.HistoryLimit = 20
 	}
 	return &Service{
-		cfg: cfg, store: store, sms: senders.SMS, email: senders.Email, events: senders.Events,
+		cfg: cfg, store: store, sms: senders.SMS, email: senders.Email, events: senders.Events, sigs: senders.Signals,
 		keys: keys, now: clock, log: logger,
 	}
 }
@@ -115,5 +118,12 @@ func (s *Service) publish(ctx context.Context, accountID string, h HistoryEntry,
 	}
 	if err := s.events.PhoneEvent(context.WithoutCancel(ctx), e); err != nil {
 		s.log.ErrorContext(ctx, "event not published", "event", e.Name, "event_id", e.ID, "error", err.Error())
+	}
+}
+
+// signal tells operators of a defence at work (nothing without Signals).
+func (s *Service) signal(ctx context.Context, sig Signal) {
+	if s.sigs != nil {
+		s.sigs.Signal(ctx, sig)
 	}
 }

@@ -102,13 +102,39 @@ func (f *fakeSMS) to(number string) []string {
 	return out
 }
 
+// fakeSignals records the signals given.
+type fakeSignals struct {
+	mu  sync.Mutex
+	got []binding.Signal
+}
+
+func (f *fakeSignals) Signal(_ context.Context, s binding.Signal) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.got = append(f.got, s)
+}
+
+// count says how many times s was given.
+func (f *fakeSignals) count(s binding.Signal) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, g := range f.got {
+		if g == s {
+			n++
+		}
+	}
+	return n
+}
+
 type env struct {
-	svc    *binding.Service
-	sms    *fakeSMS
-	events *fakeEvents
-	clock  *testenv.Clock
-	store  *store.Memory
-	keys   *secure.Keyring
+	svc     *binding.Service
+	sms     *fakeSMS
+	events  *fakeEvents
+	signals *fakeSignals
+	clock   *testenv.Clock
+	store   binding.Store
+	keys    *secure.Keyring
 }
 
 func config() binding.Config {
@@ -130,18 +156,26 @@ func config() binding.Config {
 
 func newEnv(t *testing.T, mutate ...func(*binding.Config)) *env {
 	t.Helper()
+	return newEnvOn(t, store.NewMemory(), mutate...)
+}
+
+// newEnvOn is newEnv over another store (DynamoDB Local, for the rules
+// whose enforcement the store shares).
+func newEnvOn(t *testing.T, st binding.Store, mutate ...func(*binding.Config)) *env {
+	t.Helper()
 	cfg := config()
 	for _, m := range mutate {
 		m(&cfg)
 	}
 	e := &env{
-		sms:    &fakeSMS{},
-		events: &fakeEvents{},
-		clock:  testenv.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)),
-		store:  store.NewMemory(),
-		keys:   secure.DevKeyring(),
+		sms:     &fakeSMS{},
+		events:  &fakeEvents{},
+		signals: &fakeSignals{},
+		clock:   testenv.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)),
+		store:   st,
+		keys:    secure.DevKeyring(),
 	}
-	e.svc = binding.New(cfg, e.store, binding.Senders{SMS: e.sms, Email: e.sms, Events: e.events}, e.keys, e.clock.Now, nil)
+	e.svc = binding.New(cfg, e.store, binding.Senders{SMS: e.sms, Email: e.sms, Events: e.events, Signals: e.signals}, e.keys, e.clock.Now, nil)
 	return e
 }
 

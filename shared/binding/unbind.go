@@ -61,7 +61,7 @@ func (s *Service) unbindBySMS(ctx context.Context, r CodeRequest, snap Snapshot,
 	if err != nil {
 		return CodeSent{}, err
 	}
-	return s.deliver(ctx, v, s.smsPlan(r, e164, p.Phone.HMAC, unbindCodeText, now), now)
+	return s.deliver(ctx, v, s.smsPlan(r, p, e164, p.Phone.HMAC, unbindCodeText, now), now)
 }
 
 // unbindByEmail mails the code. The per-destination daily limit counts the
@@ -75,9 +75,11 @@ func (s *Service) unbindByEmail(ctx context.Context, r CodeRequest, snap Snapsho
 	}
 	v.SentTo = maskEmail(addr)
 	mac := s.keys.PhoneMAC("mailto:" + strings.ToLower(addr))
+	checks, spared := s.failureChecks(r.AccountID, p.Phone.HMAC, p, now)
 	return s.deliver(ctx, v, plan{
 		counters: s.counters(r, mac, "", now),
-		checks:   s.failureCounters(r.AccountID, p.Phone.HMAC, now),
+		checks:   checks,
+		spared:   spared,
 		send: func(ctx context.Context, code string) error {
 			if s.email == nil {
 				return errors.New("no e-mail sender configured")

@@ -31,6 +31,13 @@ const (
 	Changes       = "Changes"       // dims Channel
 	Unbinds       = "Unbinds"       // dims Channel
 	Tickets       = "Tickets"       // tickets filed
+	// NumberFailuresLocked counts codes refused for a number's wrong codes
+	// of the day (Outcome "refused") and codes its owner got although the
+	// count was over (Outcome "owner_spared"). dims Outcome
+	NumberFailuresLocked = "NumberFailuresLocked"
+	// LimitHalfUsed counts codes sent past half a cap (Limit "prefix_day":
+	// a number range's codes of the day). dims Limit
+	LimitHalfUsed = "LimitHalfUsed"
 )
 
 // Units.

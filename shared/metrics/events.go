@@ -56,3 +56,21 @@ func (c CountTickets) Publish(ctx context.Context, name string, event any) error
 	}
 	return c.Next.Publish(ctx, name, event)
 }
+
+// Signals counts the binding service's signals as the metrics the alarms
+// read: NumberFailuresLocked by Outcome, LimitHalfUsed by Limit.
+type Signals struct {
+	Metrics *EMF
+}
+
+// Signal implements binding.Signals.
+func (s Signals) Signal(_ context.Context, sig binding.Signal) {
+	switch sig {
+	case binding.SignalNumberLockRefused:
+		s.Metrics.Count(NumberFailuresLocked, D("Outcome", "refused"))
+	case binding.SignalNumberLockOwnerSpared:
+		s.Metrics.Count(NumberFailuresLocked, D("Outcome", "owner_spared"))
+	case binding.SignalRangeHalfCap:
+		s.Metrics.Count(LimitHalfUsed, D("Limit", binding.LimitPrefixDay))
+	}
+}

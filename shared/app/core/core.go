@@ -241,6 +241,7 @@ func (a *App) senders(cfg config.Config, awsCfg aws.Config, opts Options) bindin
 		events = notify.PhoneEvents{Publisher: a.events}
 	}
 	s.Events = metrics.PhoneEvents{Next: events, Metrics: a.Metrics}
+	s.Signals = metrics.Signals{Metrics: a.Metrics}
 	return s
 }
 

@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (binding.Store, Probe)) {
 		{"ConcurrentAttempts", concurrentAttempts},
 		{"ConcurrentClaims", concurrentClaims},
 		{"FailureChecksAndReset", failureChecksAndReset},
+		{"OnlyNamedChecksHold", onlyNamedChecksHold},
 		{"UnbindLeavesNoCiphertext", unbindLeavesNoCiphertext},
 		{"SequenceRoundTrips", sequenceRoundTrips},
 	}
@@ -704,6 +705,38 @@ func failureChecksAndReset(t *testing.T, s subject) {
 	v3 := verification(a, "v3", sealed("1234567821"), 1, binding.SealedPhone{})
 	if err := s.StartVerification(ctx, binding.Start{Verification: v3, Checks: fails, Now: base.Add(3 * time.Minute)}); err != nil {
 		t.Fatalf("after a reset: %v", err)
+	}
+}
+
+// onlyNamedChecksHold: a store holds a start to the checks it is handed and
+// to no others. A number's wrong codes share an item with its codes of the
+// day (DynamoDB); when the domain leaves the number's failure count out
+// (its owner asks: binding's failureChecks), a count over the ceiling on
+// that item must not refuse the owner's code, and must refuse anyone else's.
+func onlyNamedChecksHold(t *testing.T, s subject) {
+	owner, stranger := account("owner"), account("stranger")
+	mac := "hmac-" + owner
+	day := time.Date(base.Year(), base.Month(), base.Day(), 0, 0, 0, 0, time.UTC)
+	daily := func(name, subject string) binding.Counter {
+		return binding.Counter{Name: name, Subject: subject, WindowStart: day, Period: 24 * time.Hour, Max: 3}
+	}
+	numberFails := daily(binding.LimitFailuresPhone, mac)
+	for range 4 {
+		if err := s.CountFailures(ctx, []binding.Counter{daily(binding.LimitFailuresAccount, stranger), numberFails}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	codes := daily(binding.LimitPhoneDay, mac)
+	var full *binding.LimitError
+	err := s.StartVerification(ctx, binding.Start{Verification: verification(stranger, "v1", sealed("1234567830"), 0, binding.SealedPhone{}),
+		Counters: []binding.Counter{codes}, Checks: []binding.Counter{numberFails}, Now: base})
+	if !errors.As(err, &full) || full.Counter.Name != binding.LimitFailuresPhone {
+		t.Fatalf("a code with the number's failures over the ceiling: err = %v, want LimitError on %s", err, binding.LimitFailuresPhone)
+	}
+	err = s.StartVerification(ctx, binding.Start{Verification: verification(owner, "v1", sealed("1234567830"), 0, binding.SealedPhone{}),
+		Counters: []binding.Counter{codes}, Checks: []binding.Counter{daily(binding.LimitFailuresAccount, owner)}, Now: base})
+	if err != nil {
+		t.Fatalf("a code that is not held to the number's failures: %v", err)
 	}
 }
 
