@@ -129,9 +129,9 @@ invoke: ## Run an event through a function of the running `make run` (PORT): mak
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo 'usage: make invoke FN=<function dir or logical id> EVENT=<event file> [MEMORY=1: a fresh in-memory store]' >&2; exit 2; }
 	@$(GO) run ./infra/invoke -fn '$(FN)' -event '$(EVENT)' $(if $(MEMORY),-memory)
 
-smoke: ## After a deploy: make smoke URL=<ApiUrl> TOKEN=<portal token> STACK=<stack> (or LOCAL=1 against make run)
-	@test -n "$(URL)" -a -n "$(TOKEN)" || { echo 'usage: make smoke URL=<ApiUrl> TOKEN=<access token> [STACK=<stack name> | LOCAL=1]' >&2; exit 2; }
-	@$(GO) run ./infra/smoke -url '$(URL)' -token '$(TOKEN)' $(if $(STACK),-stack '$(STACK)') $(if $(LOCAL),-local)
+smoke: ## After a deploy: make smoke URL=<ApiUrl> TOKEN=<portal token> STACK=<stack> [REGION=<region>] (or LOCAL=1 against make run)
+	@test -n "$(URL)" -a -n "$(TOKEN)" -a -n "$(STACK)$(LOCAL)" || { echo 'usage: make smoke URL=<ApiUrl> TOKEN=<access token> (STACK=<stack name> [REGION=<region>] | LOCAL=1)' >&2; exit 2; }
+	@$(GO) run ./infra/smoke -url '$(URL)' -token '$(TOKEN)' $(if $(STACK),-stack '$(STACK)') $(if $(REGION),-region '$(REGION)') $(if $(LOCAL),-local)
 
 keys-secret: ## Create the key ring secret, material never on a command line: make keys-secret SECRET_NAME=phonebind/prod/keys REGION=… [KEYS_FILE=…]
 	@test -n "$(SECRET_NAME)" || { echo 'usage: make keys-secret SECRET_NAME=<name> [REGION=<region>] [KEYS_FILE=<file to import>]' >&2; exit 2; }

@@ -344,8 +344,16 @@ cmd_run() {
 	trap 'exit 143' TERM
 	cmd_start
 	local rc=0
+	# The stack rehearsal (infra/rehearsal) starts a moto of its own with
+	# the same command, and translates with a python that has samtranslator
+	# (this venv's when there is one).
+	local moto py=python3
+	moto="$(moto_cmd || true)"
+	[ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import samtranslator' >/dev/null 2>&1 && py="$VENV/bin/python"
 	DYNAMODB_ENDPOINT="http://$HOST:$DYNAMODB_PORT" \
 		MOTO_ENDPOINT="http://$HOST:$MOTO_PORT" \
+		MOTO_SERVER="$moto" \
+		SAM_TRANSLATOR_PYTHON="$py" \
 		REQUIRE_EMULATORS=1 \
 		"$@" || rc=$?
 	exit "$rc"

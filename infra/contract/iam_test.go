@@ -81,6 +81,8 @@ var allowList = map[string][]string{
 		[]string{
 			"Allow lambda:InvokeFunction on !GetAtt UnbindFunction.Arn",
 			"Allow lambda:InvokeFunction on !GetAtt FeedbackFunction.Arn",
+			"Allow lambda:GetFunction on !GetAtt UnbindFunction.Arn",
+			"Allow lambda:GetFunction on !GetAtt FeedbackFunction.Arn",
 			"Allow dynamodb:Query on !Sub ${PhoneBindingTable.Arn}/index/TicketsByStatus",
 			"Allow " + tableKey,
 		}),

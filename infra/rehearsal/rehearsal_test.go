@@ -60,7 +60,12 @@ func parameters(secretARN string) map[string]string {
 // CloudFormation.
 func translate(t *testing.T, root string, params map[string]string) map[string]any {
 	t.Helper()
-	python, err := exec.LookPath("python3")
+	// infra/emulators.sh names the python that has samtranslator.
+	name := os.Getenv("SAM_TRANSLATOR_PYTHON")
+	if name == "" {
+		name = "python3"
+	}
+	python, err := exec.LookPath(name)
 	if err == nil {
 		err = exec.Command(python, "-c", "import samtranslator").Run()
 	}

@@ -193,6 +193,8 @@ func (l LocalInvoker) Invoke(ctx context.Context, logicalID, event string) ([]by
 // their names in the stack's outputs (<LogicalId>Name).
 type AWSInvoker struct {
 	Stack string
+	// Region is the stack's region; "" leaves it to the CLI's settings.
+	Region string
 	// CLI is the aws command; "" means "aws" from PATH.
 	CLI   string
 	names map[string]string
@@ -204,6 +206,9 @@ func (a *AWSInvoker) aws(ctx context.Context, args ...string) ([]byte, error) {
 		cli = "aws"
 	}
 	var stderr bytes.Buffer
+	if a.Region != "" {
+		args = append(args, "--region", a.Region)
+	}
 	cmd := exec.CommandContext(ctx, cli, args...)
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

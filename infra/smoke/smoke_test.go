@@ -116,8 +116,13 @@ func TestSmokeFailsWhenAFunctionDoesNotStart(t *testing.T) {
 	}
 	// A wrong token is the other first-deploy failure (JwtIssuer).
 	out.Reset()
-	if rc := run([]string{"-url", url, "-token", "not-a-token"}, &out, io.Discard); rc != 1 || !strings.Contains(out.String(), "FAIL GET /v1/phone: status 401") {
+	if rc := run([]string{"-url", url, "-token", "not-a-token", "-local"}, &out, io.Discard); rc != 1 || !strings.Contains(out.String(), "FAIL GET /v1/phone: status 401") {
 		t.Errorf("a token the authorizer refuses: exit %d\n%s", rc, out.String())
+	}
+	// Without STACK or LOCAL the keys would go unproven: refused.
+	var usage bytes.Buffer
+	if rc := run([]string{"-url", url, "-token", "t"}, &out, &usage); rc != 2 || !strings.Contains(usage.String(), "STACK=") {
+		t.Errorf("no way to invoke the functions: exit %d, %s", rc, usage.String())
 	}
 }
 
