@@ -107,7 +107,7 @@ type env struct {
 	sms    *fakeSMS
 	events *fakeEvents
 	clock  *testenv.Clock
-	store  *store.Memory
+	store  binding.Store
 	keys   *secure.Keyring
 }
 
@@ -130,6 +130,13 @@ func config() binding.Config {
 
 func newEnv(t *testing.T, mutate ...func(*binding.Config)) *env {
 	t.Helper()
+	return newEnvOn(t, store.NewMemory(), mutate...)
+}
+
+// newEnvOn is newEnv over a given store (the hold's races run on DynamoDB
+// Local too).
+func newEnvOn(t *testing.T, st binding.Store, mutate ...func(*binding.Config)) *env {
+	t.Helper()
 	cfg := config()
 	for _, m := range mutate {
 		m(&cfg)
@@ -138,7 +145,7 @@ func newEnv(t *testing.T, mutate ...func(*binding.Config)) *env {
 		sms:    &fakeSMS{},
 		events: &fakeEvents{},
 		clock:  testenv.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)),
-		store:  store.NewMemory(),
+		store:  st,
 		keys:   secure.DevKeyring(),
 	}
 	e.svc = binding.New(cfg, e.store, binding.Senders{SMS: e.sms, Email: e.sms, Events: e.events}, e.keys, e.clock.Now, nil)
