@@ -1,20 +1,24 @@
-// Command unbind is the Lambda function behind POST /v1/phone/unbind, and
-// takes the operators' support_unbind event by direct invocation.
+// Command unbind is the Lambda function behind POST /v1/phone/unbind and
+// DELETE /v1/phone/unbind, and takes the operators' support_unbind and
+// cancel_unbind events by direct invocation.
 //
 // It checks codes with the key ring (Secrets Manager, loaded at the cold
-// start) and publishes phone.unbound and phone.support_unbound (SNS
-// topic); it sends no SMS.
+// start), tells the number by SMS (SNS) and the verified e-mail by a
+// letter (SES) when a removal is scheduled, cancelled or done, and
+// publishes phone.unbound, phone.support_unbound, phone.unbind_scheduled
+// and phone.unbind_cancelled (SNS topic).
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/gosuslugi/phonebind/shared/app/core"
+	"github.com/gosuslugi/phonebind/shared/notify/sesnotify"
 	"github.com/gosuslugi/phonebind/shared/notify/snsnotify"
 	"github.com/gosuslugi/phonebind/shared/secure/awssecret"
 )
 
 func main() {
-	a := core.Start(core.AWS{Events: snsnotify.Events, Keys: awssecret.Keys})
+	a := core.Start(core.AWS{SMS: snsnotify.SMS, Email: sesnotify.Email, Events: snsnotify.Events, Keys: awssecret.Keys})
 	lambda.Start(a.Unbind())
 }

@@ -57,7 +57,9 @@ var allowList = map[string][]string{
 	"UnbindFunction": slices.Concat(
 		tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
 		[]string{
+			"Allow " + smsToAnyNumber,
 			"Allow " + toEvents,
+			"Allow ses:SendEmail on !Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${EmailIdentity} if {StringEquals: {ses:FromAddress: !Ref EmailFrom}}",
 			"Allow " + keySecret,
 			"Allow " + tableKey,
 		}),
@@ -93,7 +95,7 @@ var allowList = map[string][]string{
 // explains why above RequestCodeFunction).
 const starResourceSid = "SmsToPhoneNumbers"
 
-var starResourceFunctions = []string{"RequestCodeFunction", "ConfirmCodeFunction"}
+var starResourceFunctions = []string{"RequestCodeFunction", "ConfirmCodeFunction", "UnbindFunction"}
 
 // asList reads a policy element that may be one value or a list.
 func asList(v any) []any {

@@ -132,7 +132,7 @@ func (e *e2e) supportUnbind(account, operator string) string {
 func TestE2EUnbindByEmailThroughSES(t *testing.T) {
 	moto := testenv.MotoEndpoint(t)
 	verifySender(t, moto)
-	e := newE2E(t, map[string]string{"SES_ENDPOINT": moto, "EMAIL_FROM": emailSender})
+	e := newE2E(t, map[string]string{"SES_ENDPOINT": moto, "EMAIL_FROM": emailSender, "UNBIND_EMAIL_HOLD": "10m"})
 	num, address := uniqueNumber(), uniqueAddress()
 
 	expect(t, e.requestUnbindByEmail("alice", address), 409, "no_phone_bound")
@@ -174,16 +174,68 @@ func TestE2EUnbindByEmailThroughSES(t *testing.T) {
 	expect(t, e.unbind("mallory", r.str("verification_id"), code), 404, "verification_not_found")
 	expect(t, e.confirm("alice", r.str("verification_id"), code), 422, "purpose_mismatch")
 
-	done := e.unbind("alice", r.str("verification_id"), code)
-	expect(t, done, 200, "")
-	history, _ := done.body["history"].([]any)
+	// The removal is scheduled: 202, the number still bound, told at once.
+	held := e.unbind("alice", r.str("verification_id"), code)
+	expect(t, held, 202, "")
+	req, _ := held.body["request"].(map[string]any)
+	history, _ := held.body["history"].([]any)
 	top, _ := history[0].(map[string]any)
-	if done.str("status") != "none" || top["event"] != "unbound" || top["channel"] != "email" || top["source_ip"] != "127.0.0.1" {
-		t.Fatalf("status after unbind by e-mail: %s", done.raw)
+	effective, err := time.Parse(time.RFC3339, fmt.Sprint(req["effective_at"]))
+	if held.str("status") != "verified" || req["state"] != "scheduled" || req["channel"] != "email" || err != nil ||
+		!effective.Equal(e.clock.Now().Add(10*time.Minute).Truncate(time.Second)) || top["event"] != "unbind_scheduled" || top["source_ip"] != "127.0.0.1" {
+		t.Fatalf("answer to an e-mailed code: %s", held.raw)
 	}
 	expect(t, e.unbind("alice", r.str("verification_id"), code), 404, "verification_not_found")
-	// Released at once.
+	if sms := e.sms(num); len(sms) != 2 || !strings.HasPrefix(sms[1], "Номер будет отвязан от профиля Госуслуг") ||
+		!strings.Contains(sms[1], "отмените отвязку в профиле или обратитесь в поддержку") {
+		t.Fatalf("SMS to the number: %q", sms)
+	}
+	// The letter goes to the token's verified e-mail (alice@example.org).
+	var letters []motoEmail
+	for _, m := range e.emails("alice@example.org") {
+		if strings.Contains(m.Body, "***-**-"+num[len(num)-2:]+" будет отвязан") {
+			letters = append(letters, m)
+		}
+	}
+	if len(letters) != 1 || !strings.Contains(letters[0].Body, "отмените отвязку в профиле или обратитесь в поддержку") ||
+		!strings.Contains(letters[0].Body, "cancel the removal") || strings.Contains(letters[0].Body, num[2:]) {
+		t.Fatalf("letter to the verified e-mail: %+v", letters)
+	}
+	// Until effective_at the number is alice's.
+	b := e.requestCode("bob", num)
+	expect(t, b, 202, "")
+	expect(t, e.confirm("bob", b.str("verification_id"), e.code(num)), 409, "phone_taken")
+	// A plain session cancels; a second cancel finds nothing.
+	e.clock.Advance(time.Minute)
+	plain := map[string]any{"sub": "alice", "amr": []string{"pwd"}, "auth_time": e.clock.Now().Add(-24 * time.Hour).Unix()}
+	cancelled := e.callAs(plain, "DELETE", "/v1/phone/unbind", "")
+	expect(t, cancelled, 200, "")
+	history, _ = cancelled.body["history"].([]any)
+	top, _ = history[0].(map[string]any)
+	if cancelled.str("status") != "verified" || top["event"] != "unbind_cancelled" || strings.Contains(cancelled.raw, `"scheduled"`) {
+		t.Fatalf("cancel: %s", cancelled.raw)
+	}
+	expect(t, e.callAs(plain, "DELETE", "/v1/phone/unbind", ""), 409, "no_unbind_pending")
+
+	// Scheduled again and left to run out: at effective_at the number is
+	// gone for every reader and free for bob.
+	e.clock.Advance(5 * time.Minute)
+	r = e.requestUnbindByEmail("alice", address)
+	expect(t, r, 202, "")
+	mails = e.emails(address)
+	expect(t, e.unbind("alice", r.str("verification_id"), codeRE.FindString(mails[len(mails)-1].Body)), 202, "")
+	e.clock.Advance(10 * time.Minute)
+	st = e.status("alice")
+	history, _ = st.body["history"].([]any)
+	top, _ = history[0].(map[string]any)
+	if st.str("status") != "none" || top["event"] != "unbound" || top["channel"] != "email" {
+		t.Fatalf("status at effective_at: %s", st.raw)
+	}
+	e.clock.Advance(time.Minute)
 	e.bind("bob", num)
+	if st := e.status("alice"); st.str("status") != "none" {
+		t.Fatalf("alice after bob's bind: %s", st.raw)
+	}
 }
 
 func TestE2ESESFailureLeavesNoWorkingCode(t *testing.T) {
@@ -227,7 +279,22 @@ func TestE2EUnbindByEmailLocalOutbox(t *testing.T) {
 	if last.Channel != "email" || last.To != "alice@example.org" || code == "" {
 		t.Fatalf("outbox e-mail: %+v", last)
 	}
-	expect(t, e.unbind("alice", r.str("verification_id"), code), 200, "")
+	// The removal is scheduled (UNBIND_EMAIL_HOLD, 24 h by default): the
+	// letter to the verified e-mail is in the outbox, the SMS to the number
+	// went through SNS (moto).
+	expect(t, e.unbind("alice", r.str("verification_id"), code), 202, "")
+	out = e.call("", "GET", "/_local/outbox", "")
+	msgs = nil
+	if err := json.Unmarshal([]byte(out.raw), &msgs); err != nil || len(msgs) == 0 {
+		t.Fatalf("outbox: %s", out.raw)
+	}
+	if letter := msgs[len(msgs)-1]; letter.Channel != "email" || letter.To != "alice@example.org" ||
+		!strings.Contains(letter.Body, "***-**-"+num[len(num)-2:]+" будет отвязан") || !strings.Contains(letter.Body, "cancel the removal") {
+		t.Fatalf("outbox letter: %+v", letter)
+	}
+	if sms := e.sms(num); !strings.HasPrefix(sms[len(sms)-1], "Номер будет отвязан от профиля Госуслуг") {
+		t.Fatalf("SMS to the number: %q", sms)
+	}
 }
 
 // TestE2EHistoryAndEvents walks bind → change → unbind (SMS) → bind →

@@ -19,6 +19,11 @@ var (
 	ErrNoPhoneBound         = errors.New("no phone bound")
 	ErrInvalidPurpose       = errors.New("unsupported purpose")
 	ErrEmailUnavailable     = errors.New("no e-mail address on the account")
+	// ErrUnbindPending refuses a bind, a change or another e-mailed unbind
+	// code while a removal is scheduled: cancel it first.
+	ErrUnbindPending = errors.New("a removal of the number is scheduled")
+	// ErrNoUnbindPending is a cancel with no removal scheduled.
+	ErrNoUnbindPending = errors.New("no removal of the number is scheduled")
 	// ErrOptedOut is a number whose owner told the carrier to stop SMS from
 	// the service; sending again would fail the same way.
 	ErrOptedOut = errors.New("number opted out of SMS")

@@ -16,6 +16,16 @@ const (
 	unbindDoneText    = "Номер телефона отвязан от профиля Госуслуг. Если это были не вы, срочно обратитесь в поддержку."
 	changeDoneText    = "Номер телефона в профиле Госуслуг изменён. Если это были не вы, срочно обратитесь в поддержку."
 
+	unbindScheduledText = "Номер будет отвязан от профиля Госуслуг %s. Если это не вы, отмените отвязку в профиле или обратитесь в поддержку."
+	unbindCancelledText = "Отвязка номера от профиля Госуслуг отменена. Номер остаётся в профиле."
+
+	unbindScheduledSubject = "Номер телефона будет отвязан от профиля Госуслуг / Your phone number will be removed"
+	unbindScheduledBody    = "Здравствуйте!\n\n" +
+		"Номер %[1]s будет отвязан от профиля Госуслуг %[2]s. " +
+		"Если это не вы, отмените отвязку в профиле или обратитесь в поддержку.\n\n" +
+		"The phone number %[1]s will be removed from your Gosuslugi profile on %[2]s. " +
+		"If this was not you, cancel the removal in your profile or contact support."
+
 	unbindEmailSubject = "Код для отвязки номера телефона от профиля Госуслуг"
 	unbindEmailBody    = "Здравствуйте!\n\n" +
 		"Вы запросили отвязку номера %s от профиля Госуслуг. Код подтверждения: %s. Код действует %s.\n\n" +
@@ -45,6 +55,18 @@ func (s *Service) alert(ctx context.Context, to SealedPhone, text string) {
 	}
 	if err := s.sms.SendSMS(ctx, e164, text); err != nil {
 		s.log.WarnContext(ctx, "alert not sent", "error", err.Error(), "phone", to.Masked)
+	}
+}
+
+// letter mails a security notice to the account's verified address. Like
+// alert it is best effort, after the commit: a lost letter is logged, never
+// undoes the change. No address, or no e-mail sender, sends nothing.
+func (s *Service) letter(ctx context.Context, to, subject, body string) {
+	if to == "" || s.email == nil {
+		return
+	}
+	if err := s.email.SendEmail(ctx, to, subject, body); err != nil {
+		s.log.WarnContext(ctx, "letter not sent", "error", err.Error(), "to", maskEmail(to))
 	}
 }
 

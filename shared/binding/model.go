@@ -42,6 +42,9 @@ const (
 	RequestPending   RequestState = "pending"
 	RequestCompleted RequestState = "completed"
 	RequestRejected  RequestState = "rejected"
+	// RequestScheduled is a removal by e-mail code waiting out its hold
+	// (UNBIND_EMAIL_HOLD); the number stays bound until EffectiveAt.
+	RequestScheduled RequestState = "scheduled"
 )
 
 // Reasons a request was rejected, shown in status.
@@ -54,10 +57,12 @@ const (
 
 // History events.
 const (
-	EventBound          = "bound"
-	EventChanged        = "changed"
-	EventUnbound        = "unbound"
-	EventSupportUnbound = "support_unbound"
+	EventBound           = "bound"
+	EventChanged         = "changed"
+	EventUnbound         = "unbound"
+	EventSupportUnbound  = "support_unbound"
+	EventUnbindScheduled = "unbind_scheduled"
+	EventUnbindCancelled = "unbind_cancelled"
 )
 
 // SealedPhone is how a number is kept at rest: a keyed hash for equality and
@@ -89,10 +94,29 @@ type Profile struct {
 	BoundAt time.Time
 	Consent Consent
 	Version int64
+	// UnbindAt is when a removal by e-mail code takes effect (zero: none
+	// scheduled). From that instant the number is unbound for every
+	// reader, whether or not a write has completed the removal yet.
+	UnbindAt time.Time
+	// UnbindID is the id of the history entry the removal is recorded
+	// under, dated UnbindAt, whoever completes it.
+	UnbindID string
 }
 
 // Bound reports whether the profile holds a verified number.
 func (p Profile) Bound() bool { return !p.Phone.IsZero() }
+
+// Holding reports a removal scheduled and not yet due at now.
+func (p Profile) Holding(now time.Time) bool {
+	return p.Bound() && !p.UnbindAt.IsZero() && now.Before(p.UnbindAt)
+}
+
+// Lapsed reports a scheduled removal whose time has come: the number is
+// no longer bound, though the item may still hold it until a write
+// completes the removal (LapseUnbind).
+func (p Profile) Lapsed(now time.Time) bool {
+	return p.Bound() && !p.UnbindAt.IsZero() && !now.Before(p.UnbindAt)
+}
 
 // Verification is one outstanding or finished code request. An account has
 // at most one: a new request overwrites the old one, whose code then no
@@ -241,20 +265,48 @@ type Unbinding struct {
 	Now          time.Time
 }
 
+// Hold commits an unbind by e-mail code as a scheduled removal, in one
+// atomic step: the verification is consumed, the profile (at
+// Verification.ProfileVersion, one version on) and the number's claim are
+// marked with UnbindAt, and a history entry is written.
+type Hold struct {
+	Verification Verification
+	UnbindAt     time.Time
+	// UnbindID is the id of the history entry the removal will be
+	// recorded under.
+	UnbindID string
+	History  HistoryEntry
+	Reset    []Counter
+	Now      time.Time
+}
+
+// HoldCancel takes back a scheduled removal not yet due, in one atomic
+// step: the profile (at Profile.Version, one version on) and the claim
+// lose UnbindAt and a history entry is written.
+type HoldCancel struct {
+	Profile Profile // as read
+	History HistoryEntry
+	Now     time.Time
+}
+
 // Domain event names on the events topic (SPEC §4.6).
 const (
 	EventNamePhoneBound          = "phone.bound"
 	EventNamePhoneChanged        = "phone.changed"
 	EventNamePhoneUnbound        = "phone.unbound"
 	EventNamePhoneSupportUnbound = "phone.support_unbound"
+	EventNameUnbindScheduled     = "phone.unbind_scheduled"
+	EventNameUnbindCancelled     = "phone.unbind_cancelled"
 )
 
 // eventNames maps a history event to the domain event published for it.
 var eventNames = map[string]string{
-	EventBound:          EventNamePhoneBound,
-	EventChanged:        EventNamePhoneChanged,
-	EventUnbound:        EventNamePhoneUnbound,
-	EventSupportUnbound: EventNamePhoneSupportUnbound,
+	EventBound:           EventNamePhoneBound,
+	EventChanged:         EventNamePhoneChanged,
+	EventUnbound:         EventNamePhoneUnbound,
+	EventSupportUnbound:  EventNamePhoneSupportUnbound,
+	EventUnbindScheduled: EventNameUnbindScheduled,
+	EventUnbindCancelled: EventNameUnbindCancelled,
 }
 
 // PhoneEvent is a committed change as other systems hear of it: masked

@@ -37,14 +37,32 @@ type Store interface {
 	// for another purpose; in those cases nothing is written.
 	CountAttempt(ctx context.Context, accountID, verificationID string, purpose Purpose, now time.Time) (Verification, error)
 	// CompleteBind commits a confirmed bind or change. It fails with
-	// ErrPhoneTaken when another account holds the number, ErrVerificationUsed
+	// ErrPhoneTaken when another account holds the number (a claim whose
+	// holder's removal is due at c.Now is free), ErrVerificationUsed
 	// when the verification is no longer pending, and ErrStale when the
 	// profile moved since the code was requested.
 	CompleteBind(ctx context.Context, c Completion) error
 	// CompleteUnbind commits an unbind. It fails with ErrVerificationUsed
 	// when the verification is no longer pending and ErrStale when the
-	// profile moved since it was read (or no longer holds the number).
+	// profile moved since it was read, no longer holds the number, or its
+	// hold is due at u.Now (LapseUnbind completes that one).
 	CompleteUnbind(ctx context.Context, u Unbinding) error
+	// ScheduleUnbind commits an unbind by e-mail code as a hold
+	// (SPEC §4.3). It fails with ErrVerificationUsed when the verification
+	// is no longer pending and ErrStale when the profile moved since the
+	// code was requested.
+	ScheduleUnbind(ctx context.Context, h Hold) error
+	// CancelUnbind takes back a hold. It fails with ErrStale when the
+	// profile moved since it was read or its hold is due at c.Now.
+	CancelUnbind(ctx context.Context, c HoldCancel) error
+	// LapseUnbind completes a hold that is due at u.Now: the profile (at
+	// u.Profile.Version, only while its UnbindAt is not after u.Now) is
+	// written without a number, any request in flight is voided and the
+	// history entry (dated UnbindAt) written, all or nothing; then the
+	// number's claim is released if this account still holds it. Every
+	// claimant already treats a due claim as free, so the release is
+	// cleanup. It fails with ErrStale when the profile moved.
+	LapseUnbind(ctx context.Context, u Unbinding) error
 	// CountFailures adds one to each counter, with no ceiling: the wrong
 	// codes entered, which Start.Checks then hold against new codes.
 	CountFailures(ctx context.Context, counters []Counter) error

@@ -30,10 +30,9 @@ func (s *Service) RequestCode(ctx context.Context, r CodeRequest) (CodeSent, err
 	// write; the write then fails with ErrStale and the rules are checked
 	// again on fresh data.
 	for try := 0; ; try++ {
-		now := s.now().UTC()
-		snap, err := s.store.Snapshot(ctx, r.AccountID, 0)
+		snap, now, err := s.current(ctx, r.AccountID)
 		if err != nil {
-			return CodeSent{}, fmt.Errorf("read account: %w", err)
+			return CodeSent{}, err
 		}
 		if err := s.checkBind(snap, r.Session, mac, now); err != nil {
 			return CodeSent{}, err
@@ -50,12 +49,16 @@ func (s *Service) RequestCode(ctx context.Context, r CodeRequest) (CodeSent, err
 // sent. A change needs step-up first. Inside the change cooldown every
 // number is change_too_soon, the bound one included, so no answer tells a
 // session holder which number is bound; same_phone is told only when a
-// change would be allowed now.
+// change would be allowed now. While a removal is scheduled every number
+// is unbind_pending: the hold is cancelled first.
 func (s *Service) checkBind(snap Snapshot, sess Session, mac string, now time.Time) error {
 	p := snap.Profile
 	if p.Bound() {
 		if err := s.demand(sess, true, now); err != nil {
 			return err
+		}
+		if p.Holding(now) {
+			return ErrUnbindPending
 		}
 		if allowed := s.changeAllowedAfter(p); now.Before(allowed) {
 			return &ChangeTooSoonError{AllowedAfter: allowed}

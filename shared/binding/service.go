@@ -36,6 +36,9 @@ type Config struct {
 	HistoryLimit     int
 	// StepUp is what a change and an unbind ask of the session.
 	StepUp StepUp
+	// UnbindEmailHold is how long a removal by e-mail code waits before it
+	// takes effect (UNBIND_EMAIL_HOLD); zero removes at once.
+	UnbindEmailHold time.Duration
 }
 
 // DeliveryRetryAfter is what a caller is told to wait after a failed send.

@@ -160,7 +160,7 @@ func newEnv(t *testing.T, mutate ...func(*binding.Config)) *env {
 }
 
 // newEnvOn is newEnv over another store (DynamoDB Local, for the rules
-// whose enforcement the store shares).
+// whose enforcement the store shares, and the hold's races).
 func newEnvOn(t *testing.T, st binding.Store, mutate ...func(*binding.Config)) *env {
 	t.Helper()
 	cfg := config()

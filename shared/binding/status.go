@@ -19,7 +19,14 @@ func (s *Service) Status(ctx context.Context, accountID string) (Status, error) 
 
 func (s *Service) status(snap Snapshot, now time.Time) Status {
 	st := Status{State: StateNone, History: snap.History}
-	if p := snap.Profile; p.Bound() {
+	p := snap.Profile
+	if p.Lapsed(now) {
+		// The hold ran out: removed for every reader from UnbindAt on,
+		// whether or not a write has completed it yet.
+		st.History = append([]HistoryEntry{lapsedEntry(p, s.cfg.HistoryRetention)}, st.History...)
+		p = Profile{AccountID: p.AccountID, Version: p.Version}
+	}
+	if p.Bound() {
 		st.State = StateVerified
 		st.Phone = p.Phone.Masked
 		st.VerifiedAt = p.VerifiedAt
@@ -45,6 +52,12 @@ func (s *Service) status(snap Snapshot, now time.Time) Status {
 			// During a first bind the pending number is the request's
 			// destination, never presented as the bound phone.
 			st.State = StatePending
+		}
+	}
+	if p.Holding(now) && (st.Request == nil || st.Request.State != RequestPending) {
+		st.Request = &RequestView{
+			Purpose: PurposeUnbind, Channel: ChannelEmail, State: RequestScheduled,
+			Destination: p.Phone.Masked, EffectiveAt: p.UnbindAt,
 		}
 	}
 	if len(st.History) > s.cfg.HistoryLimit {

@@ -14,10 +14,9 @@ import (
 // nothing bound it reports ErrNoPhoneBound and changes nothing.
 func (s *Service) SupportUnbind(ctx context.Context, accountID, operator, reason, ticketID string) (Status, error) {
 	for try := 0; ; try++ {
-		now := s.now().UTC()
-		snap, err := s.store.Snapshot(ctx, accountID, 0)
+		snap, now, err := s.current(ctx, accountID)
 		if err != nil {
-			return Status{}, fmt.Errorf("read account: %w", err)
+			return Status{}, err
 		}
 		if !snap.Profile.Bound() {
 			return Status{}, ErrNoPhoneBound

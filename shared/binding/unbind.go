@@ -18,10 +18,9 @@ func (s *Service) requestUnbind(ctx context.Context, r CodeRequest) (CodeSent, e
 		return CodeSent{}, ErrInvalidPurpose
 	}
 	for try := 0; ; try++ {
-		now := s.now().UTC()
-		snap, err := s.store.Snapshot(ctx, r.AccountID, 0)
+		snap, now, err := s.current(ctx, r.AccountID)
 		if err != nil {
-			return CodeSent{}, fmt.Errorf("read account: %w", err)
+			return CodeSent{}, err
 		}
 		p := snap.Profile
 		if !p.Bound() {
@@ -31,6 +30,11 @@ func (s *Service) requestUnbind(ctx context.Context, r CodeRequest) (CodeSent, e
 		// only a fresh sign-in is asked, and the hold makes up for it.
 		if err := s.demand(r.Session, r.Channel == ChannelSMS, now); err != nil {
 			return CodeSent{}, err
+		}
+		if r.Channel == ChannelEmail && p.Holding(now) {
+			// One removal by e-mail is already waiting; an SMS code may
+			// still end it at once.
+			return CodeSent{}, ErrUnbindPending
 		}
 		if r.Channel == ChannelEmail && strings.TrimSpace(r.Email) == "" {
 			return CodeSent{}, ErrEmailUnavailable
@@ -91,7 +95,9 @@ func (s *Service) unbindByEmail(ctx context.Context, r CodeRequest, snap Snapsho
 }
 
 // Unbind checks an unbind code and, when it is right, removes the number
-// and releases it for anyone (SPEC §4.3). A bind verification cannot unbind.
+// and releases it for anyone (SPEC §4.3); a code sent by e-mail schedules
+// the removal after UNBIND_EMAIL_HOLD instead (schedule). An SMS code
+// ends a scheduled removal at once. A bind verification cannot unbind.
 func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 	now := s.now().UTC()
 	p, err := s.judge(ctx, c, PurposeUnbind, now)
@@ -99,6 +105,9 @@ func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 		return Status{}, err
 	}
 	v := p.Verification
+	if v.Channel == ChannelEmail && s.cfg.UnbindEmailHold > 0 {
+		return s.schedule(ctx, c, v, now)
+	}
 	historyID, err := newID()
 	if err != nil {
 		return Status{}, err

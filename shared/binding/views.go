@@ -41,6 +41,9 @@ type Confirmation struct {
 	VerificationID string
 	Code           string
 	SourceIP       string
+	// Email is the account's verified e-mail, told when a removal is
+	// scheduled; empty when unknown.
+	Email string
 }
 
 // Status is what GET /v1/phone shows (SPEC §4.4). Zero times mean "not set".
@@ -58,10 +61,14 @@ type Status struct {
 type RequestView struct {
 	VerificationID string
 	Purpose        Purpose
-	State          RequestState
-	Reason         string
-	Destination    string // masked
-	ExpiresAt      time.Time
-	ResendAfter    time.Time
-	AttemptsLeft   int
+	// Channel is where the code went; shown for a scheduled removal.
+	Channel      Channel
+	State        RequestState
+	Reason       string
+	Destination  string // masked
+	ExpiresAt    time.Time
+	ResendAfter  time.Time
+	AttemptsLeft int
+	// EffectiveAt is when a scheduled removal takes effect.
+	EffectiveAt time.Time
 }

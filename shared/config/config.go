@@ -38,7 +38,8 @@ type Config struct {
 	// CHANGE_COOLDOWN, TEST_PHONE_NUMBERS ("+79990000001:123456,…", no SMS
 	// is sent to them), CONSENT_VERSION, HISTORY_RETENTION and the step-up
 	// STEP_UP_AMR, STEP_UP_ACR (comma-separated; "none" for no value) and
-	// STEP_UP_MAX_AGE; the defaults are the constants below.
+	// STEP_UP_MAX_AGE, and UNBIND_EMAIL_HOLD (how long a removal by e-mail
+	// code waits; 0 removes at once); the defaults are the constants below.
 	Binding binding.Config
 	// KeysSecretARN is the Secrets Manager secret holding the key material
 	// (KEYS_SECRET_ARN); empty means the development keys.
@@ -65,20 +66,22 @@ type Config struct {
 
 // Defaults for the variables that have one.
 const (
-	DefaultTableName        = "phonebind"
-	DefaultSMSSenderID      = "Gosuslugi"
-	DefaultAllowedRegions   = "RU"
-	DefaultCodeLength       = 6
-	DefaultCodeTTL          = 5 * time.Minute
-	DefaultCodeMaxAttempts  = 5
-	DefaultResendCooldown   = 60 * time.Second
-	DefaultPerAccountHour   = 5
-	DefaultPerPhoneDay      = 10
-	DefaultPerIPHour        = 20
-	DefaultMaxFailuresDay   = 15
-	DefaultPerPrefixDay     = 50
-	DefaultGlobalDay        = 100000
-	DefaultChangeCooldown   = 720 * time.Hour
+	DefaultTableName       = "phonebind"
+	DefaultSMSSenderID     = "Gosuslugi"
+	DefaultAllowedRegions  = "RU"
+	DefaultCodeLength      = 6
+	DefaultCodeTTL         = 5 * time.Minute
+	DefaultCodeMaxAttempts = 5
+	DefaultResendCooldown  = 60 * time.Second
+	DefaultPerAccountHour  = 5
+	DefaultPerPhoneDay     = 10
+	DefaultPerIPHour       = 20
+	DefaultMaxFailuresDay  = 15
+	DefaultPerPrefixDay    = 50
+	DefaultGlobalDay       = 100000
+	DefaultChangeCooldown  = 720 * time.Hour
+	// DefaultUnbindEmailHold is how long a removal by e-mail code waits.
+	DefaultUnbindEmailHold  = 24 * time.Hour
 	DefaultConsentVersion   = "2026-01"
 	DefaultHistoryRetention = 26280 * time.Hour
 	// DefaultStepUpAMR are the RFC 8176 methods that show a second factor.
@@ -185,6 +188,7 @@ func Load(getenv func(string) string) (Config, error) {
 			CodesPerPrefixDay:   l.integer("CODES_PER_PREFIX_DAY", DefaultPerPrefixDay, 1, 0),
 			CodesGlobalDay:      l.integer("CODES_GLOBAL_DAY", DefaultGlobalDay, 1, 0),
 			ChangeCooldown:      l.duration("CHANGE_COOLDOWN", DefaultChangeCooldown, true),
+			UnbindEmailHold:     l.duration("UNBIND_EMAIL_HOLD", DefaultUnbindEmailHold, true),
 			ConsentVersion:      l.str("CONSENT_VERSION", DefaultConsentVersion),
 			HistoryRetention:    l.duration("HISTORY_RETENTION", DefaultHistoryRetention, false),
 			StepUp: binding.StepUp{

@@ -28,6 +28,7 @@ type Binding interface {
 	Confirm(ctx context.Context, c binding.Confirmation) (binding.Status, error)
 	Status(ctx context.Context, accountID string) (binding.Status, error)
 	Unbind(ctx context.Context, c binding.Confirmation) (binding.Status, error)
+	CancelUnbind(ctx context.Context, accountID, sourceIP string) (binding.Status, error)
 }
 
 // PhoneParser turns what a user typed into a validated number, failing with

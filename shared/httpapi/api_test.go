@@ -119,6 +119,8 @@ func TestErrorMapping(t *testing.T) {
 		{"email down", &binding.DeliveryError{Channel: binding.ChannelEmail, RetryAfter: 30 * time.Second, Err: errors.New("ses: throttled")},
 			503, "email_send_failed", map[string]any{"retry_after": float64(30)}, "30", "письмо", "e-mail"},
 		{"no email", binding.ErrEmailUnavailable, 422, "email_unavailable", nil, "", "электронной почты", "no verified e-mail"},
+		{"unbind pending", binding.ErrUnbindPending, 409, "unbind_pending", nil, "", "сначала отмените отвязку", "cancel the removal first"},
+		{"no unbind pending", binding.ErrNoUnbindPending, 409, "no_unbind_pending", nil, "", "отменять нечего", "nothing to cancel"},
 		{"purpose", binding.ErrInvalidPurpose, 422, "invalid_request", map[string]any{"field": "purpose"}, "",
 			"purpose", "purpose"},
 		{"invalid phone", &phone.InvalidError{Reason: phone.ReasonNotMobile}, 422, "invalid_phone",
@@ -324,7 +326,7 @@ func TestConfirmPassesCaller(t *testing.T) {
 		t.Fatalf("status = %d: %s", resp.StatusCode, resp.Body)
 	}
 	assertJSONHeaders(t, resp)
-	want := binding.Confirmation{AccountID: "alice", VerificationID: "v-1", Code: "123456", SourceIP: "203.0.113.7"}
+	want := binding.Confirmation{AccountID: "alice", VerificationID: "v-1", Code: "123456", SourceIP: "203.0.113.7", Email: "alice@example.org"}
 	if len(svc.confirmed) != 1 || svc.confirmed[0] != want {
 		t.Errorf("service got %+v, want %+v", svc.confirmed, want)
 	}

@@ -20,6 +20,8 @@ type fakeBinding struct {
 	requested []binding.CodeRequest
 	confirmed []binding.Confirmation
 	statusFor []string
+	// cancelled are the accounts and source addresses that cancelled.
+	cancelled []string
 }
 
 func (f *fakeBinding) RequestCode(_ context.Context, req binding.CodeRequest) (binding.CodeSent, error) {
@@ -98,6 +100,13 @@ func (f *fakeBinding) Unbind(_ context.Context, c binding.Confirmation) (binding
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.confirmed = append(f.confirmed, c)
+	return f.status, f.err
+}
+
+func (f *fakeBinding) CancelUnbind(_ context.Context, accountID, sourceIP string) (binding.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cancelled = append(f.cancelled, accountID+" "+sourceIP)
 	return f.status, f.err
 }
 

@@ -173,6 +173,8 @@ var fuzzOutcomes = []error{
 	binding.ErrNoPhoneBound,
 	binding.ErrInvalidPurpose,
 	binding.ErrEmailUnavailable,
+	binding.ErrUnbindPending,
+	binding.ErrNoUnbindPending,
 	binding.ErrOptedOut,
 	&binding.CodeInvalidError{AttemptsLeft: 3},
 	&binding.CodeInvalidError{AttemptsLeft: 0},
@@ -247,6 +249,11 @@ func (f *fuzzBinding) Confirm(_ context.Context, c binding.Confirmation) (bindin
 
 func (f *fuzzBinding) Unbind(_ context.Context, c binding.Confirmation) (binding.Status, error) {
 	return f.confirmation(c)
+}
+
+func (f *fuzzBinding) CancelUnbind(_ context.Context, accountID, _ string) (binding.Status, error) {
+	f.account(accountID)
+	return f.status()
 }
 
 func (f *fuzzBinding) Status(_ context.Context, accountID string) (binding.Status, error) {

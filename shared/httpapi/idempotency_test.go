@@ -82,6 +82,7 @@ func TestIdempotentReleasesRefusalsThatChange(t *testing.T) {
 		{"429 rate limited", &binding.RateLimitError{Limit: binding.LimitCooldown, RetryAfter: 3 * time.Second}, false},
 		{"409 change too soon", &binding.ChangeTooSoonError{AllowedAfter: time.Now().Add(time.Hour)}, false},
 		{"409 no phone bound", binding.ErrNoPhoneBound, false},
+		{"409 unbind pending", binding.ErrUnbindPending, false},
 		{"422 wrong code", &binding.CodeInvalidError{AttemptsLeft: 2}, false},
 		{"410 code expired", binding.ErrCodeExpired, false},
 		{"503 SMS unavailable", &binding.DeliveryError{Channel: binding.ChannelSMS, RetryAfter: time.Second}, false},

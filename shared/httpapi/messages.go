@@ -38,6 +38,8 @@ const (
 	codeSMSUnavailable       = "sms_unavailable"
 	codeNoPhoneBound         = "no_phone_bound"
 	codeEmailUnavailable     = "email_unavailable"
+	codeUnbindPending        = "unbind_pending"
+	codeNoUnbindPending      = "no_unbind_pending"
 	codePhoneOptedOut        = "phone_opted_out"
 	codeUnavailable          = "temporarily_unavailable"
 	codeIdempotencyReused    = "idempotency_key_reused"
@@ -76,6 +78,8 @@ var kinds = map[string]kind{
 	codeSMSUnavailable:       {http.StatusServiceUnavailable, "SMS unavailable"},
 	codeNoPhoneBound:         {http.StatusConflict, "No phone bound"},
 	codeEmailUnavailable:     {http.StatusUnprocessableEntity, "E-mail unavailable"},
+	codeUnbindPending:        {http.StatusConflict, "Removal of the number scheduled"},
+	codeNoUnbindPending:      {http.StatusConflict, "No removal scheduled"},
 	codePhoneOptedOut:        {http.StatusUnprocessableEntity, "Phone number opted out of SMS"},
 	codeUnavailable:          {http.StatusServiceUnavailable, "Temporarily unavailable"},
 	codeIdempotencyReused:    {http.StatusUnprocessableEntity, "Idempotency key reused"},
@@ -269,6 +273,12 @@ var details = map[string]text{
 	codeEmailUnavailable: {
 		"В учётной записи нет подтверждённого адреса электронной почты. Отвяжите номер кодом из SMS или обратитесь в поддержку.",
 		"Your account has no verified e-mail address. Remove the number with an SMS code or contact support."},
+	codeUnbindPending: {
+		"Номер будет отвязан по вашему запросу. Чтобы привязать другой номер, сначала отмените отвязку.",
+		"Your number is scheduled for removal. To save another number, cancel the removal first."},
+	codeNoUnbindPending: {
+		"Отвязка номера не запланирована: отменять нечего.",
+		"No removal of the number is scheduled, so there is nothing to cancel."},
 	codeEmailSendFailed: {
 		"Не удалось отправить письмо. Повторите попытку через %d с.",
 		"The e-mail could not be sent. Try again in %d s."},
@@ -325,6 +335,7 @@ var requestStateTexts = map[binding.RequestState]text{
 	binding.RequestPending:   {"В обработке", "In progress"},
 	binding.RequestCompleted: {"Успешно завершено", "Completed"},
 	binding.RequestRejected:  {"Отклонено", "Rejected"},
+	binding.RequestScheduled: {"Запланировано", "Scheduled"},
 }
 
 // ticketStatusTexts are the status_text values of a support ticket.

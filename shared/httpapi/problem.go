@@ -169,6 +169,10 @@ func classify(err error) fault {
 		return fault{code: codeNoPhoneBound}
 	case errors.Is(err, binding.ErrEmailUnavailable):
 		return fault{code: codeEmailUnavailable}
+	case errors.Is(err, binding.ErrUnbindPending):
+		return fault{code: codeUnbindPending}
+	case errors.Is(err, binding.ErrNoUnbindPending):
+		return fault{code: codeNoUnbindPending}
 	case errors.Is(err, binding.ErrOptedOut):
 		return fault{code: codePhoneOptedOut}
 	case errors.Is(err, context.DeadlineExceeded):

@@ -15,10 +15,11 @@ import (
 
 // Route keys, as the template declares them and as logs name them.
 const (
-	routeRequestCode = "POST /v1/phone/verification"
-	routeConfirmCode = "POST /v1/phone/verification/confirm"
-	routeStatus      = "GET /v1/phone"
-	routeUnbind      = "POST /v1/phone/unbind"
+	routeRequestCode  = "POST /v1/phone/verification"
+	routeConfirmCode  = "POST /v1/phone/verification/confirm"
+	routeStatus       = "GET /v1/phone"
+	routeUnbind       = "POST /v1/phone/unbind"
+	routeCancelUnbind = "DELETE /v1/phone/unbind"
 )
 
 // handlerFunc is one route's work once the caller is known. It returns a

@@ -28,15 +28,17 @@ type consentView struct {
 }
 
 type requestView struct {
-	VerificationID string `json:"verification_id"`
+	VerificationID string `json:"verification_id,omitempty"`
 	Purpose        string `json:"purpose"`
+	Channel        string `json:"channel,omitempty"`
 	State          string `json:"state"`
 	StateText      string `json:"state_text"`
 	Reason         string `json:"reason,omitempty"`
 	Destination    string `json:"destination,omitempty"`
 	ExpiresAt      stamp  `json:"expires_at,omitzero"`
 	ResendAfter    stamp  `json:"resend_after,omitzero"`
-	AttemptsLeft   int    `json:"attempts_left"`
+	AttemptsLeft   *int   `json:"attempts_left,omitempty"`
+	EffectiveAt    stamp  `json:"effective_at,omitzero"`
 }
 
 type historyEntry struct {
@@ -95,7 +97,13 @@ func statusViewOf(st binding.Status, l lang) statusView {
 			Destination:    r.Destination,
 			ExpiresAt:      stamp(r.ExpiresAt),
 			ResendAfter:    stamp(r.ResendAfter),
-			AttemptsLeft:   r.AttemptsLeft,
+			Channel:        string(r.Channel),
+			EffectiveAt:    stamp(r.EffectiveAt),
+		}
+		if r.State != binding.RequestScheduled {
+			// A scheduled removal has no code to try.
+			left := r.AttemptsLeft
+			v.Request.AttemptsLeft = &left
 		}
 	}
 	for _, h := range st.History {

@@ -151,19 +151,37 @@ func (a *API) ConfirmCode(ctx context.Context, req events.APIGatewayV2HTTPReques
 }
 
 func (a *API) confirmCode(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller) (events.APIGatewayV2HTTPResponse, error) {
-	return a.withCode(ctx, req, c, a.svc.Confirm)
+	return a.withCode(ctx, req, c, false, a.svc.Confirm)
 }
 
-// Unbind is POST /v1/phone/unbind: it checks an unbind code and, when it
-// matches, removes the number and answers with the new status.
+// Unbind is the unbind function's handler: POST /v1/phone/unbind checks an
+// unbind code and, when it matches, removes the number and answers with
+// the new status, or, for a code sent by e-mail, schedules the removal and
+// answers 202 with the status showing it; DELETE /v1/phone/unbind cancels
+// a scheduled removal.
 func (a *API) Unbind(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if req.RequestContext.HTTP.Method == http.MethodDelete {
+		return a.serve(ctx, req, routeCancelUnbind, a.cancelUnbind)
+	}
 	return a.serve(ctx, req, routeUnbind, func(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller) (events.APIGatewayV2HTTPResponse, error) {
-		return a.withCode(ctx, req, c, a.svc.Unbind)
+		return a.withCode(ctx, req, c, true, a.svc.Unbind)
 	})
 }
 
+// cancelUnbind is DELETE /v1/phone/unbind: a plain session takes back its
+// scheduled removal; no body is read.
+func (a *API) cancelUnbind(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller) (events.APIGatewayV2HTTPResponse, error) {
+	st, err := a.svc.CancelUnbind(ctx, c.accountID, c.sourceIP)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	return statusResponse(st, req), nil
+}
+
 // withCode decodes {"verification_id","code"} and hands it to complete.
-func (a *API) withCode(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller, complete func(context.Context, binding.Confirmation) (binding.Status, error)) (events.APIGatewayV2HTTPResponse, error) {
+//
+// For an unbind, an answer showing the removal scheduled is 202.
+func (a *API) withCode(ctx context.Context, req events.APIGatewayV2HTTPRequest, c caller, unbinding bool, complete func(context.Context, binding.Confirmation) (binding.Status, error)) (events.APIGatewayV2HTTPResponse, error) {
 	var body confirmBody
 	if err := decodeBody(req, &body); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -180,9 +198,16 @@ func (a *API) withCode(ctx context.Context, req events.APIGatewayV2HTTPRequest, 
 		// People paste codes with the spaces around them.
 		Code:     strings.TrimSpace(*body.Code),
 		SourceIP: c.sourceIP,
+		Email:    c.email,
 	})
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	return statusResponse(st, req), nil
+	resp := statusResponse(st, req)
+	if r := st.Request; unbinding && r != nil && r.State == binding.RequestScheduled {
+		// An e-mailed unbind code schedules the removal: accepted, not
+		// yet done.
+		resp.StatusCode = http.StatusAccepted
+	}
+	return resp, nil
 }

@@ -60,3 +60,56 @@ func SupportUnbind(svc SupportUnbinder, logger *slog.Logger) Action {
 		return SupportUnbindResult{AccountID: ev.AccountID, Unbound: true, Message: "the number was unbound and released", Status: string(st.State)}, nil
 	}
 }
+
+// HoldCanceller takes back a scheduled removal on an operator's word.
+type HoldCanceller interface {
+	SupportCancelUnbind(ctx context.Context, accountID, operator, reason string) (binding.Status, error)
+}
+
+// cancelUnbindEvent is {"action":"cancel_unbind","account_id","operator","reason"}.
+type cancelUnbindEvent struct {
+	Action    string `json:"action"`
+	AccountID string `json:"account_id"`
+	Operator  string `json:"operator"`
+	Reason    string `json:"reason"`
+}
+
+// CancelUnbindResult is what the operator reads back.
+type CancelUnbindResult struct {
+	AccountID string `json:"account_id"`
+	Cancelled bool   `json:"cancelled"`
+	Message   string `json:"message"`
+	Status    string `json:"status"`
+}
+
+// CancelUnbind is the unbind function's cancel_unbind action (SPEC §4.3):
+// the user told support the removal by e-mail code was not theirs. Every
+// field is required; with no removal scheduled it says so and changes
+// nothing.
+func CancelUnbind(svc HoldCanceller, logger *slog.Logger) Action {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var ev cancelUnbindEvent
+		if err := Decode(raw, &ev); err != nil {
+			return nil, err
+		}
+		for _, f := range []struct{ name, value string }{
+			{"account_id", ev.AccountID}, {"operator", ev.Operator}, {"reason", ev.Reason},
+		} {
+			if err := Required(f.name, f.value); err != nil {
+				return nil, err
+			}
+		}
+		st, err := svc.SupportCancelUnbind(ctx, ev.AccountID, ev.Operator, ev.Reason)
+		if errors.Is(err, binding.ErrNoUnbindPending) {
+			return nil, &Error{Code: "no_unbind_pending", Message: "no removal of the number is scheduled for this account; nothing changed", Field: "account_id"}
+		}
+		if err != nil {
+			return nil, err
+		}
+		logger.InfoContext(ctx, "support cancelled unbind", "operator", ev.Operator, "reason", ev.Reason)
+		return CancelUnbindResult{AccountID: ev.AccountID, Cancelled: true, Message: "the scheduled removal was cancelled; the number stays", Status: string(st.State)}, nil
+	}
+}

@@ -131,3 +131,88 @@ func TestDynamoCallsPerOperation(t *testing.T) {
 		t.Fatalf("confirm cost %v, want one TransactWriteItems (plus the attempt UpdateItem and the status Query)", got)
 	}
 }
+
+// SendEmail makes lastSMS an e-mail sender too: the last message either way.
+func (l *lastSMS) SendEmail(ctx context.Context, to, _, body string) error {
+	return l.SendSMS(ctx, to, body)
+}
+
+// TestDynamoCallsForTheHold pins what the hold on a removal by e-mail
+// code costs: scheduling and cancelling commit in one transaction each;
+// status at effective_at is still one Query (nothing is written to show
+// the number gone); the first write after it completes the removal with
+// one transaction and one DeleteItem of the claim.
+func TestDynamoCallsForTheHold(t *testing.T) {
+	client := dynamotest.Client(t)
+	db := &countingDB{DynamoAPI: client, calls: map[string]int{}}
+	table := dynamotest.Table(t, client)
+	msgs := &lastSMS{}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	clock := func() time.Time { return now }
+	svc := binding.New(binding.Config{
+		CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: time.Minute,
+		CodesPerAccountHour: 5, CodesPerPhoneDay: 10, CodesPerIPHour: 20, ChangeCooldown: time.Hour,
+		ConsentVersion: "2026-01", HistoryRetention: time.Hour, UnbindEmailHold: 24 * time.Hour,
+		StepUp: binding.StepUp{MaxAge: time.Hour},
+	}, store.NewDynamo(db, table), binding.Senders{SMS: msgs, Email: msgs}, secure.DevKeyring(), clock, nil)
+	n, err := phone.NewParser(nil).Parse("+79123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	code := regexp.MustCompile(`\d{6}`)
+	session := binding.Session{AuthTime: now}
+	sent, err := svc.RequestCode(ctx, binding.CodeRequest{AccountID: "hold", Purpose: binding.PurposeBind, Phone: n, Consent: true, Session: session})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Confirm(ctx, binding.Confirmation{AccountID: "hold", VerificationID: sent.VerificationID, Code: code.FindString(msgs.body)}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	session.AuthTime = now
+	sent, err = svc.RequestCode(ctx, binding.CodeRequest{AccountID: "hold", Purpose: binding.PurposeUnbind, Channel: binding.ChannelEmail, Email: "ivan@example.ru", Session: session})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.take()
+	st, err := svc.Unbind(ctx, binding.Confirmation{AccountID: "hold", VerificationID: sent.VerificationID, Code: code.FindString(msgs.body), Email: "ivan@example.ru"})
+	if err != nil || st.Request.State != binding.RequestScheduled {
+		t.Fatalf("schedule: %+v, %v", st.Request, err)
+	}
+	if got := db.take(); got["TransactWriteItems"] != 1 || got["UpdateItem"] != 1 || got["Query"] != 1 || total(got) != 3 {
+		t.Fatalf("schedule cost %v, want one TransactWriteItems (plus the attempt UpdateItem and the status Query)", got)
+	}
+	now = now.Add(time.Hour)
+	if _, err := svc.CancelUnbind(ctx, "hold", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := db.take(); got["TransactWriteItems"] != 1 || got["Query"] != 2 || total(got) != 3 {
+		t.Fatalf("cancel cost %v, want one TransactWriteItems (between the Query that reads the hold and the status Query)", got)
+	}
+
+	// Scheduled again and run out.
+	now = now.Add(time.Hour)
+	session.AuthTime = now
+	sent, err = svc.RequestCode(ctx, binding.CodeRequest{AccountID: "hold", Purpose: binding.PurposeUnbind, Channel: binding.ChannelEmail, Email: "ivan@example.ru", Session: session})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Unbind(ctx, binding.Confirmation{AccountID: "hold", VerificationID: sent.VerificationID, Code: code.FindString(msgs.body)}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(24 * time.Hour)
+	db.take()
+	if st, err := svc.Status(ctx, "hold"); err != nil || st.State != binding.StateNone {
+		t.Fatalf("status at effective_at: %+v, %v", st, err)
+	}
+	if got := db.take(); got["Query"] != 1 || total(got) != 1 {
+		t.Fatalf("status at effective_at cost %v, want exactly one Query", got)
+	}
+	if _, err := svc.CancelUnbind(ctx, "hold", ""); err == nil {
+		t.Fatal("cancel after effective_at succeeded")
+	}
+	if got := db.take(); got["TransactWriteItems"] != 1 || got["DeleteItem"] != 1 || got["Query"] != 2 || total(got) != 4 {
+		t.Fatalf("completing the removal cost %v, want one TransactWriteItems and one DeleteItem between two Queries", got)
+	}
+}

@@ -390,8 +390,12 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 		return fmt.Errorf("marshal claim: %w", err)
 	}
 	ours := expression.Name(attrAccountID).Equal(expression.Value(account))
+	// A claim whose holder's removal is due is free: its unbind_at is not
+	// after now (whole milliseconds on both sides, so string order is time
+	// order and the instant agrees with binding.Profile.Lapsed).
+	due := expression.Name(attrUnbindAt).LessThanEqual(expression.Value(formatTime(c.Now)))
 	freeOrOurs, err := expression.NewBuilder().WithCondition(
-		expression.AttributeNotExists(expression.Name(attrPK)).Or(ours)).Build()
+		expression.Or(expression.AttributeNotExists(expression.Name(attrPK)), ours, due)).Build()
 	if err != nil {
 		return fmt.Errorf("build claim condition: %w", err)
 	}
@@ -443,7 +447,10 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 	if err != nil {
 		return fmt.Errorf("marshal profile: %w", err)
 	}
-	atVersion, err := expression.NewBuilder().WithCondition(profileCondition(p.Version)).Build()
+	// A hold that is due is LapseUnbind's to complete, dated UnbindAt.
+	atVersion, err := expression.NewBuilder().WithCondition(profileCondition(p.Version).And(
+		expression.Or(expression.AttributeNotExists(expression.Name(attrUnbindAt)),
+			expression.Name(attrUnbindAt).GreaterThan(expression.Value(formatTime(u.Now)))))).Build()
 	if err != nil {
 		return fmt.Errorf("build profile condition: %w", err)
 	}

@@ -10,6 +10,6 @@ type MemoryClaims struct{ M *Memory }
 func (c MemoryClaims) ClaimOwner(_ context.Context, phoneHMAC string) (string, bool, error) {
 	c.M.mu.Lock()
 	defer c.M.mu.Unlock()
-	owner, ok := c.M.claims[phoneHMAC]
-	return owner, ok, nil
+	cl, ok := c.M.claims[phoneHMAC]
+	return cl.account, ok, nil
 }

@@ -25,6 +25,10 @@ type profileItem struct {
 	ConsentGivenAt string `dynamodbav:"consent_given_at,omitempty"`
 	Version        int64  `dynamodbav:"version"`
 	UpdatedAt      string `dynamodbav:"updated_at"`
+	// UnbindAt is when a removal by e-mail code takes effect; readers
+	// treat the profile as unbound from then on (binding.Profile.Lapsed).
+	UnbindAt string `dynamodbav:"unbind_at,omitempty"`
+	UnbindID string `dynamodbav:"unbind_id,omitempty"`
 }
 
 func newProfileItem(p binding.Profile, now time.Time) profileItem {
@@ -43,6 +47,8 @@ func newProfileItem(p binding.Profile, now time.Time) profileItem {
 		ConsentGivenAt: formatTime(p.Consent.GivenAt),
 		Version:        p.Version,
 		UpdatedAt:      formatTime(now),
+		UnbindAt:       formatTime(p.UnbindAt),
+		UnbindID:       p.UnbindID,
 	}
 }
 
@@ -54,6 +60,8 @@ func (it profileItem) profile() binding.Profile {
 		BoundAt:    parseTime(it.BoundAt),
 		Consent:    binding.Consent{Version: it.ConsentVersion, GivenAt: parseTime(it.ConsentGivenAt)},
 		Version:    it.Version,
+		UnbindAt:   parseTime(it.UnbindAt),
+		UnbindID:   it.UnbindID,
 	}
 }
 
@@ -211,4 +219,7 @@ type claimItem struct {
 	Type      string `dynamodbav:"type"`
 	AccountID string `dynamodbav:"account_id"`
 	ClaimedAt string `dynamodbav:"claimed_at"`
+	// UnbindAt copies the holder's scheduled removal: from then on the
+	// number is free to claim (CompleteBind's condition).
+	UnbindAt string `dynamodbav:"unbind_at,omitempty"`
 }

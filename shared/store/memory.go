@@ -22,7 +22,7 @@ type Memory struct {
 	mu            sync.Mutex
 	profiles      map[string]binding.Profile
 	verifications map[string]binding.Verification
-	claims        map[string]string // phone HMAC → account id
+	claims        map[string]claim // phone HMAC → holder
 	counters      map[string]int
 	history       map[string][]binding.HistoryEntry
 }
@@ -32,10 +32,26 @@ func NewMemory() *Memory {
 	return &Memory{
 		profiles:      map[string]binding.Profile{},
 		verifications: map[string]binding.Verification{},
-		claims:        map[string]string{},
+		claims:        map[string]claim{},
 		counters:      map[string]int{},
 		history:       map[string][]binding.HistoryEntry{},
 	}
+}
+
+// claim is who holds a number and, while that account's removal is
+// scheduled, when it takes effect: from then on the number is free.
+type claim struct {
+	account  string
+	unbindAt time.Time
+}
+
+// heldAgainst reports whether the number is held by an account other than
+// account at now: a claim whose holder's removal is due is free.
+func (c claim) heldAgainst(account string, now time.Time) bool {
+	if c.account == "" || c.account == account {
+		return false
+	}
+	return c.unbindAt.IsZero() || now.Before(c.unbindAt)
 }
 
 func counterKey(c binding.Counter) string {
@@ -146,10 +162,10 @@ func (m *Memory) CompleteBind(_ context.Context, c binding.Completion) error {
 	if m.profiles[account].Version != c.Verification.ProfileVersion {
 		return binding.ErrStale
 	}
-	if !c.Release.IsZero() && m.claims[c.Release.HMAC] != account {
+	if !c.Release.IsZero() && m.claims[c.Release.HMAC].account != account {
 		return binding.ErrStale
 	}
-	if owner, taken := m.claims[c.Profile.Phone.HMAC]; taken && owner != account {
+	if m.claims[c.Profile.Phone.HMAC].heldAgainst(account, c.Now) {
 		return binding.ErrPhoneTaken
 	}
 	v.State = binding.RequestCompleted
@@ -159,7 +175,7 @@ func (m *Memory) CompleteBind(_ context.Context, c binding.Completion) error {
 	if !c.Release.IsZero() {
 		delete(m.claims, c.Release.HMAC)
 	}
-	m.claims[c.Profile.Phone.HMAC] = account
+	m.claims[c.Profile.Phone.HMAC] = claim{account: account}
 	m.profiles[account] = c.Profile
 	m.reset(c.Reset)
 	h := append(m.history[account], c.History)
@@ -177,7 +193,8 @@ func (m *Memory) CompleteUnbind(_ context.Context, u binding.Unbinding) error {
 	if u.Verification != nil && (!ok || v.ID != u.Verification.ID || v.State != binding.RequestPending) {
 		return binding.ErrVerificationUsed
 	}
-	if m.profiles[account].Version != u.Profile.Version || m.claims[u.Profile.Phone.HMAC] != account {
+	if cur := m.profiles[account]; cur.Version != u.Profile.Version || cur.Lapsed(u.Now) ||
+		m.claims[u.Profile.Phone.HMAC].account != account {
 		return binding.ErrStale
 	}
 	if u.Verification != nil {
@@ -192,10 +209,82 @@ func (m *Memory) CompleteUnbind(_ context.Context, u binding.Unbinding) error {
 	delete(m.claims, u.Profile.Phone.HMAC)
 	m.profiles[account] = unboundProfile(u.Profile)
 	m.reset(u.Reset)
-	h := append(m.history[account], u.History)
+	m.addHistory(account, u.History)
+	return nil
+}
+
+// ScheduleUnbind implements binding.Store.
+func (m *Memory) ScheduleUnbind(_ context.Context, h binding.Hold) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := h.Verification
+	account := v.AccountID
+	cur, ok := m.verifications[account]
+	if !ok || cur.ID != v.ID || cur.State != binding.RequestPending {
+		return binding.ErrVerificationUsed
+	}
+	p := m.profiles[account]
+	cl := m.claims[v.Destination.HMAC]
+	if p.Version != v.ProfileVersion || p.Phone.HMAC != v.Destination.HMAC || cl.account != account {
+		return binding.ErrStale
+	}
+	cur.State = binding.RequestCompleted
+	cur.CodeHMAC = ""
+	cur.Destination.Ciphertext, cur.Destination.KeyID = "", ""
+	cur.Previous.Ciphertext, cur.Previous.KeyID = "", ""
+	m.verifications[account] = cur
+	p.UnbindAt, p.UnbindID = h.UnbindAt, h.UnbindID
+	p.Version++
+	m.profiles[account] = p
+	cl.unbindAt = h.UnbindAt
+	m.claims[v.Destination.HMAC] = cl
+	m.reset(h.Reset)
+	m.addHistory(account, h.History)
+	return nil
+}
+
+// CancelUnbind implements binding.Store.
+func (m *Memory) CancelUnbind(_ context.Context, c binding.HoldCancel) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	account := c.Profile.AccountID
+	p := m.profiles[account]
+	cl := m.claims[p.Phone.HMAC]
+	if p.Version != c.Profile.Version || !p.Holding(c.Now) || cl.account != account {
+		return binding.ErrStale
+	}
+	p.UnbindAt, p.UnbindID = time.Time{}, ""
+	p.Version++
+	m.profiles[account] = p
+	cl.unbindAt = time.Time{}
+	m.claims[p.Phone.HMAC] = cl
+	m.addHistory(account, c.History)
+	return nil
+}
+
+// LapseUnbind implements binding.Store.
+func (m *Memory) LapseUnbind(_ context.Context, u binding.Unbinding) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	account := u.Profile.AccountID
+	p := m.profiles[account]
+	if p.Version != u.Profile.Version || !p.Lapsed(u.Now) {
+		return binding.ErrStale
+	}
+	delete(m.verifications, account)
+	m.profiles[account] = unboundProfile(p)
+	m.addHistory(account, u.History)
+	if cl := m.claims[p.Phone.HMAC]; cl.account == account && cl.unbindAt.Equal(p.UnbindAt) {
+		delete(m.claims, p.Phone.HMAC)
+	}
+	return nil
+}
+
+// addHistory files an entry in time order; the caller holds the lock.
+func (m *Memory) addHistory(account string, e binding.HistoryEntry) {
+	h := append(m.history[account], e)
 	sort.SliceStable(h, func(i, j int) bool { return h[i].At.Before(h[j].At) })
 	m.history[account] = h
-	return nil
 }
 
 // unboundProfile is p without its number, consent or bind time (a bind

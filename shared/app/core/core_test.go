@@ -152,7 +152,7 @@ func TestFunctionsLinkOnlyTheirClients(t *testing.T) {
 		"status":       {"dynamodb"},
 		"request-code": {"dynamodb", "secretsmanager", "sesv2", "sns"},
 		"confirm-code": {"dynamodb", "secretsmanager", "sns"},
-		"unbind":       {"dynamodb", "secretsmanager", "sns"},
+		"unbind":       {"dynamodb", "secretsmanager", "sesv2", "sns"},
 		"feedback":     {"dynamodb", "secretsmanager", "sns"},
 	}
 	root := moduleRoot(t)

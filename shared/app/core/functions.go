@@ -61,8 +61,11 @@ func (a *App) actions() map[string]map[string]ops.Action {
 	out := map[string]map[string]ops.Action{
 		RequestCodeFunction: {},
 		ConfirmCodeFunction: {},
-		UnbindFunction:      {"support_unbind": ops.SupportUnbind(a.Service, a.Logger)},
-		FeedbackFunction:    {"update_ticket": ops.UpdateTicket(a.Tickets, a.Logger)},
+		UnbindFunction: {
+			"support_unbind": ops.SupportUnbind(a.Service, a.Logger),
+			"cancel_unbind":  ops.CancelUnbind(a.Service, a.Logger),
+		},
+		FeedbackFunction: {"update_ticket": ops.UpdateTicket(a.Tickets, a.Logger)},
 	}
 	if ring, ok := a.keys.(ops.KeyRing); ok {
 		for _, acts := range out {
@@ -104,8 +107,9 @@ func (a *App) Lambda(function string) (ops.Handler, error) {
 	return ops.Function(h, a.actions()[id], a.Logger), nil
 }
 
-// Unbind is the unbind function's Lambda handler: POST /v1/phone/unbind, and
-// the operators' support_unbind event by direct invocation.
+// Unbind is the unbind function's Lambda handler: POST and DELETE
+// /v1/phone/unbind, and the operators' support_unbind and cancel_unbind
+// events by direct invocation.
 func (a *App) Unbind() ops.Handler {
 	return ops.Function(a.Handlers()[UnbindFunction], a.actions()[UnbindFunction], a.Logger)
 }

@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (binding.Store, Probe)) {
 		{"UnbindLeavesNoCiphertext", unbindLeavesNoCiphertext},
 		{"SequenceRoundTrips", sequenceRoundTrips},
 	}
+	cases = append(cases, holdCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s, p := newStore(t)
