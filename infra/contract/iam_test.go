@@ -28,6 +28,7 @@ const (
 	smsToAnyNumber = "sns:Publish on *"
 )
 
+// tableGrants are actions on the whole table, for the operators' reads.
 func tableGrants(actions ...string) []string {
 	out := make([]string, len(actions))
 	for i, a := range actions {
@@ -36,9 +37,24 @@ func tableGrants(actions ...string) []string {
 	return out
 }
 
+// ownKeys are a function's actions on the table, each only on the
+// partition-key prefixes leadingKeys (leadingkeys_test.go) gives it.
+func ownKeys(fn string, actions ...string) []string {
+	patterns := make([]string, 0, len(leadingKeys()[fn]))
+	for _, p := range leadingKeys()[fn] {
+		patterns = append(patterns, p+"*")
+	}
+	cond := " if {ForAllValues:StringLike: {dynamodb:LeadingKeys: [" + strings.Join(patterns, ", ") + "]}}"
+	out := tableGrants(actions...)
+	for i := range out {
+		out[i] += cond
+	}
+	return out
+}
+
 var allowList = map[string][]string{
 	"RequestCodeFunction": slices.Concat(
-		tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
+		ownKeys("RequestCodeFunction", "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
 		[]string{
 			"Allow " + smsToAnyNumber,
 			"Deny sns:Publish on !Sub arn:${AWS::Partition}:sns:*:*:*",
@@ -47,7 +63,7 @@ var allowList = map[string][]string{
 			"Allow " + tableKey,
 		}),
 	"ConfirmCodeFunction": slices.Concat(
-		tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
+		ownKeys("ConfirmCodeFunction", "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
 		[]string{
 			"Allow " + smsToAnyNumber,
 			"Allow " + toEvents,
@@ -55,19 +71,19 @@ var allowList = map[string][]string{
 			"Allow " + tableKey,
 		}),
 	"UnbindFunction": slices.Concat(
-		tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
+		ownKeys("UnbindFunction", "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
 		[]string{
 			"Allow " + toEvents,
 			"Allow " + keySecret,
 			"Allow " + tableKey,
 		}),
 	"StatusFunction": slices.Concat(
-		tableGrants("Query"),
+		ownKeys("StatusFunction", "Query"),
 		[]string{
 			"Allow " + tableKey,
 		}),
 	"FeedbackFunction": slices.Concat(
-		tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
+		ownKeys("FeedbackFunction", "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
 		[]string{
 			"Allow " + toEvents,
 			"Allow " + keySecret,
