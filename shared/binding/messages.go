@@ -23,6 +23,18 @@ const (
 		"не вводите код, смените пароль и обратитесь в поддержку."
 )
 
+// IsAlertText reports whether text is one of the alerts the service sends
+// to a number about a change on its account (they carry no code). The
+// alert function (shared/notify/alertsms) sends nothing else, so the
+// function that asks it for an SMS cannot make it send arbitrary text.
+func IsAlertText(text string) bool {
+	switch text {
+	case changeRequestText, unbindDoneText, changeDoneText:
+		return true
+	}
+	return false
+}
+
 // lifetime says how long a code lives in the words of the SMS: whole
 // minutes, or seconds for the short TTLs used in tests.
 func lifetime(ttl time.Duration) string {

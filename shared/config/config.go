@@ -23,6 +23,12 @@ type Config struct {
 	// EventsTopicARN is the SNS topic for domain events (EVENTS_TOPIC_ARN);
 	// empty means events are not published.
 	EventsTopicARN string
+	// AlertFunction is the alert function's name or ARN (ALERT_FUNCTION),
+	// through which confirm-code sends the SMS that tells an old number it
+	// was replaced: confirm-code publishes domain events, so it may not
+	// hold the Resource "*" SMS grant itself (template.yaml). Empty outside
+	// that function.
+	AlertFunction string
 	// SMSSenderID is the SNS SMS sender id (SMS_SENDER_ID, default
 	// "Gosuslugi").
 	SMSSenderID string
@@ -170,6 +176,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		TableName:      l.str("TABLE_NAME", DefaultTableName),
 		EventsTopicARN: l.str("EVENTS_TOPIC_ARN", ""),
+		AlertFunction:  l.str("ALERT_FUNCTION", ""),
 		SMSSenderID:    l.str("SMS_SENDER_ID", DefaultSMSSenderID),
 		EmailFrom:      l.str("EMAIL_FROM", ""),
 		AllowedRegions: l.regions("ALLOWED_REGIONS"),

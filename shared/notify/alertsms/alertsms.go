@@ -1,0 +1,136 @@
+// Package alertsms sends the change alerts of confirm-code (the SMS that
+// tells a number it was replaced) through the alert function.
+//
+// An SMS straight to a number is authorised by IAM against Resource "*",
+// which would also reach every SNS topic; a function may carry that grant
+// only beside an explicit Deny on topic ARNs, and a Deny beats any Allow.
+// confirm-code publishes domain events to a topic, so it cannot carry the
+// Deny: it asks the alert function instead (an asynchronous Lambda
+// invocation, lambda:InvokeFunction on that one function), which holds the
+// "*" SMS grant and the Deny, and nothing else: no table, no secret, no
+// topic (template.yaml, AlertFunction).
+package alertsms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/config"
+	"github.com/gosuslugi/phonebind/shared/phone"
+)
+
+// Alert is the alert function's event: one alert text to one number.
+type Alert struct {
+	// To is the number in E.164.
+	To string `json:"to"`
+	// Text is one of the service's alert texts (binding.IsAlertText).
+	Text string `json:"text"`
+}
+
+// Invoker is the part of the Lambda client the relay uses.
+type Invoker interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
+// Relay is confirm-code's SMS sender: every SMS goes to the alert function
+// as an asynchronous invocation. Lambda keeps the event and retries it, so
+// an accepted invocation (202) is an alert on its way; whether it was
+// delivered shows in the alert function's logs and errors alarm.
+type Relay struct {
+	client   Invoker
+	function string
+}
+
+var _ binding.SMS = (*Relay)(nil)
+
+// NewRelay sends SMS through the alert function named function (a name or
+// an ARN).
+func NewRelay(client Invoker, function string) *Relay {
+	return &Relay{client: client, function: function}
+}
+
+// SendSMS implements binding.SMS. Only alert texts are sent: a code never
+// goes through the relay (the alert function would refuse it anyway).
+func (r *Relay) SendSMS(ctx context.Context, to, body string) error {
+	if r.function == "" {
+		return errors.New("alert SMS: ALERT_FUNCTION is not set")
+	}
+	if !binding.IsAlertText(body) {
+		return errors.New("alert SMS: the alert function sends only alert texts")
+	}
+	payload, err := json.Marshal(Alert{To: to, Text: body})
+	if err != nil {
+		return fmt.Errorf("alert SMS: encode: %w", err)
+	}
+	out, err := r.client.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName:   aws.String(r.function),
+		InvocationType: types.InvocationTypeEvent,
+		Payload:        payload,
+	})
+	if err != nil {
+		return fmt.Errorf("alert SMS: invoke %s: %w", r.function, err)
+	}
+	if out.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("alert SMS: invoke %s: status %d, want %d", r.function, out.StatusCode, http.StatusAccepted)
+	}
+	return nil
+}
+
+// SMS is the relay as a core.AWS constructor, for confirm-code's main.
+func SMS(awsCfg aws.Config, cfg config.Config) binding.SMS {
+	return NewRelay(lambda.NewFromConfig(awsCfg), cfg.AlertFunction)
+}
+
+// Handler is the alert function: it sends alert.Text to alert.To through
+// sms when the text is one of the service's alerts and the number is in
+// E.164, and refuses anything else. A send that failed is returned, so
+// that Lambda retries the event; a number that opted out of SMS is logged
+// and dropped (a retry cannot help). Numbers are logged masked.
+func Handler(sms binding.SMS, log *slog.Logger) func(ctx context.Context, a Alert) error {
+	return func(ctx context.Context, a Alert) error {
+		if !binding.IsAlertText(a.Text) {
+			log.ErrorContext(ctx, "alert refused: not an alert text", "phone", phone.Mask(a.To))
+			return errors.New("not an alert text")
+		}
+		if !isE164(a.To) {
+			log.ErrorContext(ctx, "alert refused: not an E.164 number")
+			return errors.New("not an E.164 number")
+		}
+		err := sms.SendSMS(ctx, a.To, a.Text)
+		switch {
+		case errors.Is(err, binding.ErrOptedOut):
+			log.WarnContext(ctx, "alert not sent: number opted out", "phone", phone.Mask(a.To))
+			return nil
+		case err != nil:
+			log.ErrorContext(ctx, "alert not sent", "error", err.Error(), "phone", phone.Mask(a.To))
+			return fmt.Errorf("send alert: %w", err)
+		}
+		log.InfoContext(ctx, "alert sent", "phone", phone.Mask(a.To))
+		return nil
+	}
+}
+
+// isE164 is the shape of an E.164 number: '+', then 8 to 15 digits, the
+// first not 0.
+func isE164(s string) bool {
+	digits, ok := strings.CutPrefix(s, "+")
+	if !ok || len(digits) < 8 || len(digits) > 15 || digits[0] == '0' {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
