@@ -210,11 +210,13 @@ func TestLeadingKeys(t *testing.T) {
 		}
 		fn := res.ID
 		wantPrefixes, ok := want[fn]
+		sts := tableStatements(t, res.Properties, fn)
 		if !ok {
-			t.Errorf("%s has no entry in leadingKeys: list the partition-key prefixes its code uses", fn)
+			if len(sts) > 0 {
+				t.Errorf("%s has table statements but no entry in leadingKeys: list the partition-key prefixes its code uses", fn)
+			}
 			continue
 		}
-		sts := tableStatements(t, res.Properties, fn)
 		if len(sts) == 0 {
 			t.Errorf("%s has no statement on the table, but leadingKeys lists prefixes for it", fn)
 		}

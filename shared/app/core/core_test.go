@@ -151,7 +151,8 @@ func TestFunctionsLinkOnlyTheirClients(t *testing.T) {
 	want := map[string][]string{
 		"status":       {"dynamodb"},
 		"request-code": {"dynamodb", "secretsmanager", "sesv2", "sns"},
-		"confirm-code": {"dynamodb", "secretsmanager", "sns"},
+		"confirm-code": {"dynamodb", "lambda", "secretsmanager", "sns"}, // lambda: the alert relay
+		"alert":        {"sns"},
 		"unbind":       {"dynamodb", "secretsmanager", "sns"},
 		"feedback":     {"dynamodb", "secretsmanager", "sns"},
 	}
