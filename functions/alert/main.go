@@ -1,6 +1,6 @@
-// Command alert is the Lambda function that sends confirm-code's change
-// alerts by SMS (shared/notify/alertsms). It is invoked asynchronously by
-// confirm-code only, holds the SMS grant with an explicit Deny on every SNS
+// Command alert is the Lambda function that sends the change and removal
+// alerts of confirm-code and unbind by SMS (shared/notify/alertsms). It is
+// invoked asynchronously by those two only, holds the SMS grant with an explicit Deny on every SNS
 // topic, and reads neither the table nor the key secret.
 package main
 

@@ -73,7 +73,7 @@ var allowList = map[string][]string{
 			"Allow " + keySecret,
 			"Allow " + tableKey,
 		}),
-	// confirm-code's change alerts, by SMS only: no table, no secret, no
+	// confirm-code's and unbind's alerts, by SMS only: no table, no secret, no
 	// topic.
 	"AlertFunction": {
 		"Allow " + smsToAnyNumber,
@@ -82,6 +82,7 @@ var allowList = map[string][]string{
 	"UnbindFunction": slices.Concat(
 		ownKeys("UnbindFunction", "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
 		[]string{
+			"Allow lambda:InvokeFunction on !GetAtt AlertFunction.Arn",
 			"Allow " + toEvents,
 			"Allow " + keySecret,
 			"Allow " + tableKey,

@@ -24,10 +24,10 @@ type Config struct {
 	// empty means events are not published.
 	EventsTopicARN string
 	// AlertFunction is the alert function's name or ARN (ALERT_FUNCTION),
-	// through which confirm-code sends the SMS that tells an old number it
-	// was replaced: confirm-code publishes domain events, so it may not
-	// hold the Resource "*" SMS grant itself (template.yaml). Empty outside
-	// that function.
+	// through which confirm-code and unbind send the SMS that tells a number
+	// it was replaced or removed: they publish domain events, so they may
+	// not hold the Resource "*" SMS grant themselves (template.yaml). Empty
+	// outside those functions.
 	AlertFunction string
 	// SMSSenderID is the SNS SMS sender id (SMS_SENDER_ID, default
 	// "Gosuslugi").

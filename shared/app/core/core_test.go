@@ -153,7 +153,7 @@ func TestFunctionsLinkOnlyTheirClients(t *testing.T) {
 		"request-code": {"dynamodb", "secretsmanager", "sesv2", "sns"},
 		"confirm-code": {"dynamodb", "lambda", "secretsmanager", "sns"}, // lambda: the alert relay
 		"alert":        {"sns"},
-		"unbind":       {"dynamodb", "secretsmanager", "sns"},
+		"unbind":       {"dynamodb", "lambda", "secretsmanager", "sns"}, // lambda: the alert relay
 		"feedback":     {"dynamodb", "secretsmanager", "sns"},
 	}
 	root := moduleRoot(t)

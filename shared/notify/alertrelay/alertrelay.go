@@ -1,6 +1,6 @@
-// Package alertrelay is confirm-code's SMS sender: it hands each alert to
-// the alert function (shared/notify/alertsms, which explains why) as an
-// asynchronous Lambda invocation.
+// Package alertrelay is confirm-code's and unbind's SMS sender: it hands
+// each alert to the alert function (shared/notify/alertsms, which explains
+// why) as an asynchronous Lambda invocation.
 package alertrelay
 
 import (
@@ -24,8 +24,9 @@ type Invoker interface {
 	Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
 }
 
-// Relay is confirm-code's SMS sender: every SMS goes to the alert function
-// as an asynchronous invocation. Lambda keeps the event and retries it, so
+// Relay is the SMS sender of confirm-code and unbind: every SMS goes to
+// the alert function as an asynchronous invocation. Lambda keeps the event
+// and retries it, so
 // an accepted invocation (202) is an alert on its way; whether it was
 // delivered shows in the alert function's logs and errors alarm.
 type Relay struct {
@@ -68,7 +69,8 @@ func (r *Relay) SendSMS(ctx context.Context, to, body string) error {
 	return nil
 }
 
-// SMS is the relay as a core.AWS constructor, for confirm-code's main.
+// SMS is the relay as a core.AWS constructor, for the mains of
+// confirm-code and unbind.
 func SMS(awsCfg aws.Config, cfg config.Config) binding.SMS {
 	return NewRelay(lambda.NewFromConfig(awsCfg), cfg.AlertFunction)
 }

@@ -1,11 +1,12 @@
-// Package alertsms sends the change alerts of confirm-code (the SMS that
-// tells a number it was replaced) through the alert function.
+// Package alertsms sends the alerts of confirm-code and unbind (the SMS
+// that tells a number it was replaced or removed) through the alert
+// function.
 //
 // An SMS straight to a number is authorised by IAM against Resource "*",
 // which would also reach every SNS topic; a function may carry that grant
 // only beside an explicit Deny on topic ARNs, and a Deny beats any Allow.
-// confirm-code publishes domain events to a topic, so it cannot carry the
-// Deny: it asks the alert function instead (an asynchronous Lambda
+// confirm-code and unbind publish domain events to a topic, so they cannot
+// carry the Deny: they ask the alert function instead (an asynchronous Lambda
 // invocation, lambda:InvokeFunction on that one function: shared/notify/
 // alertrelay), which holds the "*" SMS grant and the Deny, and nothing
 // else: no table, no secret, no topic (template.yaml, AlertFunction). This
