@@ -14,7 +14,8 @@ FUNCTIONS := \
 	ConfirmCodeFunction=confirm-code \
 	StatusFunction=status \
 	UnbindFunction=unbind \
-	FeedbackFunction=feedback
+	FeedbackFunction=feedback \
+	AlertFunction=alert
 
 LOGICAL_IDS := $(foreach f,$(FUNCTIONS),$(firstword $(subst =, ,$(f))))
 BUILD_TARGETS := $(addprefix build-,$(LOGICAL_IDS))

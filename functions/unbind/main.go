@@ -3,7 +3,9 @@
 // cancel_unbind events by direct invocation.
 //
 // It checks codes with the key ring (Secrets Manager, loaded at the cold
-// start), tells the number by SMS (SNS) and the verified e-mail by a
+// start), tells the number by SMS through the alert function
+// (shared/notify/alertrelay: this function may publish to its events
+// topic, so it holds no SMS grant of its own) and the verified e-mail by a
 // letter (SES) when a removal is scheduled, cancelled or done, and
 // publishes phone.unbound, phone.support_unbound, phone.unbind_scheduled
 // and phone.unbind_cancelled (SNS topic).
@@ -13,12 +15,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/gosuslugi/phonebind/shared/app/core"
+	"github.com/gosuslugi/phonebind/shared/notify/alertrelay"
 	"github.com/gosuslugi/phonebind/shared/notify/sesnotify"
 	"github.com/gosuslugi/phonebind/shared/notify/snsnotify"
 	"github.com/gosuslugi/phonebind/shared/secure/awssecret"
 )
 
 func main() {
-	a := core.Start(core.AWS{SMS: snsnotify.SMS, Email: sesnotify.Email, Events: snsnotify.Events, Keys: awssecret.Keys})
+	a := core.Start(core.AWS{SMS: alertrelay.SMS, Email: sesnotify.Email, Events: snsnotify.Events, Keys: awssecret.Keys})
 	lambda.Start(a.Unbind())
 }

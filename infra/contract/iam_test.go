@@ -26,8 +26,12 @@ const (
 	keySecret      = "secretsmanager:GetSecretValue on !Ref KeysSecretArn"
 	toEvents       = "sns:Publish on !Ref EventsTopic"
 	smsToAnyNumber = "sns:Publish on *"
+	// noTopics is the Deny that every function allowed smsToAnyNumber
+	// carries beside it, so that the "*" reaches phone numbers only.
+	noTopics = "Deny sns:Publish on !Sub arn:${AWS::Partition}:sns:*:*:*"
 )
 
+// tableGrants are actions on the whole table, for the operators' reads.
 func tableGrants(actions ...string) []string {
 	out := make([]string, len(actions))
 	for i, a := range actions {
@@ -36,40 +40,61 @@ func tableGrants(actions ...string) []string {
 	return out
 }
 
+// ownKeys are a function's actions on the table, each only on the
+// partition-key prefixes leadingKeys (leadingkeys_test.go) gives it.
+func ownKeys(fn string, actions ...string) []string {
+	patterns := make([]string, 0, len(leadingKeys()[fn]))
+	for _, p := range leadingKeys()[fn] {
+		patterns = append(patterns, p+"*")
+	}
+	cond := " if {ForAllValues:StringLike: {dynamodb:LeadingKeys: [" + strings.Join(patterns, ", ") + "]}}"
+	out := tableGrants(actions...)
+	for i := range out {
+		out[i] += cond
+	}
+	return out
+}
+
 var allowList = map[string][]string{
 	"RequestCodeFunction": slices.Concat(
-		tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
+		ownKeys("RequestCodeFunction", "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
 		[]string{
 			"Allow " + smsToAnyNumber,
-			"Deny sns:Publish on !Sub arn:${AWS::Partition}:sns:*:*:*",
+			noTopics,
 			"Allow ses:SendEmail on !Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${EmailIdentity} if {StringEquals: {ses:FromAddress: !Ref EmailFrom}}",
 			"Allow " + keySecret,
 			"Allow " + tableKey,
 		}),
 	"ConfirmCodeFunction": slices.Concat(
-		tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
+		ownKeys("ConfirmCodeFunction", "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
 		[]string{
-			"Allow " + smsToAnyNumber,
+			"Allow lambda:InvokeFunction on !GetAtt AlertFunction.Arn",
 			"Allow " + toEvents,
 			"Allow " + keySecret,
 			"Allow " + tableKey,
 		}),
+	// confirm-code's and unbind's alerts, by SMS only: no table, no secret, no
+	// topic.
+	"AlertFunction": {
+		"Allow " + smsToAnyNumber,
+		noTopics,
+	},
 	"UnbindFunction": slices.Concat(
-		tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
+		ownKeys("UnbindFunction", "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
 		[]string{
-			"Allow " + smsToAnyNumber,
+			"Allow lambda:InvokeFunction on !GetAtt AlertFunction.Arn",
 			"Allow " + toEvents,
 			"Allow ses:SendEmail on !Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${EmailIdentity} if {StringEquals: {ses:FromAddress: !Ref EmailFrom}}",
 			"Allow " + keySecret,
 			"Allow " + tableKey,
 		}),
 	"StatusFunction": slices.Concat(
-		tableGrants("Query"),
+		ownKeys("StatusFunction", "Query"),
 		[]string{
 			"Allow " + tableKey,
 		}),
 	"FeedbackFunction": slices.Concat(
-		tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
+		ownKeys("FeedbackFunction", "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"),
 		[]string{
 			"Allow " + toEvents,
 			"Allow " + keySecret,
@@ -95,7 +120,7 @@ var allowList = map[string][]string{
 // explains why above RequestCodeFunction).
 const starResourceSid = "SmsToPhoneNumbers"
 
-var starResourceFunctions = []string{"RequestCodeFunction", "ConfirmCodeFunction", "UnbindFunction"}
+var starResourceFunctions = []string{"RequestCodeFunction", "AlertFunction"}
 
 // asList reads a policy element that may be one value or a list.
 func asList(v any) []any {
@@ -208,5 +233,86 @@ func TestFunctionPoliciesAllowList(t *testing.T) {
 		if !seen[fn] {
 			t.Errorf("allowList names %s, which template.yaml does not define", fn)
 		}
+	}
+}
+
+// TestSMSNeverReachesTopics checks that every function allowed to publish
+// SMS to any number (Resource "*") also carries the explicit Deny on every
+// SNS ARN, and that the events topic is published to only by the functions
+// that publish events, and never by one that sends SMS: a function that
+// may reach a topic cannot carry the Deny, so it must not hold the "*".
+func TestSMSNeverReachesTopics(t *testing.T) {
+	tpl := loadTemplate(t)
+	publishers := []string{"ConfirmCodeFunction", "UnbindFunction", "FeedbackFunction"}
+	for _, res := range tpl.Resources() {
+		if res.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		var sms, deny, events bool
+		for _, p := range asList(res.Properties["Policies"]) {
+			doc, _ := p.(map[string]any)
+			for _, s := range asList(doc["Statement"]) {
+				st, _ := s.(map[string]any)
+				actions := asList(st["Action"])
+				if !slices.ContainsFunc(actions, func(a any) bool { return template.Render(a) == "sns:Publish" }) {
+					continue
+				}
+				for _, r := range asList(st["Resource"]) {
+					line := fmt.Sprint(st["Effect"]) + " sns:Publish on " + template.Render(r)
+					switch {
+					case line == "Allow "+smsToAnyNumber:
+						sms = true
+					case line == noTopics && st["Condition"] == nil:
+						deny = true
+					case line == "Allow "+toEvents:
+						events = true
+					}
+				}
+			}
+		}
+		if sms && !deny {
+			t.Errorf("%s may publish SMS to any number without the Deny on topic ARNs (%s): its \"*\" reaches every topic", res.ID, noTopics)
+		}
+		if sms && events {
+			t.Errorf("%s both sends SMS and publishes to EventsTopic: the Deny on topics cannot sit beside the events grant, so send its SMS through AlertFunction", res.ID)
+		}
+		if events != slices.Contains(publishers, res.ID) {
+			t.Errorf("%s: publishes to EventsTopic = %v, want %v (only %v publish events)", res.ID, events, !events, publishers)
+		}
+	}
+}
+
+// TestServicePrincipalsScopedToAccount checks every resource policy in the
+// template (a KMS key policy, or any Policy/PolicyDocument that names a
+// Principal): a statement that allows an AWS service principal carries
+// aws:SourceAccount, so that the service acts on it only on behalf of this
+// account (the confused deputy).
+func TestServicePrincipalsScopedToAccount(t *testing.T) {
+	tpl := loadTemplate(t)
+	checked := 0
+	for _, res := range tpl.Resources() {
+		for _, k := range []string{"KeyPolicy", "PolicyDocument", "Policy"} {
+			doc, ok := res.Properties[k].(map[string]any)
+			if !ok {
+				continue
+			}
+			for j, s := range asList(doc["Statement"]) {
+				st, _ := s.(map[string]any)
+				principal, _ := st["Principal"].(map[string]any)
+				if principal["Service"] == nil || st["Effect"] != "Allow" {
+					continue
+				}
+				checked++
+				cond, _ := st["Condition"].(map[string]any)
+				eq, _ := cond["StringEquals"].(map[string]any)
+				if got := template.Render(eq["aws:SourceAccount"]); got != "!Ref AWS::AccountId" {
+					t.Errorf("%s %s Statement[%d] (%v) lets %s act without StringEquals aws:SourceAccount = !Ref AWS::AccountId (got %q)",
+						res.ID, k, j, st["Sid"], template.Render(principal["Service"]), got)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no service-principal statement found: TableKey's grant to DynamoDB should be one")
 	}
 }

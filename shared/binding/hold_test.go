@@ -324,3 +324,32 @@ func TestHoldRaces(t *testing.T) {
 		})
 	})
 }
+
+// Every SMS the hold sends a number is one the alert function relays
+// (binding.IsAlertText): the unbind function has no SMS grant of its own.
+func TestHoldAlertsAreRelayable(t *testing.T) {
+	e := newEnv(t, withHold)
+	acc := testenv.Unique("relay")
+	e.scheduleRemoval(t, acc)
+	e.clock.Advance(time.Minute)
+	if _, err := e.svc.CancelUnbind(context.Background(), acc, "203.0.113.9"); err != nil {
+		t.Fatal(err)
+	}
+	sms := e.sms.to("+79123456789")
+	var alerts int
+	for _, body := range sms {
+		if strings.Contains(body, "Код") {
+			continue // the bind and unbind codes go out from request-code
+		}
+		alerts++
+		if !binding.IsAlertText(body) {
+			t.Errorf("the alert function would refuse %q", body)
+		}
+	}
+	if alerts < 2 {
+		t.Fatalf("%d alerts in %q, want the scheduled and the cancelled notices", alerts, sms)
+	}
+	if binding.IsAlertText("Номер будет отвязан от профиля Госуслуг завтра. Код 123456") {
+		t.Error("a text of the scheduled notice's shape with other words is relayed")
+	}
+}

@@ -5,6 +5,8 @@ package binding
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 )
 
@@ -32,6 +34,28 @@ const (
 		"Никому не сообщайте код, даже сотрудникам Госуслуг. Если вы не запрашивали отвязку, " +
 		"не вводите код, смените пароль и обратитесь в поддержку."
 )
+
+// IsAlertText reports whether text is one of the alerts the service sends
+// to a number about a change on its account (they carry no code). The
+// alert function (shared/notify/alertsms) sends nothing else, so the
+// function that asks it for an SMS cannot make it send arbitrary text.
+func IsAlertText(text string) bool {
+	switch text {
+	case changeRequestText, unbindDoneText, changeDoneText, unbindCancelledText:
+		return true
+	}
+	// The hold's notice names its date: unbindScheduledText with a
+	// moscowTime in it, nothing else.
+	before, after, _ := strings.Cut(unbindScheduledText, "%s")
+	when, ok := strings.CutPrefix(text, before)
+	if ok {
+		when, ok = strings.CutSuffix(when, after)
+	}
+	return ok && scheduledWhen.MatchString(when)
+}
+
+// scheduledWhen is what moscowTime writes.
+var scheduledWhen = regexp.MustCompile(`^\d{2}\.\d{2}\.\d{4} \d{2}:\d{2} \(МСК\)$`)
 
 // lifetime says how long a code lives in the words of the SMS: whole
 // minutes, or seconds for the short TTLs used in tests.

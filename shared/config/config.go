@@ -23,6 +23,12 @@ type Config struct {
 	// EventsTopicARN is the SNS topic for domain events (EVENTS_TOPIC_ARN);
 	// empty means events are not published.
 	EventsTopicARN string
+	// AlertFunction is the alert function's name or ARN (ALERT_FUNCTION),
+	// through which confirm-code and unbind send the SMS that tells a number
+	// it was replaced or removed: they publish domain events, so they may
+	// not hold the Resource "*" SMS grant themselves (template.yaml). Empty
+	// outside those functions.
+	AlertFunction string
 	// SMSSenderID is the SNS SMS sender id (SMS_SENDER_ID, default
 	// "Gosuslugi").
 	SMSSenderID string
@@ -173,6 +179,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		TableName:      l.str("TABLE_NAME", DefaultTableName),
 		EventsTopicARN: l.str("EVENTS_TOPIC_ARN", ""),
+		AlertFunction:  l.str("ALERT_FUNCTION", ""),
 		SMSSenderID:    l.str("SMS_SENDER_ID", DefaultSMSSenderID),
 		EmailFrom:      l.str("EMAIL_FROM", ""),
 		AllowedRegions: l.regions("ALLOWED_REGIONS"),

@@ -82,7 +82,7 @@ func UpdateTicket(svc TicketUpdater, logger *slog.Logger) Action {
 			return res, nil
 		}
 		res.Message = fmt.Sprintf("the ticket moved from %s to %s", ch.Previous, t.Status)
-		logger.InfoContext(ctx, "ticket updated", "ticket_id", t.ID, "from", string(ch.Previous), "to", string(t.Status), "operator", t.UpdatedBy)
+		logger.InfoContext(ctx, "ticket updated", "ticket_id", t.ID, "from", string(ch.Previous), "to", string(t.Status), "operator_claimed", t.UpdatedBy)
 		return res, nil
 	}
 }

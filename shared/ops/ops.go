@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/gosuslugi/phonebind/shared/httpapi"
 )
@@ -38,8 +39,11 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 type Result struct {
 	OK     bool   `json:"ok"`
 	Action string `json:"action"`
-	Result any    `json:"result,omitempty"`
-	Error  *Error `json:"error,omitempty"`
+	// InvocationID is the Lambda request id of this invocation: the key to
+	// its CloudTrail Invoke data event, which names who ran it.
+	InvocationID string `json:"invocation_id,omitempty"`
+	Result       any    `json:"result,omitempty"`
+	Error        *Error `json:"error,omitempty"`
 }
 
 // envelope is what a function is invoked with, read once: an API Gateway
@@ -47,6 +51,8 @@ type Result struct {
 type envelope struct {
 	events.APIGatewayV2HTTPRequest
 	Action *string `json:"action"`
+	// Operator is the name the caller typed: a claim, not an identity.
+	Operator any `json:"operator"`
 }
 
 // fromAPIGateway reports an API Gateway event: it names its route or
@@ -83,9 +89,12 @@ func Function(http httpapi.Handler, actions map[string]Action, logger *slog.Logg
 			return Result{Error: &Error{Code: "invalid_event", Message: "neither an API Gateway HTTP API event nor an ops event with \"action\"", Field: "action"}}, nil
 		}
 		name := *e.Action
+		id := invocationID(ctx)
+		logger = logger.With("action", name, "invocation_id", id, "operator_claimed", claimed(e.Operator))
 		act, ok := actions[name]
 		if !ok {
-			return Result{Action: name, Error: &Error{Code: "unknown_action", Message: "unknown action; this function accepts: " + strings.Join(names(actions), ", "), Field: "action"}}, nil
+			logger.WarnContext(ctx, "ops event refused", "code", "unknown_action")
+			return Result{Action: name, InvocationID: id, Error: &Error{Code: "unknown_action", Message: "unknown action; this function accepts: " + strings.Join(names(actions), ", "), Field: "action"}}, nil
 		}
 		ctx, cancel := httpapi.Budget(ctx)
 		defer cancel()
@@ -93,15 +102,31 @@ func Function(http httpapi.Handler, actions map[string]Action, logger *slog.Logg
 		var refused *Error
 		switch {
 		case errors.As(err, &refused):
-			logger.WarnContext(ctx, "ops event refused", "action", name, "code", refused.Code)
-			return Result{Action: name, Error: refused}, nil
+			logger.WarnContext(ctx, "ops event refused", "code", refused.Code)
+			return Result{Action: name, InvocationID: id, Error: refused}, nil
 		case err != nil:
-			logger.ErrorContext(ctx, "ops event failed", "action", name, "error", err.Error())
-			return nil, fmt.Errorf("%s failed: %w", name, err)
+			logger.ErrorContext(ctx, "ops event failed", "error", err.Error())
+			return nil, fmt.Errorf("%s failed (invocation %s): %w", name, id, err)
 		}
-		logger.InfoContext(ctx, "ops event done", "action", name)
-		return Result{OK: true, Action: name, Result: out}, nil
+		logger.InfoContext(ctx, "ops event done")
+		return Result{OK: true, Action: name, InvocationID: id, Result: out}, nil
 	}
+}
+
+// invocationID is the Lambda request id of the invocation ctx belongs to
+// ("" outside Lambda: the local runner, tests).
+func invocationID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return ""
+}
+
+// claimed is the event's operator as logged: the string typed, or "" when
+// it is absent or not a string (the action itself refuses those).
+func claimed(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
 func names(actions map[string]Action) []string {

@@ -1,12 +1,15 @@
 package ops_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/gosuslugi/phonebind/shared/ops"
 )
@@ -81,5 +84,37 @@ func TestFunctionRoutesHTTPAndOpsEvents(t *testing.T) {
 	// An internal failure is a function error, so Lambda reports it as one.
 	if _, err := h(context.Background(), json.RawMessage(`{"action":"break"}`)); err == nil {
 		t.Fatal("a failing action returned no error")
+	}
+}
+
+// An ops invocation's result and every log line carry the Lambda request id
+// (the key to CloudTrail's record of who invoked) and the event's operator
+// as a claim.
+func TestOpsInvocationIsTraceable(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	h := ops.Function(nil, map[string]ops.Action{
+		"noop": func(context.Context, json.RawMessage) (any, error) { return "done", nil },
+	}, logger)
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "5c1b2a7e-0000-4000-8000-000000000001"})
+	for _, event := range []string{`{"action":"noop","operator":"ivanova"}`, `{"action":"nope","operator":"ivanova"}`} {
+		logs.Reset()
+		out, err := h(ctx, json.RawMessage(event))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := out.(ops.Result); res.InvocationID != "5c1b2a7e-0000-4000-8000-000000000001" {
+			t.Errorf("%s: invocation_id = %q", event, res.InvocationID)
+		}
+		var line map[string]any
+		if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+			t.Fatalf("%s: log %q: %v", event, logs.String(), err)
+		}
+		if line["invocation_id"] != "5c1b2a7e-0000-4000-8000-000000000001" || line["operator_claimed"] != "ivanova" {
+			t.Errorf("%s: log line %v lacks invocation_id or operator_claimed", event, line)
+		}
+		if _, ok := line["operator"]; ok {
+			t.Errorf("%s: log line names an unqualified operator: %v", event, line)
+		}
 	}
 }

@@ -56,7 +56,7 @@ func SupportUnbind(svc SupportUnbinder, logger *slog.Logger) Action {
 		if err != nil {
 			return nil, err
 		}
-		logger.InfoContext(ctx, "support unbind", "operator", ev.Operator, "ticket_id", ev.TicketID, "reason", ev.Reason)
+		logger.InfoContext(ctx, "support unbind", "operator_claimed", ev.Operator, "ticket_id", ev.TicketID, "reason", ev.Reason)
 		return SupportUnbindResult{AccountID: ev.AccountID, Unbound: true, Message: "the number was unbound and released", Status: string(st.State)}, nil
 	}
 }

@@ -82,7 +82,7 @@ func (d *Dynamo) ticketRef(ctx context.Context, ticketID string) (ticketRefItem,
 func (d *Dynamo) ticketAt(ctx context.Context, accountID, sk string) (feedback.Ticket, error) {
 	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      &d.table,
-		Key:            key(accountPK(accountID), sk),
+		Key:            key(ticketsPK(accountID), sk),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -129,7 +129,7 @@ func (d *Dynamo) Tickets(ctx context.Context, accountID string, after *feedback.
 	if limit <= 0 {
 		return nil, nil, fmt.Errorf("list tickets: limit %d", limit)
 	}
-	kc := expression.Key(attrPK).Equal(expression.Value(accountPK(accountID))).
+	kc := expression.Key(attrPK).Equal(expression.Value(ticketsPK(accountID))).
 		And(expression.Key(attrSK).BeginsWith(skFeedbackFrom))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
@@ -145,7 +145,7 @@ func (d *Dynamo) Tickets(ctx context.Context, accountID string, after *feedback.
 		ConsistentRead:            aws.Bool(true),
 	}
 	if after != nil {
-		in.ExclusiveStartKey = key(accountPK(accountID), feedbackSK(after.CreatedAt, after.ID))
+		in.ExclusiveStartKey = key(ticketsPK(accountID), feedbackSK(after.CreatedAt, after.ID))
 	}
 	out, err := d.db.Query(ctx, in)
 	if err != nil {
@@ -193,7 +193,7 @@ func (d *Dynamo) UpdateTicket(ctx context.Context, c feedback.StatusChange) (fee
 	}
 	out, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &d.table,
-		Key:                       key(accountPK(t.AccountID), feedbackSK(t.CreatedAt, t.ID)),
+		Key:                       key(ticketsPK(t.AccountID), feedbackSK(t.CreatedAt, t.ID)),
 		UpdateExpression:          expr.Update(),
 		ConditionExpression:       expr.Condition(),
 		ExpressionAttributeNames:  expr.Names(),

@@ -9,15 +9,18 @@ import (
 // than in keys.go so that this feature's storage reads in one place; the
 // layout fits around the binding items:
 //
-//	ticket      ACCOUNT#<sub>              FEEDBACK#<created_at>#<ticket id>
+//	ticket      TICKETS#<sub>              FEEDBACK#<created_at>#<ticket id>
 //	ticket ref  TICKET#<ticket id>         TICKET
 //	counter     LIMIT#feedback_day#<sub>   <window start>
 //
-// The ticket lives in its author's partition, so the author's list is one
-// Query newest first, and reading a ticket for an account goes through that
-// account's key: another account's ticket cannot come back by construction.
-// "FEEDBACK#" sorts before "HISTORY#", outside the PROFILE…VERIFICATION
-// range the binding Snapshot reads, so tickets never crowd it. The ref item
+// The tickets live in a partition of their author's own, so the author's
+// list is one Query newest first, and reading a ticket for an account goes
+// through that account's key: another account's ticket cannot come back by
+// construction. That partition is not the account's ACCOUNT# one: the
+// feedback function's IAM grant (dynamodb:LeadingKeys in template.yaml)
+// covers TICKETS#, TICKET#, its counter and its idempotency records only,
+// so it cannot write a profile, a verification, a history entry or a claim
+// (and the binding Snapshot's Query never meets a ticket). The ref item
 // reserves the id for good (attribute_not_exists) and says whose ticket it
 // is, for the author's GET by id and for operators, who know only the id.
 //
@@ -54,7 +57,7 @@ type ticketItem struct {
 
 func newTicketItem(t feedback.Ticket) ticketItem {
 	return ticketItem{
-		PK:            accountPK(t.AccountID),
+		PK:            ticketsPK(t.AccountID),
 		SK:            feedbackSK(t.CreatedAt, t.ID),
 		Type:          "ticket",
 		TicketID:      t.ID,

@@ -21,6 +21,39 @@ const (
 	skClaim        = "CLAIM"
 )
 
+// Partition-key prefixes: every pk the store writes starts with one of
+// these. template.yaml grants each function its table actions only on the
+// prefixes it owns (dynamodb:LeadingKeys), and
+// infra/contract/leadingkeys_test.go checks those grants against
+// PartitionPrefixes, so a new prefix goes here and into that review.
+const (
+	prefixAccount     = "ACCOUNT#"
+	prefixClaim       = "PHONE#"
+	prefixLimit       = "LIMIT#"
+	prefixPhoneLimits = prefixLimit + "phone#"
+	prefixTickets     = "TICKETS#"
+	prefixTicketRef   = "TICKET#"
+	prefixIdempotency = "IDEMPOTENCY#"
+)
+
+// PartitionPrefixes names every partition-key prefix the store writes, for
+// the IAM review in infra/contract. The LIMIT# counters of one limit share
+// LIMIT#<limit name>#, which CounterPrefix gives.
+var PartitionPrefixes = map[string]string{
+	"account":     prefixAccount,
+	"claim":       prefixClaim,
+	"limit":       prefixLimit,
+	"phoneLimits": prefixPhoneLimits,
+	"tickets":     prefixTickets,
+	"ticketRef":   prefixTicketRef,
+	"idempotency": prefixIdempotency,
+}
+
+// CounterPrefix is the partition-key prefix of the counter items of the
+// limit called name (binding.Limit*, feedback.LimitDaily), which
+// template.yaml's LeadingKeys grants name.
+func CounterPrefix(name string) string { return prefixLimit + name + "#" }
+
 // absent is the condition of a put that may only create its item (a
 // history entry, a ticket, a ticket id's reservation).
 const absent = "attribute_not_exists(" + attrPK + ")"
@@ -47,19 +80,19 @@ func parseTime(s string) time.Time {
 	return t.UTC()
 }
 
-func accountPK(accountID string) string { return "ACCOUNT#" + accountID }
+func accountPK(accountID string) string { return prefixAccount + accountID }
 
 func historySK(at time.Time, id string) string { return skHistoryFrom + formatTime(at) + "#" + id }
 
-func claimPK(phoneHMAC string) string { return "PHONE#" + phoneHMAC }
+func claimPK(phoneHMAC string) string { return prefixClaim + phoneHMAC }
 
-func counterPK(c binding.Counter) string { return "LIMIT#" + c.Name + "#" + c.Subject }
+func counterPK(c binding.Counter) string { return CounterPrefix(c.Name) + c.Subject }
 
 func counterSK(c binding.Counter) string { return formatTime(c.WindowStart) }
 
 // The number's own counters (codes and wrong codes of one UTC day) share
 // one item: pk LIMIT#phone#<number HMAC>, sk the day.
-func phoneCountersPK(phoneHMAC string) string { return "LIMIT#phone#" + phoneHMAC }
+func phoneCountersPK(phoneHMAC string) string { return prefixPhoneLimits + phoneHMAC }
 
 // Attributes that updates and conditions name (items.go's struct tags spell
 // the same names for whole items).
@@ -121,10 +154,10 @@ func hourCodesAttr(hour time.Time) string { return "codes_" + hour.UTC().Format(
 
 func dayFailuresAttr(day time.Time) string { return "failures_" + day.UTC().Format("20060102") }
 
-// Support tickets: the ticket in its author's partition, sk
-// FEEDBACK#<created_at>#<ticket id>, and a ref item TICKET#<ticket id> that
-// reserves the id and says whose ticket it is (feedback_items.go explains
-// the layout).
+// Support tickets: the ticket in its author's tickets partition
+// TICKETS#<sub>, sk FEEDBACK#<created_at>#<ticket id>, and a ref item
+// TICKET#<ticket id> that reserves the id and says whose ticket it is
+// (feedback_items.go explains the layout).
 const (
 	skFeedbackFrom = "FEEDBACK#"
 	skTicketRef    = "TICKET"
@@ -140,12 +173,18 @@ func feedbackSK(createdAt time.Time, ticketID string) string {
 	return skFeedbackFrom + formatTime(createdAt) + "#" + ticketID
 }
 
-func ticketRefPK(ticketID string) string { return "TICKET#" + ticketID }
+func ticketRefPK(ticketID string) string { return prefixTicketRef + ticketID }
+
+// ticketsPK is the partition of an account's tickets: apart from its
+// ACCOUNT# partition, so that the feedback function, which may write only
+// under TICKETS#, TICKET#, its counter and idempotency keys, can never
+// write a profile, a verification or a history entry.
+func ticketsPK(accountID string) string { return prefixTickets + accountID }
 
 // Idempotency records live in the same table, one item per account and key:
 // pk IDEMPOTENCY#<account>#<key hash>, sk IDEMPOTENCY, gone by TTL.
 const skIdempotency = "IDEMPOTENCY"
 
 func idempotencyPK(r idempotency.Record) string {
-	return "IDEMPOTENCY#" + r.AccountID + "#" + r.KeyHash
+	return prefixIdempotency + r.AccountID + "#" + r.KeyHash
 }

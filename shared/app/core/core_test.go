@@ -151,8 +151,9 @@ func TestFunctionsLinkOnlyTheirClients(t *testing.T) {
 	want := map[string][]string{
 		"status":       {"dynamodb"},
 		"request-code": {"dynamodb", "secretsmanager", "sesv2", "sns"},
-		"confirm-code": {"dynamodb", "secretsmanager", "sns"},
-		"unbind":       {"dynamodb", "secretsmanager", "sesv2", "sns"},
+		"confirm-code": {"dynamodb", "lambda", "secretsmanager", "sns"}, // lambda: the alert relay
+		"alert":        {"sns"},
+		"unbind":       {"dynamodb", "lambda", "secretsmanager", "sesv2", "sns"}, // lambda: the alert relay; sesv2: the hold's letters
 		"feedback":     {"dynamodb", "secretsmanager", "sns"},
 	}
 	root := moduleRoot(t)
