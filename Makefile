@@ -223,6 +223,10 @@ fuzz: ## Run every fuzz target for FUZZTIME inputs each (20000x), one after anot
 fuzz-short: ## Run every fuzz target for 2000 inputs (what make test runs)
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=2000x
 
+enum-timing: ## On a quiet machine: request-code's latency for a taken and a free number, 200 pairs (make test checks their DynamoDB calls instead)
+	@set -o pipefail; bash infra/emulators.sh run -- env $(EMULATOR_ENV) ENUM_TIMING=1 \
+		$(GO) test -count=1 -run '^TestE2ERequestCodeDoesNotRevealTakenNumbers$$' -v ./infra/local/ | grep -E 'round|^(--- |ok|FAIL|PASS)'
+
 SOAK_DURATION ?= 60s
 soak: ## Soak the local API on DynamoDB Local for SOAK_DURATION (60s): invariants, p50/p99, answer mix (make test runs 4s)
 	@set -o pipefail; bash infra/emulators.sh run -- env $(EMULATOR_ENV) SOAK_DURATION=$(SOAK_DURATION) \
