@@ -28,6 +28,12 @@ const (
 		"The phone number %[1]s will be removed from your Gosuslugi profile on %[2]s. " +
 		"If this was not you, cancel the removal in your profile or contact support."
 
+	unbindDoneSubject = "Номер телефона отвязан от профиля Госуслуг / Your phone number was removed"
+	unbindDoneBody    = "Здравствуйте!\n\n" +
+		"Номер %[1]s отвязан от профиля Госуслуг. Если это были не вы, срочно смените пароль и обратитесь в поддержку.\n\n" +
+		"The phone number %[1]s was removed from your Gosuslugi profile. " +
+		"If this was not you, change your password and contact support at once."
+
 	unbindEmailSubject = "Код для отвязки номера телефона от профиля Госуслуг"
 	unbindEmailBody    = "Здравствуйте!\n\n" +
 		"Вы запросили отвязку номера %s от профиля Госуслуг. Код подтверждения: %s. Код действует %s.\n\n" +

@@ -648,12 +648,20 @@ func TestUnbindBySMS(t *testing.T) {
 	if st, _ := e.svc.Status(ctx, "acc"); st.Request == nil || st.Request.AttemptsLeft != sent.AttemptsLeft {
 		t.Fatalf("an unbind code at confirm spent an attempt: %+v", st.Request)
 	}
-	st, err := e.svc.Unbind(ctx, binding.Confirmation{AccountID: "acc", VerificationID: sent.VerificationID, Code: code})
+	st, err := e.svc.Unbind(ctx, binding.Confirmation{AccountID: "acc", VerificationID: sent.VerificationID, Code: code, Email: "ivan@example.ru"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.State != binding.StateNone || st.Phone != "" || len(st.History) != 2 || st.History[0].Event != binding.EventUnbound {
 		t.Fatalf("status after unbind = %+v", st)
+	}
+	// Told to the number and to the verified e-mail (SPEC §4.3: every removal).
+	if msgs := e.sms.to("+79123456789"); msgs[len(msgs)-1] != "Номер телефона отвязан от профиля Госуслуг. Если это были не вы, срочно обратитесь в поддержку." {
+		t.Errorf("SMS after the removal: %q", msgs[len(msgs)-1])
+	}
+	if mails := e.sms.to("ivan@example.ru"); len(mails) != 1 || !strings.Contains(mails[0], "Номер +7 912 ***-**-89 отвязан от профиля Госуслуг") ||
+		!strings.Contains(mails[0], "was removed from your Gosuslugi profile") || strings.Contains(mails[0], "9123456789") {
+		t.Errorf("letter after the removal: %q", mails)
 	}
 	// Released at once, and a new bind is not a change (no cooldown).
 	e.clock.Advance(time.Minute)

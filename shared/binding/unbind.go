@@ -133,8 +133,9 @@ func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 		return Status{}, fmt.Errorf("complete unbind: %w", err)
 	}
 	s.publish(ctx, c.AccountID, history, "")
-	// Every removal is told to the number removed, so that a stolen
-	// session cannot remove it unnoticed.
+	// Every removal is told to the number removed, and to the account's
+	// verified e-mail, so that a stolen session cannot remove it unnoticed.
 	s.alert(ctx, v.Destination, unbindDoneText)
+	s.letter(ctx, c.Email, unbindDoneSubject, fmt.Sprintf(unbindDoneBody, v.Destination.Masked))
 	return s.Status(ctx, c.AccountID)
 }
