@@ -26,6 +26,7 @@ type SuccessOf<O> = O extends { responses: infer R }
 
 type Post<P extends keyof paths> = NonNullable<paths[P]["post"]>;
 type Get<P extends keyof paths> = NonNullable<paths[P]["get"]>;
+type Delete<P extends keyof paths> = NonNullable<paths[P]["delete"]>;
 
 // Failure is what the page shows: the API's problem (its `detail` in the
 // words the API gives) or the gateway's bare {"message"}.
@@ -98,6 +99,7 @@ export const api = {
     send<SuccessOf<Post<"/v1/phone/verification/confirm">>>(s, "POST", "/v1/phone/verification/confirm", body),
   unbind: (s: Session, body: RequestOf<Post<"/v1/phone/unbind">>) =>
     send<SuccessOf<Post<"/v1/phone/unbind">>>(s, "POST", "/v1/phone/unbind", body),
+  cancelUnbind: (s: Session) => send<SuccessOf<Delete<"/v1/phone/unbind">>>(s, "DELETE", "/v1/phone/unbind"),
   status: (s: Session) => send<SuccessOf<Get<"/v1/phone">>>(s, "GET", "/v1/phone"),
   createTicket: (s: Session, body: RequestOf<Post<"/v1/feedback">>) =>
     send<SuccessOf<Post<"/v1/feedback">>>(s, "POST", "/v1/feedback", body),

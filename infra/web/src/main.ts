@@ -174,8 +174,23 @@ function renderStatus(): void {
   el("history").hidden = s.history.length === 0;
   el("history-empty").hidden = s.history.length > 0;
   const pending = state.pending !== null;
-  el("bind-section").hidden = pending;
+  const held = req?.state === "scheduled";
+  el("bind-section").hidden = pending || held;
   el("unbind-section").hidden = pending || !s.phone;
+  el("hold-section").hidden = !held;
+  el("hold-text").textContent = held ? tr("holdText", { date: formatDate(req?.effective_at) }) : "";
+}
+
+// cancelUnbind stops a scheduled removal: the number stays.
+async function cancelUnbind(): Promise<void> {
+  await call(() => api.cancelUnbind(session), async (s) => {
+    state.status = s;
+    renderStatus();
+    notice(tr("unbindCancelled"));
+    el("status-h").setAttribute("tabindex", "-1");
+    el("status-h").focus();
+    await refreshOutbox();
+  });
 }
 
 function renderCode(): void {
@@ -289,7 +304,9 @@ async function confirmCode(): Promise<void> {
     el<HTMLInputElement>("code").value = "";
     renderCode();
     renderStatus();
-    notice(tr(unbind ? "unbound" : "bound"));
+    // An e-mailed unbind code schedules the removal (202): it waits its hold.
+    const held = s.request?.state === "scheduled";
+    notice(held ? tr("unbindScheduled", { date: formatDate(s.request?.effective_at) }) : tr(unbind ? "unbound" : "bound"));
     el("status-h").setAttribute("tabindex", "-1");
     el("status-h").focus();
     await refreshOutbox();
@@ -401,6 +418,7 @@ async function main(): Promise<void> {
   });
   on("unbind-sms", "click", () => requestCode({ purpose: "unbind", channel: "sms" }));
   on("unbind-email", "click", () => requestCode({ purpose: "unbind", channel: "email" }));
+  on("cancel-unbind", "click", cancelUnbind);
   on("code-form", "submit", confirmCode);
   on("resend", "click", async () => {
     if (state.pending) await requestCode(state.pending.request);

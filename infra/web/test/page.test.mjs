@@ -203,8 +203,18 @@ it("removes the number by e-mail", async () => {
   await page.waitForSelector("#outbox li[data-to='unbind-mail@example.ru']");
   await page.fill("#code", await codeFor(dev, "unbind-mail@example.ru"));
   await page.click("#confirm");
-  await waitText(page, "#notice", /^Номер удалён\.$/);
-  assert.equal(await text(page, "#status-text"), "Номер не привязан");
+  // The SIM-lost removal is held: the number stays, with the date and a cancel.
+  await waitText(page, "#notice", /^Удаление номера запланировано на .+\.$/);
+  assert.equal(await text(page, "#status-text"), "Номер сохранён");
+  await page.waitForSelector("#hold-section:not([hidden])");
+  assert.match(await text(page, "#hold-text"), /^Номер будет удалён .+ Если это не вы, отмените удаление\.$/);
+  assert.match(await text(page, "#history tbody"), /Удаление запланировано/);
+  await page.waitForSelector("#outbox li[data-to]");
+  await page.click("#cancel-unbind");
+  await waitText(page, "#notice", /^Удаление номера отменено\.$/);
+  assert.equal(await text(page, "#status-text"), "Номер сохранён");
+  assert.equal(await page.isHidden("#hold-section"), true);
+  assert.match(await text(page, "#history tbody"), /Удаление отменено/);
 });
 
 it("counts down the resend cooldown and a 429's Retry-After", async () => {
