@@ -24,6 +24,11 @@ var (
 	ErrUnbindPending = errors.New("a removal of the number is scheduled")
 	// ErrNoUnbindPending is a cancel with no removal scheduled.
 	ErrNoUnbindPending = errors.New("no removal of the number is scheduled")
+	// ErrNumberRebound is LapseUnbind's report that the removal was
+	// written but the number's claim already belonged to another account
+	// (it bound the number after effective_at): the removed number is now
+	// someone else's and must not be told of this account's removal.
+	ErrNumberRebound = errors.New("removal completed; the number is another account's now")
 	// ErrOptedOut is a number whose owner told the carrier to stop SMS from
 	// the service; sending again would fail the same way.
 	ErrOptedOut = errors.New("number opted out of SMS")

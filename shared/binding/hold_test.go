@@ -153,7 +153,9 @@ func TestCancelUnbind(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.State != binding.StateVerified || got.Phone != "+7 912 ***-**-89" || (got.Request != nil && got.Request.State == binding.RequestScheduled) {
+		// The e-mailed code's request is not shown as "completed": that would
+		// say the number is gone.
+		if got.State != binding.StateVerified || got.Phone != "+7 912 ***-**-89" || got.Request != nil {
 			t.Fatalf("answer to cancel = %+v / %+v", got, got.Request)
 		}
 		if h := got.History[0]; h.Event != binding.EventUnbindCancelled || h.Actor != "user" || h.SourceIP != "203.0.113.10" || h.Phone != "+7 912 ***-**-89" {
@@ -352,4 +354,48 @@ func TestHoldAlertsAreRelayable(t *testing.T) {
 	if binding.IsAlertText("Номер будет отвязан от профиля Госуслуг завтра. Код 123456") {
 		t.Error("a text of the scheduled notice's shape with other words is relayed")
 	}
+}
+
+// An SMS unbind code confirmed after the hold took effect is not an error:
+// the removal it asked for is done, and the caller sees the number gone.
+func TestSMSUnbindAfterTheHoldTookEffect(t *testing.T) {
+	onStores(t, func(t *testing.T, fresh func() binding.Store) {
+		e := newEnvOn(t, fresh(), withHold)
+		acc := testenv.Unique("late")
+		effective := e.scheduleRemoval(t, acc).Request.EffectiveAt
+		e.clock.Set(effective.Add(-2 * time.Minute))
+		sent, err := e.code(binding.CodeRequest{AccountID: acc, Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Set(effective.Add(time.Minute))
+		st, err := e.svc.Unbind(context.Background(), binding.Confirmation{AccountID: acc, VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, "+79123456789")})
+		if err != nil || st.State != binding.StateNone || st.History[0].Event != binding.EventUnbound || !st.History[0].At.Equal(effective) {
+			t.Fatalf("SMS code after effective_at: %+v, %v", st, err)
+		}
+	})
+}
+
+// A hold completed after another account took the number (it bound it past
+// effective_at) is not told to the number: it is the taker's now.
+func TestLapseAfterTheNumberWasTakenTellsNobody(t *testing.T) {
+	onStores(t, func(t *testing.T, fresh func() binding.Store) {
+		e := newEnvOn(t, fresh(), withHold)
+		holder, taker := testenv.Unique("holder"), testenv.Unique("taker")
+		effective := e.scheduleRemoval(t, holder).Request.EffectiveAt
+		e.clock.Set(effective.Add(time.Minute))
+		e.bind(t, taker, "+79123456789")
+		before := len(e.sms.to("+79123456789"))
+		// The holder's next write completes its removal.
+		e.clock.Advance(time.Minute)
+		if _, err := e.request(t, holder, "+79161234567"); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.sms.to("+79123456789")[before:]; len(got) != 0 {
+			t.Fatalf("the taker's number was told of the holder's removal: %q", got)
+		}
+		if st, err := e.svc.Status(context.Background(), taker); err != nil || st.State != binding.StateVerified {
+			t.Fatalf("taker's status = %+v, %v", st, err)
+		}
+	})
 }

@@ -61,7 +61,9 @@ type Store interface {
 	// history entry (dated UnbindAt) written, all or nothing; then the
 	// number's claim is released if this account still holds it. Every
 	// claimant already treats a due claim as free, so the release is
-	// cleanup. It fails with ErrStale when the profile moved.
+	// cleanup. It fails with ErrStale when the profile moved, and reports
+	// ErrNumberRebound (the removal written) when the claim was already
+	// another account's.
 	LapseUnbind(ctx context.Context, u Unbinding) error
 	// CountFailures adds one to each counter, with no ceiling: the wrong
 	// codes entered, which Start.Checks then hold against new codes.

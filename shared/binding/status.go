@@ -36,7 +36,10 @@ func (s *Service) status(snap Snapshot, now time.Time) Status {
 		consent := p.Consent
 		st.Consent = &consent
 	}
-	if v := snap.Verification; v != nil {
+	// A completed unbind request while the number is still bound and not
+	// held is a removal that was cancelled: shown as "completed" it would
+	// say the number is gone, so it is not shown.
+	if v := snap.Verification; v != nil && !(v.Purpose == PurposeUnbind && p.Bound() && !p.Holding(now) && v.State == RequestCompleted) {
 		state, reason := v.Effective(now)
 		st.Request = &RequestView{
 			VerificationID: v.ID,

@@ -126,6 +126,11 @@ func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 	switch {
 	case errors.Is(err, ErrStale):
 		s.reject(ctx, v, ReasonSuperseded, now)
+		// A held removal that took effect meanwhile did what this code
+		// asked: the number is gone, and the caller is told so.
+		if snap, _, rerr := s.current(ctx, c.AccountID); rerr == nil && !snap.Profile.Bound() {
+			return s.Status(ctx, c.AccountID)
+		}
 		return Status{}, ErrStale
 	case errors.Is(err, ErrVerificationUsed):
 		return Status{}, err

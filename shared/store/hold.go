@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -164,6 +165,16 @@ func (d *Dynamo) LapseUnbind(ctx context.Context, u binding.Unbinding) error {
 	})
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("release claim: %w", err)
+	}
+	if err != nil {
+		// Not this account's claim any more: whose, then? An item still
+		// there names another account (a bind after effective_at).
+		out, gerr := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(claimPK(p.Phone.HMAC), skClaim), ConsistentRead: aws.Bool(true)})
+		if gerr == nil {
+			if owner, ok := out.Item[attrAccountID].(*types.AttributeValueMemberS); ok && owner.Value != p.AccountID {
+				return binding.ErrNumberRebound
+			}
+		}
 	}
 	return nil
 }

@@ -274,8 +274,12 @@ func (m *Memory) LapseUnbind(_ context.Context, u binding.Unbinding) error {
 	delete(m.verifications, account)
 	m.profiles[account] = unboundProfile(p)
 	m.addHistory(account, u.History)
-	if cl := m.claims[p.Phone.HMAC]; cl.account == account && cl.unbindAt.Equal(p.UnbindAt) {
+	cl, claimed := m.claims[p.Phone.HMAC]
+	switch {
+	case claimed && cl.account == account && cl.unbindAt.Equal(p.UnbindAt):
 		delete(m.claims, p.Phone.HMAC)
+	case claimed && cl.account != account:
+		return binding.ErrNumberRebound
 	}
 	return nil
 }
