@@ -334,4 +334,6 @@ type PhoneEvent struct {
 	// published, for a push service to honour; it never holds back a
 	// security alert.
 	Push bool
+	// Fields are the settings a phone.settings_changed event set.
+	Fields []string
 }

@@ -124,7 +124,7 @@ func (s *Service) publish(ctx context.Context, accountID string, h HistoryEntry,
 	e := PhoneEvent{
 		ID: h.ID, Name: eventNames[h.Event], AccountID: accountID, Phone: h.Phone,
 		Previous: previous, Actor: h.Actor, Channel: h.Channel, At: h.At,
-		Push: set.Notifications.Push,
+		Push: set.Notifications.Push, Fields: h.Fields,
 	}
 	if err := s.events.PhoneEvent(context.WithoutCancel(ctx), e); err != nil {
 		s.log.ErrorContext(ctx, "event not published", "event", e.Name, "event_id", e.ID, "error", err.Error())
