@@ -448,6 +448,7 @@ func TestLimitsAreParameters(t *testing.T) {
 		{"RESEND_COOLDOWN", "ResendCooldown", config.DefaultResendCooldown.String()},
 		{"CHANGE_COOLDOWN", "ChangeCooldown", config.DefaultChangeCooldown.String()},
 		{"UNBIND_EMAIL_HOLD", "UnbindEmailHold", config.DefaultUnbindEmailHold.String()},
+		{"PROFILE_URL", "ProfileUrl", config.DefaultProfileURL},
 		{"CODES_PER_ACCOUNT_HOUR", "CodesPerAccountHour", strconv.Itoa(config.DefaultPerAccountHour)},
 		{"CODES_PER_PHONE_DAY", "CodesPerPhoneDay", strconv.Itoa(config.DefaultPerPhoneDay)},
 		{"CODES_PER_IP_HOUR", "CodesPerIpHour", strconv.Itoa(config.DefaultPerIPHour)},

@@ -63,11 +63,18 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 	case err != nil:
 		return Status{}, fmt.Errorf("complete bind: %w", err)
 	}
-	s.publish(ctx, c.AccountID, completion.History, v.Previous.Masked)
+	st, set, err := s.after(ctx, c.AccountID)
+	s.publish(ctx, c.AccountID, completion.History, v.Previous.Masked, set)
 	if event == EventChanged {
+		// A change is a security alert: the old number and the verified
+		// e-mail hear of it whatever the settings say.
 		s.alert(ctx, v.Previous, changeDoneText)
+		s.letter(ctx, c.Email, changeDoneSubject, fmt.Sprintf(changeDoneBody, v.Destination.Masked, s.cfg.ProfileURL))
+	} else if set.Notifications.Email {
+		// A first bind is a service notice: only with e-mail notices on.
+		s.letter(ctx, c.Email, boundSubject, fmt.Sprintf(boundBody, v.Destination.Masked, s.cfg.ProfileURL))
 	}
-	return s.Status(ctx, c.AccountID)
+	return st, err
 }
 
 // proof is a verification whose right code the caller has sent: the

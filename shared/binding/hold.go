@@ -44,11 +44,12 @@ func (s *Service) schedule(ctx context.Context, c Confirmation, v Verification, 
 	case err != nil:
 		return Status{}, fmt.Errorf("schedule unbind: %w", err)
 	}
-	s.publish(ctx, c.AccountID, history, "")
+	st, set, err := s.after(ctx, c.AccountID)
+	s.publish(ctx, c.AccountID, history, "", set)
 	when := moscowTime(at)
 	s.alert(ctx, v.Destination, fmt.Sprintf(unbindScheduledText, when))
 	s.letter(ctx, c.Email, unbindScheduledSubject, fmt.Sprintf(unbindScheduledBody, v.Destination.Masked, when))
-	return s.Status(ctx, c.AccountID)
+	return st, err
 }
 
 // CancelUnbind takes back the caller's scheduled removal (DELETE
@@ -88,9 +89,10 @@ func (s *Service) cancelHold(ctx context.Context, accountID string, entry Histor
 		if err != nil {
 			return Status{}, fmt.Errorf("cancel unbind: %w", err)
 		}
-		s.publish(ctx, accountID, history, "")
+		st, set, err := s.after(ctx, accountID)
+		s.publish(ctx, accountID, history, "", set)
 		s.alert(ctx, p.Phone, unbindCancelledText)
-		return s.Status(ctx, accountID)
+		return st, err
 	}
 }
 
@@ -111,7 +113,7 @@ func (s *Service) current(ctx context.Context, accountID string) (Snapshot, time
 		err = s.store.LapseUnbind(ctx, Unbinding{Profile: p, History: lapsedEntry(p, s.cfg.HistoryRetention), Now: now})
 		switch {
 		case err == nil:
-			s.publish(ctx, accountID, lapsedEntry(p, s.cfg.HistoryRetention), "")
+			s.publish(ctx, accountID, lapsedEntry(p, s.cfg.HistoryRetention), "", snap.Settings.Applied())
 			s.alert(ctx, p.Phone, unbindDoneText)
 		case errors.Is(err, ErrNumberRebound):
 			// The number is another account's already: it is not told.

@@ -30,9 +30,24 @@ const (
 
 	unbindDoneSubject = "Номер телефона отвязан от профиля Госуслуг / Your phone number was removed"
 	unbindDoneBody    = "Здравствуйте!\n\n" +
-		"Номер %[1]s отвязан от профиля Госуслуг. Если это были не вы, срочно смените пароль и обратитесь в поддержку.\n\n" +
+		"Номер %[1]s отвязан от профиля Госуслуг. Если это были не вы, срочно смените пароль и обратитесь в поддержку. " +
+		"Профиль: %[2]s\n\n" +
 		"The phone number %[1]s was removed from your Gosuslugi profile. " +
-		"If this was not you, change your password and contact support at once."
+		"If this was not you, change your password and contact support at once. Profile: %[2]s"
+
+	// The letters after a bind (a notice, sent with e-mail notices on) and
+	// a change (a security alert, sent whatever is set).
+	boundSubject = "Номер телефона сохранён в профиле Госуслуг / Your phone number was saved"
+	boundBody    = "Здравствуйте!\n\n" +
+		"Номер сохранён в профиле Госуслуг: %[1]s. Его можно посмотреть, изменить или удалить в профиле: %[2]s\n\n" +
+		"The phone number %[1]s was saved to your Gosuslugi profile. " +
+		"You can view, change or remove it in your profile: %[2]s"
+	changeDoneSubject = "Номер телефона в профиле Госуслуг изменён / Your phone number was changed"
+	changeDoneBody    = "Здравствуйте!\n\n" +
+		"Номер сохранён в профиле Госуслуг вместо прежнего: %[1]s. Если это были не вы, срочно смените пароль и обратитесь в поддержку. " +
+		"Профиль: %[2]s\n\n" +
+		"The phone number %[1]s was saved to your Gosuslugi profile in place of the previous one. " +
+		"If this was not you, change your password and contact support at once. Profile: %[2]s"
 
 	unbindEmailSubject = "Код для отвязки номера телефона от профиля Госуслуг"
 	unbindEmailBody    = "Здравствуйте!\n\n" +

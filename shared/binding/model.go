@@ -63,6 +63,8 @@ const (
 	EventSupportUnbound  = "support_unbound"
 	EventUnbindScheduled = "unbind_scheduled"
 	EventUnbindCancelled = "unbind_cancelled"
+	// EventSettingsChanged: the citizen changed their settings (§4.7).
+	EventSettingsChanged = "settings_changed"
 )
 
 // SealedPhone is how a number is kept at rest: a keyed hash for equality and
@@ -203,6 +205,9 @@ type HistoryEntry struct {
 	// TicketID and Reason are what an operator gave for a support action.
 	TicketID string
 	Reason   string
+	// Fields are the settings a settings_changed entry set, as the API
+	// names them (notifications.sms, display_format, …).
+	Fields []string
 	// ExpiresAt is when retention ends and the store may drop the entry.
 	ExpiresAt time.Time
 }
@@ -212,6 +217,9 @@ type Snapshot struct {
 	Profile      Profile
 	Verification *Verification
 	History      []HistoryEntry
+	// Settings are the fields of the settings ever set; Applied gives the
+	// settings with the defaults for the rest.
+	Settings SettingsPatch
 }
 
 // Counter is one rate-limit window: Name and Subject identify what is
@@ -297,6 +305,7 @@ const (
 	EventNamePhoneSupportUnbound = "phone.support_unbound"
 	EventNameUnbindScheduled     = "phone.unbind_scheduled"
 	EventNameUnbindCancelled     = "phone.unbind_cancelled"
+	EventNameSettingsChanged     = "phone.settings_changed"
 )
 
 // eventNames maps a history event to the domain event published for it.
@@ -307,6 +316,7 @@ var eventNames = map[string]string{
 	EventSupportUnbound:  EventNamePhoneSupportUnbound,
 	EventUnbindScheduled: EventNameUnbindScheduled,
 	EventUnbindCancelled: EventNameUnbindCancelled,
+	EventSettingsChanged: EventNameSettingsChanged,
 }
 
 // PhoneEvent is a committed change as other systems hear of it: masked
@@ -320,4 +330,10 @@ type PhoneEvent struct {
 	Actor     string
 	Channel   Channel
 	At        time.Time
+	// Push is the account's push-notice setting when the event was
+	// published, for a push service to honour; it never holds back a
+	// security alert.
+	Push bool
+	// Fields are the settings a phone.settings_changed event set.
+	Fields []string
 }

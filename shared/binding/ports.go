@@ -68,6 +68,11 @@ type Store interface {
 	// CountFailures adds one to each counter, with no ceiling: the wrong
 	// codes entered, which Start.Checks then hold against new codes.
 	CountFailures(ctx context.Context, counters []Counter) error
+	// ChangeSettings writes the fields c.Patch sets, and no other, onto the
+	// account's settings and the history entry, all or nothing. It reads
+	// nothing first: concurrent changes of different fields all land, of
+	// the same field the last one wins.
+	ChangeSettings(ctx context.Context, c SettingsChange) error
 	// RejectVerification closes a pending verification with a reason.
 	RejectVerification(ctx context.Context, accountID, verificationID, reason string, now time.Time) error
 }

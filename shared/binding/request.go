@@ -41,6 +41,7 @@ func (s *Service) RequestCode(ctx context.Context, r CodeRequest) (CodeSent, err
 		if errors.Is(err, ErrStale) && try < 2 {
 			continue
 		}
+		sent.Destination = snap.Settings.Applied().Show(sent.Destination)
 		return sent, err
 	}
 }

@@ -39,6 +39,9 @@ type Config struct {
 	// UnbindEmailHold is how long a removal by e-mail code waits before it
 	// takes effect (UNBIND_EMAIL_HOLD); zero removes at once.
 	UnbindEmailHold time.Duration
+	// ProfileURL is the portal's profile page, linked from the letters
+	// (PROFILE_URL).
+	ProfileURL string
 }
 
 // DeliveryRetryAfter is what a caller is told to wait after a failed send.
@@ -111,17 +114,33 @@ func newCode(n int) (string, error) {
 // publish tells other systems about a committed change. The change stands
 // whatever happens here: the SDK has already retried, so a failure is only
 // logged (with the event id, to republish by hand from the history entry).
-func (s *Service) publish(ctx context.Context, accountID string, h HistoryEntry, previous string) {
+//
+// The event carries the account's push setting (set, as read after the
+// commit) for a push service to honour.
+func (s *Service) publish(ctx context.Context, accountID string, h HistoryEntry, previous string, set Settings) {
 	if s.events == nil {
 		return
 	}
 	e := PhoneEvent{
 		ID: h.ID, Name: eventNames[h.Event], AccountID: accountID, Phone: h.Phone,
 		Previous: previous, Actor: h.Actor, Channel: h.Channel, At: h.At,
+		Push: set.Notifications.Push, Fields: h.Fields,
 	}
 	if err := s.events.PhoneEvent(context.WithoutCancel(ctx), e); err != nil {
 		s.log.ErrorContext(ctx, "event not published", "event", e.Name, "event_id", e.ID, "error", err.Error())
 	}
+}
+
+// after reads the account once a change is committed: the status to
+// answer with and the settings the notices follow. When the read fails
+// the notices still go out, under the defaults (every notice on): one
+// wrongly sent is better than a security notice lost.
+func (s *Service) after(ctx context.Context, accountID string) (Status, Settings, error) {
+	snap, err := s.store.Snapshot(ctx, accountID, s.cfg.HistoryLimit)
+	if err != nil {
+		return Status{}, DefaultSettings(), fmt.Errorf("read account: %w", err)
+	}
+	return s.status(snap, s.now().UTC()), snap.Settings.Applied(), nil
 }
 
 // signal tells operators of a defence at work (nothing without Signals).

@@ -66,5 +66,23 @@ func (s *Service) status(snap Snapshot, now time.Time) Status {
 	if len(st.History) > s.cfg.HistoryLimit {
 		st.History = st.History[:s.cfg.HistoryLimit]
 	}
+	return show(st, snap.Settings.Applied())
+}
+
+// show words every masked number of a status in the account's display
+// format (an e-mailed code's masked address is left as it is).
+func show(st Status, set Settings) Status {
+	st.Phone = set.Show(st.Phone)
+	if r := st.Request; r != nil {
+		shown := *r
+		shown.Destination = set.Show(r.Destination)
+		st.Request = &shown
+	}
+	history := make([]HistoryEntry, len(st.History))
+	for i, h := range st.History {
+		h.Phone = set.Show(h.Phone)
+		history[i] = h
+	}
+	st.History = history
 	return st
 }

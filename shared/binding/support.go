@@ -37,8 +37,9 @@ func (s *Service) SupportUnbind(ctx context.Context, accountID, operator, reason
 		if err != nil {
 			return Status{}, fmt.Errorf("support unbind: %w", err)
 		}
-		s.publish(ctx, accountID, history, "")
+		st, set, err := s.after(ctx, accountID)
+		s.publish(ctx, accountID, history, "", set)
 		s.alert(ctx, snap.Profile.Phone, unbindDoneText)
-		return s.Status(ctx, accountID)
+		return st, err
 	}
 }

@@ -51,6 +51,7 @@ func (s *Service) requestUnbind(ctx context.Context, r CodeRequest) (CodeSent, e
 		if errors.Is(err, ErrStale) && try < 2 {
 			continue
 		}
+		sent.Destination = snap.Settings.Applied().Show(sent.Destination)
 		return sent, err
 	}
 }
@@ -137,10 +138,11 @@ func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 	case err != nil:
 		return Status{}, fmt.Errorf("complete unbind: %w", err)
 	}
-	s.publish(ctx, c.AccountID, history, "")
+	st, set, err := s.after(ctx, c.AccountID)
+	s.publish(ctx, c.AccountID, history, "", set)
 	// Every removal is told to the number removed, and to the account's
 	// verified e-mail, so that a stolen session cannot remove it unnoticed.
 	s.alert(ctx, v.Destination, unbindDoneText)
-	s.letter(ctx, c.Email, unbindDoneSubject, fmt.Sprintf(unbindDoneBody, v.Destination.Masked))
-	return s.Status(ctx, c.AccountID)
+	s.letter(ctx, c.Email, unbindDoneSubject, fmt.Sprintf(unbindDoneBody, v.Destination.Masked, s.cfg.ProfileURL))
+	return st, err
 }

@@ -45,7 +45,9 @@ type Config struct {
 	// is sent to them), CONSENT_VERSION, HISTORY_RETENTION and the step-up
 	// STEP_UP_AMR, STEP_UP_ACR (comma-separated; "none" for no value) and
 	// STEP_UP_MAX_AGE, and UNBIND_EMAIL_HOLD (how long a removal by e-mail
-	// code waits; 0 removes at once); the defaults are the constants below.
+	// code waits; 0 removes at once), and PROFILE_URL (the portal's profile
+	// page the letters link to, an http(s) URL); the defaults are the
+	// constants below.
 	Binding binding.Config
 	// KeysSecretARN is the Secrets Manager secret holding the key material
 	// (KEYS_SECRET_ARN); empty means the development keys.
@@ -87,7 +89,9 @@ const (
 	DefaultGlobalDay       = 100000
 	DefaultChangeCooldown  = 720 * time.Hour
 	// DefaultUnbindEmailHold is how long a removal by e-mail code waits.
-	DefaultUnbindEmailHold  = 24 * time.Hour
+	DefaultUnbindEmailHold = 24 * time.Hour
+	// DefaultProfileURL is the portal's profile page the letters link to.
+	DefaultProfileURL       = "https://www.gosuslugi.ru/profile"
 	DefaultConsentVersion   = "2026-01"
 	DefaultHistoryRetention = 26280 * time.Hour
 	// DefaultStepUpAMR are the RFC 8176 methods that show a second factor.
@@ -196,6 +200,7 @@ func Load(getenv func(string) string) (Config, error) {
 			CodesGlobalDay:      l.integer("CODES_GLOBAL_DAY", DefaultGlobalDay, 1, 0),
 			ChangeCooldown:      l.duration("CHANGE_COOLDOWN", DefaultChangeCooldown, true),
 			UnbindEmailHold:     l.duration("UNBIND_EMAIL_HOLD", DefaultUnbindEmailHold, true),
+			ProfileURL:          l.pageURL("PROFILE_URL", DefaultProfileURL),
 			ConsentVersion:      l.str("CONSENT_VERSION", DefaultConsentVersion),
 			HistoryRetention:    l.duration("HISTORY_RETENTION", DefaultHistoryRetention, false),
 			StepUp: binding.StepUp{
@@ -351,6 +356,17 @@ func (l *loader) names(name, def string) []string {
 		}
 	}
 	return out
+}
+
+// pageURL reads the address of a page a letter links to: an absolute
+// http(s) URL with a host, nothing a reader could not open.
+func (l *loader) pageURL(name, def string) string {
+	raw := l.str(name, def)
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(raw, " \t\r\n") {
+		l.fail(name, fmt.Sprintf("%q is not a page URL (use https://host/path)", raw))
+	}
+	return raw
 }
 
 func (l *loader) endpoint(name string) string {

@@ -29,6 +29,8 @@ type Binding interface {
 	Status(ctx context.Context, accountID string) (binding.Status, error)
 	Unbind(ctx context.Context, c binding.Confirmation) (binding.Status, error)
 	CancelUnbind(ctx context.Context, accountID, sourceIP string) (binding.Status, error)
+	Settings(ctx context.Context, accountID string) (binding.Settings, error)
+	ChangeSettings(ctx context.Context, u binding.SettingsUpdate) (binding.Settings, error)
 }
 
 // PhoneParser turns what a user typed into a validated number, failing with

@@ -22,6 +22,9 @@ type fakeBinding struct {
 	statusFor []string
 	// cancelled are the accounts and source addresses that cancelled.
 	cancelled []string
+	// settings are what the patches set; patched the updates asked.
+	settings binding.SettingsPatch
+	patched  []binding.SettingsUpdate
 }
 
 func (f *fakeBinding) RequestCode(_ context.Context, req binding.CodeRequest) (binding.CodeSent, error) {
@@ -119,4 +122,25 @@ func withHeader(name, value string) func(*events.APIGatewayV2HTTPRequest) {
 		}
 		r.Headers[name] = value
 	}
+}
+
+func (f *fakeBinding) Settings(_ context.Context, accountID string) (binding.Settings, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.statusFor = append(f.statusFor, accountID)
+	if f.err != nil {
+		return binding.Settings{}, f.err
+	}
+	return f.settings.Applied(), nil
+}
+
+func (f *fakeBinding) ChangeSettings(_ context.Context, u binding.SettingsUpdate) (binding.Settings, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.patched = append(f.patched, u)
+	if f.err != nil {
+		return binding.Settings{}, f.err
+	}
+	f.settings = f.settings.Merge(u.Patch)
+	return f.settings.Applied(), nil
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,6 +70,9 @@ func FuzzHandlers(f *testing.F) {
 		{3, ``, 0, "", "en", "alice", 0, 0},
 		{3, ``, 0, "", "ru;q=abc", "  ", 2, 15},
 		{3, `ignored`, 0, "", "", "bob", 0, 19},
+		{4, `{"notifications":{"email":false},"display_format":"national"}`, 0, "application/json", "en", "alice", 0, 0},
+		{4, `{"notifications":{"fax":true},"third_party":"maybe","autofill":null}`, 0, "application/json", "", "alice", 0, 0},
+		{5, ``, 0, "", "ru", "alice", 0, 3},
 	} {
 		f.Add(s.route, s.body, s.enc, s.ct, s.al, s.sub, s.sub+"@example.org", "", s.auth, s.outcome)
 		f.Add(s.route, s.body, s.enc, s.ct, s.al, s.sub, s.sub+"@example.org", "key-1", s.auth, s.outcome)
@@ -90,6 +94,8 @@ func FuzzHandlers(f *testing.F) {
 			{routeConfirmCode, api.ConfirmCode},
 			{routeUnbind, api.Unbind},
 			{routeStatus, api.Status},
+			{routeChangeSettings, api.Settings},
+			{routeSettings, api.Settings},
 		}
 		hd := handlers[int(route)%len(handlers)]
 		method, path, _ := strings.Cut(hd.name, " ")
@@ -256,6 +262,26 @@ func (f *fuzzBinding) CancelUnbind(_ context.Context, accountID, _ string) (bind
 	return f.status()
 }
 
+func (f *fuzzBinding) Settings(_ context.Context, accountID string) (binding.Settings, error) {
+	f.account(accountID)
+	if f.outcome != nil {
+		return binding.Settings{}, f.outcome
+	}
+	return binding.DefaultSettings(), nil
+}
+
+func (f *fuzzBinding) ChangeSettings(_ context.Context, u binding.SettingsUpdate) (binding.Settings, error) {
+	f.account(u.AccountID)
+	if p := u.Patch; (p.ThirdParty != nil && !slices.Contains(binding.ThirdParties, *p.ThirdParty)) ||
+		(p.DisplayFormat != nil && !slices.Contains(binding.DisplayFormats, *p.DisplayFormat)) {
+		f.t.Fatalf("settings patch with a value out of its choices: %+v", p)
+	}
+	if f.outcome != nil {
+		return binding.Settings{}, f.outcome
+	}
+	return u.Patch.Applied(), nil
+}
+
 func (f *fuzzBinding) Status(_ context.Context, accountID string) (binding.Status, error) {
 	f.account(accountID)
 	return f.status()
@@ -282,7 +308,12 @@ var successKeys = map[string]map[string]bool{
 	routeConfirmCode: setOf(statusKeys...),
 	routeUnbind:      setOf(statusKeys...),
 	routeStatus:      setOf(statusKeys...),
+	// Both settings routes answer the whole object.
+	routeSettings:       setOf(settingsKeys...),
+	routeChangeSettings: setOf(settingsKeys...),
 }
+
+var settingsKeys = []string{"notifications", "autofill", "third_party", "display_format"}
 
 var statusKeys = []string{"status", "status_text", "phone", "verified_at", "change_allowed_after", "consent", "request", "history"}
 

@@ -113,6 +113,7 @@ const (
 	detailRequired           = "invalid_request.required"
 	detailOneOf              = "invalid_request.one_of"
 	detailIdempotencyKey     = "invalid_request.idempotency_key"
+	detailSetting            = "invalid_request.setting"
 	detailStepUpSecondFactor = "insufficient_authentication.second_factor"
 	detailStepUpFresh        = codeInsufficientAuth
 	detailCooldown           = "rate_limited." + binding.LimitCooldown
@@ -168,6 +169,9 @@ var details = map[string]text{
 	detailRequired: {
 		"Не заполнено обязательное поле «%s».",
 		`Required field "%s" is missing.`},
+	detailSetting: {
+		"Такого значения настройки нет. Настройки не изменены.",
+		"No such value for a setting. The settings were not changed."},
 	detailOneOf: {
 		"Недопустимое значение поля «%s»; допустимо: %s.",
 		`Field "%s" has an unsupported value; allowed: %s.`},

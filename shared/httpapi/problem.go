@@ -179,6 +179,8 @@ func classify(err error) fault {
 		// The time budget ran out in an AWS call: nothing half-written (every
 		// write is one conditional step), so the caller may simply retry.
 		return fault{code: codeUnavailable, args: []any{1}, retryAfter: 1, body: problemBody{RetryAfter: 1}}
+	case errors.Is(err, binding.ErrInvalidSetting):
+		return fault{code: codeInvalidRequest, status: 422, detail: detailSetting}
 	case errors.Is(err, binding.ErrInvalidPurpose):
 		f := fault{code: codeInvalidRequest, status: 422, detail: detailOneOf,
 			args: []any{"purpose", strings.Join(supportedPurposes, ", ")}}

@@ -15,11 +15,13 @@ import (
 
 // Route keys, as the template declares them and as logs name them.
 const (
-	routeRequestCode  = "POST /v1/phone/verification"
-	routeConfirmCode  = "POST /v1/phone/verification/confirm"
-	routeStatus       = "GET /v1/phone"
-	routeUnbind       = "POST /v1/phone/unbind"
-	routeCancelUnbind = "DELETE /v1/phone/unbind"
+	routeRequestCode    = "POST /v1/phone/verification"
+	routeConfirmCode    = "POST /v1/phone/verification/confirm"
+	routeStatus         = "GET /v1/phone"
+	routeUnbind         = "POST /v1/phone/unbind"
+	routeCancelUnbind   = "DELETE /v1/phone/unbind"
+	routeSettings       = "GET /v1/phone/settings"
+	routeChangeSettings = "PATCH /v1/phone/settings"
 )
 
 // handlerFunc is one route's work once the caller is known. It returns a
@@ -136,3 +138,24 @@ func (a *API) NotFound(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 		slog.Duration("latency", a.now().Sub(start)))
 	return resp, nil
 }
+
+// ByPath serves the requests for the paths in others with their handlers
+// and every other request with primary: a function that serves a second
+// route (the settings beside status and unbind) is wired with it. The path
+// is the request's own, since a local or direct invocation may carry the
+// route key "$default".
+func ByPath(primary Handler, others map[string]Handler) Handler {
+	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		path := req.RequestContext.HTTP.Path
+		if path == "" {
+			path = req.RawPath
+		}
+		if h, ok := others[path]; ok {
+			return h(ctx, req)
+		}
+		return primary(ctx, req)
+	}
+}
+
+// SettingsPath is where the settings routes live (SPEC §4.7).
+const SettingsPath = "/v1/phone/settings"

@@ -50,6 +50,8 @@ type historyEntry struct {
 	// SourceIP is where a user's own action came from, so a citizen can
 	// spot one that was not theirs; support actions have none.
 	SourceIP string `json:"source_ip,omitempty"`
+	// Fields are the settings a settings_changed entry set.
+	Fields []string `json:"fields,omitempty"`
 }
 
 // Status is GET /v1/phone: where the caller's number stands, the latest
@@ -114,6 +116,7 @@ func statusViewOf(st binding.Status, l lang) statusView {
 			Actor:    h.Actor,
 			Channel:  string(h.Channel),
 			SourceIP: h.SourceIP,
+			Fields:   h.Fields,
 		})
 	}
 	return v

@@ -28,6 +28,11 @@ type phoneEventJSON struct {
 	Actor         string `json:"actor"`
 	Channel       string `json:"channel"`
 	At            string `json:"at"`
+	// Push is the account's push-notice setting: a push service sends a
+	// notice of this event only when it is true (SPEC §4.7).
+	Push bool `json:"push"`
+	// Fields are the settings a phone.settings_changed event set.
+	Fields []string `json:"fields,omitempty"`
 }
 
 // eventTimeLayout is RFC 3339 UTC with fixed milliseconds, so event times
@@ -45,5 +50,7 @@ func (p PhoneEvents) PhoneEvent(ctx context.Context, e binding.PhoneEvent) error
 		Actor:         e.Actor,
 		Channel:       string(e.Channel),
 		At:            e.At.UTC().Format(eventTimeLayout),
+		Push:          e.Push,
+		Fields:        e.Fields,
 	})
 }

@@ -70,3 +70,20 @@ func countryCodeLen(digits string) int {
 	n, _ := splitCallingCode(digits)
 	return n
 }
+
+// NationalMask rewrites a Russian number masked by Mask in the national
+// form people write at home: +7 912 ***-**-89 becomes 8 (912) ***-**-89.
+// Only the country code and its grouping change, never which digits show.
+// Anything else (another country, "***", "") is returned as it is: the
+// national form of a foreign number is no help to a reader in Russia.
+func NationalMask(masked string) string {
+	rest, ok := strings.CutPrefix(masked, "+7 ")
+	if !ok {
+		return masked
+	}
+	area, tail, ok := strings.Cut(rest, " ")
+	if !ok || len(area) != 3 {
+		return masked
+	}
+	return "8 (" + area + ") " + tail
+}

@@ -56,9 +56,9 @@ func key(pk, sk string) map[string]types.AttributeValue {
 // so that, read backwards, the verification, the profile and the newest
 // history entries come first.
 func (d *Dynamo) Snapshot(ctx context.Context, accountID string, historyLimit int) (binding.Snapshot, error) {
-	lower, limit := skProfile, int32(2)
+	lower, limit := skProfile, int32(3)
 	if historyLimit > 0 {
-		lower, limit = skHistoryFrom, int32(historyLimit)+2
+		lower, limit = skHistoryFrom, int32(historyLimit)+3
 	}
 	kc := expression.Key(attrPK).Equal(expression.Value(accountPK(accountID))).
 		And(expression.Key(attrSK).Between(expression.Value(lower), expression.Value(skVerification)))
@@ -102,6 +102,12 @@ func (d *Dynamo) Snapshot(ctx context.Context, accountID string, historyLimit in
 				return binding.Snapshot{}, fmt.Errorf("read profile: %w", err)
 			}
 			snap.Profile = it.profile()
+		case skSettings:
+			var it settingsItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return binding.Snapshot{}, fmt.Errorf("read settings: %w", err)
+			}
+			snap.Settings = it.patch()
 		default:
 			if len(snap.History) >= historyLimit {
 				continue
@@ -653,6 +659,7 @@ const (
 	itemTicket       = "ticket"
 	itemTicketRef    = "ticket-ref"
 	itemCounter      = "counter"
+	itemSettings     = "settings"
 )
 
 // limitItemName names the i-th counter item of a code request.

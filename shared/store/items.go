@@ -165,13 +165,15 @@ type historyItem struct {
 	ID       string `dynamodbav:"history_id"`
 	At       string `dynamodbav:"at"`
 	Event    string `dynamodbav:"event"`
-	Phone    string `dynamodbav:"phone_masked"`
+	Phone    string `dynamodbav:"phone_masked,omitempty"`
 	Actor    string `dynamodbav:"actor"`
-	Channel  string `dynamodbav:"channel"`
+	Channel  string `dynamodbav:"channel,omitempty"`
 	SourceIP string `dynamodbav:"source_ip,omitempty"`
 	TicketID string `dynamodbav:"ticket_id,omitempty"`
 	Reason   string `dynamodbav:"reason,omitempty"`
-	TTL      int64  `dynamodbav:"ttl,omitempty"`
+	// Fields are the settings a settings_changed entry set.
+	Fields []string `dynamodbav:"fields,omitempty"`
+	TTL    int64    `dynamodbav:"ttl,omitempty"`
 }
 
 func newHistoryItem(accountID string, h binding.HistoryEntry) historyItem {
@@ -188,6 +190,7 @@ func newHistoryItem(accountID string, h binding.HistoryEntry) historyItem {
 		SourceIP: h.SourceIP,
 		TicketID: h.TicketID,
 		Reason:   h.Reason,
+		Fields:   h.Fields,
 	}
 	if !h.ExpiresAt.IsZero() {
 		it.TTL = h.ExpiresAt.Unix()
@@ -206,6 +209,7 @@ func (it historyItem) entry() binding.HistoryEntry {
 		SourceIP: it.SourceIP,
 		TicketID: it.TicketID,
 		Reason:   it.Reason,
+		Fields:   it.Fields,
 	}
 	if it.TTL > 0 {
 		h.ExpiresAt = time.Unix(it.TTL, 0).UTC()

@@ -9,8 +9,8 @@ import (
 
 // Every key of the single table is built here. An account's partition holds
 // its profile, its one verification and its history; sort keys are chosen
-// so that one descending Query returns VERIFICATION, PROFILE and then the
-// newest history entries, in that order.
+// so that one descending Query returns VERIFICATION, SETTINGS, PROFILE and
+// then the newest history entries, in that order.
 const (
 	attrPK = "pk"
 	attrSK = "sk"
@@ -19,6 +19,9 @@ const (
 	skVerification = "VERIFICATION"
 	skHistoryFrom  = "HISTORY#"
 	skClaim        = "CLAIM"
+	// skSettings sorts between PROFILE and VERIFICATION, so the snapshot's
+	// one Query reads the settings too.
+	skSettings = "SETTINGS"
 )
 
 // Partition-key prefixes: every pk the store writes starts with one of
@@ -139,6 +142,17 @@ const (
 	attrVersion               = "version"
 	attrWindowEnd             = "window_end"
 	attrWindowStart           = "window_start"
+)
+
+// Attributes of the settings item (ACCOUNT#<id>, SETTINGS): one per
+// setting, written only when set, so a missing one takes its default.
+const (
+	attrNotifySMS     = "notify_sms"
+	attrNotifyEmail   = "notify_email"
+	attrNotifyPush    = "notify_push"
+	attrAutofill      = "autofill"
+	attrThirdParty    = "third_party"
+	attrDisplayFormat = "display_format"
 )
 
 // Attributes of the counter items.

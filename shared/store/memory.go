@@ -25,6 +25,7 @@ type Memory struct {
 	claims        map[string]claim // phone HMAC → holder
 	counters      map[string]int
 	history       map[string][]binding.HistoryEntry
+	settings      map[string]binding.SettingsPatch
 }
 
 // NewMemory returns an empty store.
@@ -35,6 +36,7 @@ func NewMemory() *Memory {
 		claims:        map[string]claim{},
 		counters:      map[string]int{},
 		history:       map[string][]binding.HistoryEntry{},
+		settings:      map[string]binding.SettingsPatch{},
 	}
 }
 
@@ -62,7 +64,7 @@ func counterKey(c binding.Counter) string {
 func (m *Memory) Snapshot(_ context.Context, accountID string, historyLimit int) (binding.Snapshot, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	snap := binding.Snapshot{Profile: m.profiles[accountID], History: []binding.HistoryEntry{}}
+	snap := binding.Snapshot{Profile: m.profiles[accountID], History: []binding.HistoryEntry{}, Settings: m.settings[accountID]}
 	if v, ok := m.verifications[accountID]; ok {
 		snap.Verification = &v
 	}

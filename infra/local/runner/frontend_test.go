@@ -158,8 +158,12 @@ func TestCORS(t *testing.T) {
 		}
 	}
 	// A method the API does not allow is not allowed by the preflight.
-	if resp, _ := s.do(t, "OPTIONS", "/v1/phone/verification", "", "", "Origin", page, "Access-Control-Request-Method", "PATCH"); resp.Header.Get("Access-Control-Allow-Origin") != "" {
-		t.Errorf("PATCH preflight allowed: %v", resp.Header)
+	if resp, _ := s.do(t, "OPTIONS", "/v1/phone/verification", "", "", "Origin", page, "Access-Control-Request-Method", "PUT"); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("PUT preflight allowed: %v", resp.Header)
+	}
+	// PATCH is allowed: the settings are changed with it.
+	if resp, _ := s.do(t, "OPTIONS", "/v1/phone/settings", "", "", "Origin", page, "Access-Control-Request-Method", "PATCH"); resp.Header.Get("Access-Control-Allow-Origin") != page {
+		t.Errorf("PATCH preflight refused: %v", resp.Header)
 	}
 	// An OPTIONS that is no preflight is routed like any request.
 	if resp, _ := s.do(t, "OPTIONS", "/v1/phone/verification", "", ""); resp.StatusCode != 404 {

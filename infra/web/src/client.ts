@@ -13,6 +13,8 @@ export type TicketList = Schemas["TicketList"];
 export type TicketCreated = Schemas["TicketCreated"];
 export type CodeRequest = Schemas["CodeRequest"];
 export type NewTicket = Schemas["NewTicket"];
+export type Settings = Schemas["Settings"];
+export type SettingsPatch = Schemas["SettingsPatch"];
 
 type JSONOf<R> = R extends { content: { "application/json": infer T } } ? T : never;
 type RequestOf<O> = O extends { requestBody: { content: { "application/json": infer B } } } ? B : never;
@@ -27,6 +29,7 @@ type SuccessOf<O> = O extends { responses: infer R }
 type Post<P extends keyof paths> = NonNullable<paths[P]["post"]>;
 type Get<P extends keyof paths> = NonNullable<paths[P]["get"]>;
 type Delete<P extends keyof paths> = NonNullable<paths[P]["delete"]>;
+type Patch<P extends keyof paths> = NonNullable<paths[P]["patch"]>;
 
 // Failure is what the page shows: the API's problem (its `detail` in the
 // words the API gives) or the gateway's bare {"message"}.
@@ -101,6 +104,9 @@ export const api = {
     send<SuccessOf<Post<"/v1/phone/unbind">>>(s, "POST", "/v1/phone/unbind", body),
   cancelUnbind: (s: Session) => send<SuccessOf<Delete<"/v1/phone/unbind">>>(s, "DELETE", "/v1/phone/unbind"),
   status: (s: Session) => send<SuccessOf<Get<"/v1/phone">>>(s, "GET", "/v1/phone"),
+  settings: (s: Session) => send<SuccessOf<Get<"/v1/phone/settings">>>(s, "GET", "/v1/phone/settings"),
+  changeSettings: (s: Session, body: RequestOf<Patch<"/v1/phone/settings">>) =>
+    send<SuccessOf<Patch<"/v1/phone/settings">>>(s, "PATCH", "/v1/phone/settings", body),
   createTicket: (s: Session, body: RequestOf<Post<"/v1/feedback">>) =>
     send<SuccessOf<Post<"/v1/feedback">>>(s, "POST", "/v1/feedback", body),
   listTickets: (s: Session) => send<SuccessOf<Get<"/v1/feedback">>>(s, "GET", "/v1/feedback?limit=20"),

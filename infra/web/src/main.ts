@@ -3,7 +3,18 @@
 // e-mail, step-up sign-in when the API asks for it, and support requests.
 // Served by the local runner it also shows a side panel that mints dev
 // tokens and lists the outbox.
-import { api, type CodeRequest, type CodeSent, type Failure, type PhoneStatus, type Result, type Session, type Ticket } from "./client.js";
+import {
+  api,
+  type CodeRequest,
+  type CodeSent,
+  type Failure,
+  type PhoneStatus,
+  type Result,
+  type Session,
+  type Settings,
+  type SettingsPatch,
+  type Ticket,
+} from "./client.js";
 import { isKey, t, type Key, type Lang } from "./i18n.js";
 
 interface Claims {
@@ -40,6 +51,7 @@ const state = {
   stepUpRetry: null as (() => Promise<void>) | null,
   lastPhone: sessionStorage.getItem("phonebind.phone") ?? "",
   tickets: [] as Ticket[],
+  settings: null as Settings | null,
 };
 
 // The API is on the page's own origin unless the host names another
@@ -218,6 +230,60 @@ function tick(): void {
   }
 }
 
+// renderSettings shows the settings as the API last gave them.
+function renderSettings(): void {
+  const s = state.settings;
+  el("settings-section").hidden = !s;
+  if (!s) return;
+  el<HTMLInputElement>("set-sms").checked = s.notifications.sms;
+  el<HTMLInputElement>("set-email").checked = s.notifications.email;
+  el<HTMLInputElement>("set-push").checked = s.notifications.push;
+  el<HTMLInputElement>("set-autofill").checked = s.autofill;
+  el<HTMLSelectElement>("set-third-party").value = s.third_party;
+  el<HTMLSelectElement>("set-format").value = s.display_format;
+}
+
+// settingsPatch is what the form changed against the settings shown: a
+// merge patch of those fields only, so that a change made meanwhile on
+// another device to another setting is kept.
+function settingsPatch(): SettingsPatch {
+  const s = state.settings;
+  const patch: SettingsPatch = {};
+  if (!s) return patch;
+  const notifications: NonNullable<SettingsPatch["notifications"]> = {};
+  for (const [key, id] of [["sms", "set-sms"], ["email", "set-email"], ["push", "set-push"]] as const) {
+    const v = el<HTMLInputElement>(id).checked;
+    if (v !== s.notifications[key]) notifications[key] = v;
+  }
+  if (Object.keys(notifications).length > 0) patch.notifications = notifications;
+  const autofill = el<HTMLInputElement>("set-autofill").checked;
+  if (autofill !== s.autofill) patch.autofill = autofill;
+  const third = el<HTMLSelectElement>("set-third-party").value as Settings["third_party"];
+  if (third !== s.third_party) patch.third_party = third;
+  const format = el<HTMLSelectElement>("set-format").value as Settings["display_format"];
+  if (format !== s.display_format) patch.display_format = format;
+  return patch;
+}
+
+async function saveSettings(): Promise<void> {
+  const patch = settingsPatch();
+  await call(() => api.changeSettings(session, patch), async (s) => {
+    state.settings = s;
+    renderSettings();
+    notice(tr("settingsSaved"));
+    // The display format changes how the status shows the number.
+    await loadStatusQuietly();
+  });
+}
+
+async function loadSettings(): Promise<void> {
+  if (!state.token) return;
+  await call(() => api.settings(session), (s) => {
+    state.settings = s;
+    renderSettings();
+  }, false);
+}
+
 function renderTickets(): void {
   const list = el("tickets");
   list.replaceChildren(
@@ -363,6 +429,8 @@ function setToken(token: string): void {
     state.pending = null;
     state.status = null;
     state.tickets = [];
+    state.settings = null;
+    renderSettings();
     state.changeAfter = "";
     el("ticket-view").hidden = true;
   }
@@ -408,7 +476,7 @@ async function main(): Promise<void> {
     state.lang = state.lang === "ru" ? "en" : "ru";
     sessionStorage.setItem("phonebind.lang", state.lang);
     applyLang();
-    await Promise.all([loadStatus(), loadTickets()]);
+    await Promise.all([loadStatus(), loadTickets(), loadSettings()]);
   });
   on("bind-form", "submit", async () => {
     const phone = el<HTMLInputElement>("phone").value;
@@ -431,6 +499,7 @@ async function main(): Promise<void> {
     el(state.status?.phone ? "bind-h" : "phone").focus();
   });
   on("ticket-form", "submit", sendTicket);
+  on("settings-form", "submit", saveSettings);
   on("stepup-signin", "click", async () => {
     const retry = state.stepUpRetry;
     if (state.local) {
@@ -452,7 +521,7 @@ async function main(): Promise<void> {
       el<HTMLInputElement>("dev-mfa").checked,
       Number(el<HTMLSelectElement>("dev-age").value),
     );
-    if (ok) await Promise.all([loadStatus(), loadTickets(), refreshOutbox()]);
+    if (ok) await Promise.all([loadStatus(), loadTickets(), loadSettings(), refreshOutbox()]);
   });
   on("outbox-refresh", "click", refreshOutbox);
   setInterval(tick, 1000);
@@ -464,7 +533,8 @@ async function main(): Promise<void> {
     await mint(el<HTMLInputElement>("dev-sub").value, el<HTMLInputElement>("dev-email").value, true, 0);
   }
   renderStatus();
-  await Promise.all([loadStatus(), loadTickets(), refreshOutbox()]);
+  renderSettings();
+  await Promise.all([loadStatus(), loadTickets(), loadSettings(), refreshOutbox()]);
   document.body.dataset.ready = "1";
 }
 

@@ -177,6 +177,67 @@ it("asks for a second factor on a change, then changes after signing in again", 
   assert.match(await text(page, "#history tbody"), /Номер изменён/);
 });
 
+it("changes the settings with a strong session: the number shown in the national form, by keyboard", async () => {
+  const page = await open(dev);
+  await signIn(page, "settings-strong");
+  const number = freshNumber();
+  await bind(page, dev, number);
+  await page.waitForSelector("#settings-section:not([hidden])");
+  // The defaults: every notice on, autofill on, partners denied, +7 form.
+  for (const id of ["#set-sms", "#set-email", "#set-push", "#set-autofill"]) assert.equal(await page.isChecked(id), true, id);
+  assert.equal(await page.inputValue("#set-third-party"), "deny");
+  assert.equal(await page.inputValue("#set-format"), "international");
+  assert.match(await text(page, "#status-phone"), /^\+7 \d{3} \*\*\*-\*\*-\d\d$/);
+  assert.equal(await text(page, "label[for='set-email']"), "По электронной почте");
+
+  // By keyboard: focus the e-mail checkbox and untick it with Space.
+  await page.focus("#set-email");
+  await page.keyboard.press("Space");
+  assert.equal(await page.isChecked("#set-email"), false);
+  await page.selectOption("#set-format", "national");
+  await page.selectOption("#set-third-party", "ask");
+  await page.focus("#settings-save");
+  await page.keyboard.press("Enter");
+  await waitText(page, "#notice", /^Настройки сохранены\.$/);
+  await waitText(page, "#status-phone", /^8 \(\d{3}\) \*\*\*-\*\*-\d\d$/);
+  assert.equal(await text(page, "#status-phone"), "8 (" + number.replace(/\D/g, "").slice(1, 4) + ") ***-**-" + number.slice(-2));
+  assert.match(await text(page, "#history tbody"), /Настройки изменены/);
+  assert.doesNotMatch(await text(page, "#history tbody"), /\+7 \d{3} \*/, "every number in the history in the national form");
+
+  // Read back from the API on a fresh load: kept, the others untouched.
+  const again = await open(dev);
+  await signIn(again, "settings-strong");
+  await again.waitForSelector("#settings-section:not([hidden])");
+  assert.equal(await again.isChecked("#set-email"), false);
+  assert.equal(await again.isChecked("#set-sms"), true);
+  assert.equal(await again.inputValue("#set-format"), "national");
+  assert.equal(await again.inputValue("#set-third-party"), "ask");
+  assert.deepEqual([...page.errors, ...again.errors], []);
+});
+
+it("asks a weak session to sign in again before changing the settings, then saves them", async () => {
+  const page = await open(dev);
+  await signIn(page, "settings-weak", { mfa: false });
+  await page.waitForSelector("#settings-section:not([hidden])");
+  await page.uncheck("#set-autofill");
+  await page.click("#settings-save");
+  await page.waitForSelector("#stepup:not([hidden])");
+  assert.equal(await focusedId(page), "error");
+  assert.match(await text(page, "#error-text"), /втор\S* фактор/);
+
+  await page.click("#stepup-signin");
+  await waitText(page, "#notice", /^Настройки сохранены\.$/);
+  assert.match(await text(page, "#dev-token"), /amr pwd,mfa/);
+  assert.equal(await page.isHidden("#error"), true);
+  assert.equal(await page.isChecked("#set-autofill"), false);
+
+  // In English, the same section in English words.
+  await page.click("#lang-switch");
+  await waitText(page, "#settings-h", /^Settings$/);
+  assert.equal(await text(page, "label[for='set-autofill']"), "Fill the number into applications on the portal");
+  assert.equal(await page.isChecked("#set-autofill"), false);
+});
+
 it("removes the number by SMS", async () => {
   const page = await open(dev);
   await signIn(page, "unbind-sms");

@@ -26,11 +26,14 @@ func (a *App) Handlers() map[string]httpapi.Handler {
 	idem := func(h httpapi.Handler) httpapi.Handler {
 		return httpapi.Idempotent(a.Idempotency, h, a.Logger, a.clock)
 	}
+	// The settings are read where the status is (a Query of the account)
+	// and changed where the unbind writes the account's partition.
+	settings := map[string]httpapi.Handler{httpapi.SettingsPath: a.API.Settings}
 	return map[string]httpapi.Handler{
 		RequestCodeFunction: idem(a.API.RequestCode),
 		ConfirmCodeFunction: idem(a.API.ConfirmCode),
-		StatusFunction:      a.API.Status,
-		UnbindFunction:      idem(a.API.Unbind),
+		StatusFunction:      httpapi.ByPath(a.API.Status, settings),
+		UnbindFunction:      idem(httpapi.ByPath(a.API.Unbind, settings)),
 		FeedbackFunction:    idem(a.FeedbackAPI.Handle),
 	}
 }
@@ -108,7 +111,7 @@ func (a *App) Lambda(function string) (ops.Handler, error) {
 }
 
 // Unbind is the unbind function's Lambda handler: POST and DELETE
-// /v1/phone/unbind, and the operators' support_unbind and cancel_unbind
+// /v1/phone/unbind, PATCH /v1/phone/settings, and the operators' support_unbind and cancel_unbind
 // events by direct invocation.
 func (a *App) Unbind() ops.Handler {
 	return ops.Function(a.Handlers()[UnbindFunction], a.actions()[UnbindFunction], a.Logger)

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (binding.Store, Probe)) {
 		{"SequenceRoundTrips", sequenceRoundTrips},
 	}
 	cases = append(cases, holdCases...)
+	cases = append(cases, settingsCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s, p := newStore(t)
