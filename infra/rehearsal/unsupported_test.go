@@ -2,7 +2,6 @@ package rehearsal
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -97,7 +96,7 @@ func checkUnsupported(t *testing.T, declared *template.Template, tr map[string]a
 	}
 	subs := typed("AWS::SNS::Subscription")
 	if len(subs) != 1 || tr[subs[0]].(map[string]any)["Condition"] != "HasAlarmEmail" ||
-		compact(props(subs[0])) != fmt.Sprintf(`{"Endpoint":{"Ref":"AlarmEmail"},"Protocol":"email","TopicArn":{"Ref":"AlarmTopic"}}`) {
+		compact(props(subs[0])) != `{"Endpoint":{"Ref":"AlarmEmail"},"Protocol":"email","TopicArn":{"Ref":"AlarmTopic"}}` {
 		t.Errorf("the alarm e-mail subscription: %v", subs)
 	}
 }

@@ -117,7 +117,7 @@ func (s *Service) current(ctx context.Context, accountID string) (Snapshot, time
 			s.alert(ctx, p.Phone, unbindDoneText)
 		case errors.Is(err, ErrNumberRebound):
 			// The number is another account's already: it is not told.
-			s.publish(ctx, accountID, lapsedEntry(p, s.cfg.HistoryRetention), "")
+			s.publish(ctx, accountID, lapsedEntry(p, s.cfg.HistoryRetention), "", snap.Settings.Applied())
 		case errors.Is(err, ErrStale) && try < 2:
 			// Another writer completed it (or moved the profile): read again.
 		default:
