@@ -155,6 +155,13 @@ func missing(field string) error {
 		detail: detailRequired, field: field, args: []any{field}}
 }
 
+// badFormat reports a field whose value cannot be what it names (too long,
+// or not digits where digits are asked for); detail says what it must be.
+func badFormat(field, detail string) error {
+	return &requestError{code: codeInvalidRequest, status: http.StatusUnprocessableEntity,
+		detail: detail, field: field}
+}
+
 // notOneOf reports a field whose value is not among those allowed.
 func notOneOf(field string, allowed ...string) error {
 	return &requestError{code: codeInvalidRequest, status: http.StatusUnprocessableEntity,

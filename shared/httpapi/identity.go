@@ -43,43 +43,12 @@ func callerOf(req events.APIGatewayV2HTTPRequest) (caller, error) {
 }
 
 // address is the e-mail address in v, or "" when v is not one bare
-// address.
+// address (a display name, a list, garbage).
 func address(v string) string {
-	if plainAddress(v) {
-		return v // what mail.ParseAddress would give, without its allocations
-	}
 	if a, err := mail.ParseAddress(v); err == nil && a.Name == "" {
 		return a.Address
 	}
 	return ""
-}
-
-// plainAddress reports whether s is an address mail.ParseAddress reads as
-// itself, with no display name: dot-atoms of letters, digits, '_', '+' and
-// '-' on either side of one '@'. Anything else is left to mail.ParseAddress.
-func plainAddress(s string) bool {
-	local, domain, ok := strings.Cut(s, "@")
-	return ok && dotAtom(local) && dotAtom(domain)
-}
-
-// dotAtom reports whether s is non-empty runs of atext (the subset above)
-// joined by single dots.
-func dotAtom(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '+', c == '-':
-		case c == '.':
-			if s[i-1] == '.' {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // claimList reads an array claim as API Gateway passes it: "[mfa otp]".

@@ -103,22 +103,24 @@ func (t text) in(l lang) string {
 // Detail keys: a code's own key, or code.variant where one code has several
 // explanations. Formats take the arguments the mapping passes (see render).
 const (
-	detailVerificationUsed   = "verification_not_found.used"
-	detailVerificationStale  = "verification_not_found.stale"
-	detailEmptyBody          = "invalid_json.empty"
-	detailTrailingData       = "invalid_json.trailing"
-	detailNotObject          = "invalid_request.not_object"
-	detailUnknownField       = "invalid_request.unknown_field"
-	detailWrongType          = "invalid_request.wrong_type"
-	detailRequired           = "invalid_request.required"
-	detailOneOf              = "invalid_request.one_of"
-	detailIdempotencyKey     = "invalid_request.idempotency_key"
-	detailSetting            = "invalid_request.setting"
-	detailStepUpSecondFactor = "insufficient_authentication.second_factor"
-	detailStepUpFresh        = codeInsufficientAuth
-	detailCooldown           = "rate_limited." + binding.LimitCooldown
-	detailFailuresAccount    = "rate_limited." + binding.LimitFailuresAccount
-	detailFailuresPhone      = "rate_limited." + binding.LimitFailuresPhone
+	detailVerificationUsed     = "verification_not_found.used"
+	detailVerificationStale    = "verification_not_found.stale"
+	detailEmptyBody            = "invalid_json.empty"
+	detailTrailingData         = "invalid_json.trailing"
+	detailNotObject            = "invalid_request.not_object"
+	detailUnknownField         = "invalid_request.unknown_field"
+	detailWrongType            = "invalid_request.wrong_type"
+	detailRequired             = "invalid_request.required"
+	detailCodeFormat           = "invalid_request.code_format"
+	detailVerificationIDFormat = "invalid_request.verification_id_format"
+	detailOneOf                = "invalid_request.one_of"
+	detailIdempotencyKey       = "invalid_request.idempotency_key"
+	detailSetting              = "invalid_request.setting"
+	detailStepUpSecondFactor   = "insufficient_authentication.second_factor"
+	detailStepUpFresh          = codeInsufficientAuth
+	detailCooldown             = "rate_limited." + binding.LimitCooldown
+	detailFailuresAccount      = "rate_limited." + binding.LimitFailuresAccount
+	detailFailuresPhone        = "rate_limited." + binding.LimitFailuresPhone
 )
 
 // Detail keys of the support-ticket routes.
@@ -172,6 +174,12 @@ var details = map[string]text{
 	detailSetting: {
 		"Такого значения настройки нет. Настройки не изменены.",
 		"No such value for a setting. The settings were not changed."},
+	detailCodeFormat: {
+		"Код состоит только из цифр: введите цифры из сообщения.",
+		"The code is digits only: enter the digits from the message."},
+	detailVerificationIDFormat: {
+		"Такого verification_id не бывает: возьмите его из ответа на запрос кода.",
+		"No verification_id looks like this: take it from the answer to the code request."},
 	detailOneOf: {
 		"Недопустимое значение поля «%s»; допустимо: %s.",
 		`Field "%s" has an unsupported value; allowed: %s.`},

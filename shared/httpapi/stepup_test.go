@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,5 +87,23 @@ func TestStepUpChallenge(t *testing.T) {
 				t.Errorf("problem %v", p)
 			}
 		})
+	}
+}
+
+// A body whose verification_id or code cannot be one is refused before
+// the code is judged: 422 with the field, no attempt spent.
+func TestCodeBodyFormat(t *testing.T) {
+	for _, tt := range []struct{ body, field, detail string }{
+		{`{"verification_id":"v","code":"12a456"}`, "code", "The code is digits only: enter the digits from the message."},
+		{`{"verification_id":"v","code":"` + strings.Repeat("1", 17) + `"}`, "code", "The code is digits only: enter the digits from the message."},
+		{`{"verification_id":"` + strings.Repeat("a", 65) + `","code":"123456"}`, "verification_id", "No verification_id looks like this: take it from the answer to the code request."},
+	} {
+		svc := &fakeBinding{}
+		req := event("POST", "/v1/phone/verification/confirm", tt.body, func(r *events.APIGatewayV2HTTPRequest) { r.Headers["accept-language"] = "en" })
+		resp, _ := newAPI(svc, nil).ConfirmCode(context.Background(), req)
+		p := decodeProblem(t, resp)
+		if resp.StatusCode != http.StatusUnprocessableEntity || p["field"] != tt.field || p["detail"] != tt.detail || len(svc.confirmed) != 0 {
+			t.Errorf("%s: %d %v; service called %d times", tt.body, resp.StatusCode, p, len(svc.confirmed))
+		}
 	}
 }

@@ -33,6 +33,13 @@ type codeSentView struct {
 	AttemptsLeft   int    `json:"attempts_left"`
 }
 
+// The longest verification_id and code (with spaces around it) a body may
+// carry, as infra/openapi.yaml states them.
+const (
+	maxVerificationID = 64
+	maxCode           = 16
+)
+
 // confirmBody is POST /v1/phone/verification/confirm.
 type confirmBody struct {
 	VerificationID *string `json:"verification_id"`
@@ -191,6 +198,14 @@ func (a *API) withCode(ctx context.Context, req events.APIGatewayV2HTTPRequest, 
 	}
 	if body.Code == nil || strings.TrimSpace(*body.Code) == "" {
 		return events.APIGatewayV2HTTPResponse{}, missing("code")
+	}
+	// What cannot be a verification id or a code is refused before it is
+	// judged: it spends no attempt (infra/openapi.yaml's limits).
+	if len(*body.VerificationID) > maxVerificationID {
+		return events.APIGatewayV2HTTPResponse{}, badFormat("verification_id", detailVerificationIDFormat)
+	}
+	if code := strings.TrimSpace(*body.Code); len(*body.Code) > maxCode || strings.Trim(code, "0123456789") != "" {
+		return events.APIGatewayV2HTTPResponse{}, badFormat("code", detailCodeFormat)
 	}
 	st, err := complete(ctx, binding.Confirmation{
 		AccountID:      c.accountID,
