@@ -101,6 +101,9 @@ func (s *Service) judge(ctx context.Context, c Confirmation, purpose Purpose, no
 	if err != nil {
 		return proof{}, err
 	}
+	if err := s.demandAtConfirm(c.Session, v, now); err != nil {
+		return proof{}, err
+	}
 	want := s.keys.CodeMAC(v.ID, c.Code)
 	if !hmac.Equal([]byte(want), []byte(v.CodeHMAC)) {
 		if err := s.store.CountFailures(context.WithoutCancel(ctx), s.failureCounters(c.AccountID, v.Destination.HMAC, now)); err != nil {

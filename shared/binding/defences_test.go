@@ -87,7 +87,7 @@ func TestSuccessResetsWrongCodeCount(t *testing.T) {
 	// A new code never resets it: only 15 more wrong ones block again.
 	right := e.sms.lastCode(t, "+79123456789")
 	for i := 0; i < 5; i++ {
-		_, _ = e.svc.Unbind(context.Background(), binding.Confirmation{AccountID: "acc", VerificationID: sent.VerificationID, Code: wrongCode(right)})
+		_, _ = e.svc.Unbind(context.Background(), binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID, Code: wrongCode(right)})
 	}
 	e.clock.Advance(2 * time.Hour)
 	if _, err := e.code(binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS}); err != nil {
@@ -239,7 +239,7 @@ func TestStrangersCannotLockOutOwner(t *testing.T) {
 			}
 			_, err = e.request(t, "s1", bound)
 			rateLimit(t, err, binding.LimitFailuresPhone)
-			st, err := e.svc.Unbind(context.Background(), binding.Confirmation{AccountID: "owner", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, bound)})
+			st, err := e.svc.Unbind(context.Background(), binding.Confirmation{Session: e.strongSession(), AccountID: "owner", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, bound)})
 			if err != nil || st.Phone != "" {
 				t.Fatalf("the owner's unbind: %+v %v", st, err)
 			}

@@ -50,7 +50,7 @@ func (e *env) scheduleRemoval(t *testing.T, account string) binding.Status {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := e.svc.Unbind(context.Background(), binding.Confirmation{
+	st, err := e.svc.Unbind(context.Background(), binding.Confirmation{Session: e.strongSession(),
 		AccountID: account, VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, "ivan@example.ru"),
 		SourceIP: "203.0.113.9", Email: "ivan@example.ru",
 	})
@@ -255,7 +255,7 @@ func TestHoldRaces(t *testing.T) {
 				wg.Add(2)
 				go func() {
 					defer wg.Done()
-					_, unbindErr = e.svc.Unbind(ctx, binding.Confirmation{AccountID: acc, VerificationID: sent.VerificationID, Code: code})
+					_, unbindErr = e.svc.Unbind(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: acc, VerificationID: sent.VerificationID, Code: code})
 				}()
 				go func() { defer wg.Done(); _, cancelErr = e.svc.CancelUnbind(ctx, acc, "") }()
 				wg.Wait()
@@ -369,7 +369,7 @@ func TestSMSUnbindAfterTheHoldTookEffect(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.clock.Set(effective.Add(time.Minute))
-		st, err := e.svc.Unbind(context.Background(), binding.Confirmation{AccountID: acc, VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, "+79123456789")})
+		st, err := e.svc.Unbind(context.Background(), binding.Confirmation{Session: e.strongSession(), AccountID: acc, VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, "+79123456789")})
 		if err != nil || st.State != binding.StateNone || st.History[0].Event != binding.EventUnbound || !st.History[0].At.Equal(effective) {
 			t.Fatalf("SMS code after effective_at: %+v, %v", st, err)
 		}

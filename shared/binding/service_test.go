@@ -213,7 +213,7 @@ func (e *env) request(t *testing.T, account, raw string) (binding.CodeSent, erro
 }
 
 func (e *env) confirm(account, id, code string) (binding.Status, error) {
-	return e.svc.Confirm(context.Background(), binding.Confirmation{AccountID: account, VerificationID: id, Code: code, SourceIP: "198.51.100.10"})
+	return e.svc.Confirm(context.Background(), binding.Confirmation{Session: e.strongSession(), AccountID: account, VerificationID: id, Code: code, SourceIP: "198.51.100.10"})
 }
 
 // bind binds a number to an account through both calls.
@@ -648,7 +648,7 @@ func TestUnbindBySMS(t *testing.T) {
 	if st, _ := e.svc.Status(ctx, "acc"); st.Request == nil || st.Request.AttemptsLeft != sent.AttemptsLeft {
 		t.Fatalf("an unbind code at confirm spent an attempt: %+v", st.Request)
 	}
-	st, err := e.svc.Unbind(ctx, binding.Confirmation{AccountID: "acc", VerificationID: sent.VerificationID, Code: code, Email: "ivan@example.ru"})
+	st, err := e.svc.Unbind(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID, Code: code, Email: "ivan@example.ru"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func (e *env) confirmWithEmail(t *testing.T, account, raw, email string) {
 	if err != nil {
 		t.Fatalf("request %s: %v", raw, err)
 	}
-	_, err = e.svc.Confirm(context.Background(), binding.Confirmation{
+	_, err = e.svc.Confirm(context.Background(), binding.Confirmation{Session: e.strongSession(),
 		AccountID: account, VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, number(t, raw).E164()), Email: email,
 	})
 	if err != nil {

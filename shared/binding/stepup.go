@@ -65,9 +65,30 @@ func (u StepUp) secondFactor(s Session) bool {
 // code is sent or anything written.
 func (s *Service) demand(sess Session, secondFactor bool, now time.Time) error {
 	u := s.cfg.StepUp
-	fresh := !sess.AuthTime.IsZero() && !sess.AuthTime.After(now.Add(time.Minute)) && now.Sub(sess.AuthTime) <= u.MaxAge
-	if fresh && (!secondFactor || u.secondFactor(sess)) {
+	if u.fresh(sess, now) && (!secondFactor || u.secondFactor(sess)) {
 		return nil
 	}
 	return &StepUpError{SecondFactor: secondFactor, MaxAge: u.MaxAge, ACR: u.ACR}
+}
+
+// fresh reports whether the sign-in is recent enough (a minute of clock
+// skew allowed into the future).
+func (u StepUp) fresh(s Session, now time.Time) bool {
+	return !s.AuthTime.IsZero() && !s.AuthTime.After(now.Add(time.Minute)) && now.Sub(s.AuthTime) <= u.MaxAge
+}
+
+// demandAtConfirm holds the confirmation of code v to the step-up its
+// request needed, so that a session weaker than the one that asked for the
+// code (an old one, or one without a second factor) cannot complete a
+// change or a removal. It runs once the attempt is counted (a weak session
+// guessing codes spends attempts like any other) and before the code is
+// compared, so its answer tells nothing about the code.
+func (s *Service) demandAtConfirm(sess Session, v Verification, now time.Time) error {
+	switch {
+	case v.Purpose == PurposeBind && v.Previous.HMAC != "":
+		return s.demand(sess, true, now) // a change
+	case v.Purpose == PurposeUnbind:
+		return s.demand(sess, v.Channel == ChannelSMS, now)
+	}
+	return nil // a first bind needs a plain session
 }

@@ -89,3 +89,31 @@ func TestStepUp(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Confirming a code needs the step-up its request needed: a session weaker
+// than the one that asked (no second factor, or an old sign-in) cannot
+// complete a change or a removal with it.
+func TestStepUpAtConfirm(t *testing.T) {
+	e := newEnv(t)
+	e.bind(t, "acc", "+79123456789")
+	e.clock.Advance(31 * 24 * time.Hour)
+	sent, err := e.request(t, "acc", "+79161234567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := e.sms.lastCode(t, "+79161234567")
+	weak := binding.Confirmation{AccountID: "acc", VerificationID: sent.VerificationID, Code: code,
+		Session: binding.Session{AMR: []string{"pwd"}, AuthTime: e.clock.Now()}}
+	var up *binding.StepUpError
+	if _, err := e.svc.Confirm(context.Background(), weak); !errors.As(err, &up) || !up.SecondFactor {
+		t.Fatalf("a change confirmed by a password-only session: err = %v", err)
+	}
+	if st, _ := e.svc.Status(context.Background(), "acc"); st.Phone != "+7 912 ***-**-89" {
+		t.Fatalf("the number changed anyway: %+v", st)
+	}
+	strong := weak
+	strong.Session = e.strongSession()
+	if st, err := e.svc.Confirm(context.Background(), strong); err != nil || st.Phone != "+7 916 ***-**-67" {
+		t.Fatalf("the same code from a strong session: %+v, %v", st, err)
+	}
+}

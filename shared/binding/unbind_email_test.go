@@ -50,7 +50,7 @@ func TestUnbindByEmail(t *testing.T) {
 	}
 
 	code := e.sms.lastCode(t, "ivan@example.ru")
-	st, err = e.svc.Unbind(ctx, binding.Confirmation{AccountID: "acc", VerificationID: sent.VerificationID, Code: code, SourceIP: "203.0.113.9"})
+	st, err = e.svc.Unbind(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID, Code: code, SourceIP: "203.0.113.9"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestEventsAfterEachCommittedChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Unbind(ctx, binding.Confirmation{AccountID: "acc", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, "+79123456780")}); err != nil {
+	if _, err := e.svc.Unbind(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, "+79123456780")}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(5 * time.Minute)

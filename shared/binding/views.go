@@ -44,6 +44,9 @@ type Confirmation struct {
 	// Email is the account's verified e-mail, told when a removal is
 	// scheduled; empty when unknown.
 	Email string
+	// Session is how the caller signed in: confirming a change or an
+	// unbind needs the same step-up as asking for its code.
+	Session Session
 }
 
 // Status is what GET /v1/phone shows (SPEC §4.4). Zero times mean "not set".

@@ -109,7 +109,7 @@ func (w *world) bind(acc string, n phone.Number) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.svc.Confirm(ctx, binding.Confirmation{AccountID: acc, VerificationID: sent.VerificationID, Code: w.lastCode(n.E164())})
+	_, err = w.svc.Confirm(ctx, binding.Confirmation{Session: w.signedIn(), AccountID: acc, VerificationID: sent.VerificationID, Code: w.lastCode(n.E164())})
 	return err
 }
 
@@ -119,7 +119,7 @@ func (w *world) unbind(acc string, channel binding.Channel, dest string) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.svc.Unbind(ctx, binding.Confirmation{AccountID: acc, VerificationID: sent.VerificationID, Code: w.lastCode(dest)})
+	_, err = w.svc.Unbind(ctx, binding.Confirmation{Session: w.signedIn(), AccountID: acc, VerificationID: sent.VerificationID, Code: w.lastCode(dest)})
 	return err
 }
 

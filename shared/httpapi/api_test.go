@@ -326,8 +326,9 @@ func TestConfirmPassesCaller(t *testing.T) {
 		t.Fatalf("status = %d: %s", resp.StatusCode, resp.Body)
 	}
 	assertJSONHeaders(t, resp)
-	want := binding.Confirmation{AccountID: "alice", VerificationID: "v-1", Code: "123456", SourceIP: "203.0.113.7", Email: "alice@example.org"}
-	if len(svc.confirmed) != 1 || svc.confirmed[0] != want {
+	want := binding.Confirmation{AccountID: "alice", VerificationID: "v-1", Code: "123456", SourceIP: "203.0.113.7", Email: "alice@example.org",
+		Session: binding.Session{AMR: []string{"pwd", "mfa"}, AuthTime: time.Unix(1764838800, 0).UTC()}}
+	if len(svc.confirmed) != 1 || !reflect.DeepEqual(svc.confirmed[0], want) {
 		t.Errorf("service got %+v, want %+v", svc.confirmed, want)
 	}
 	if !strings.Contains(resp.Body, `"status":"verified"`) {

@@ -214,6 +214,7 @@ func (a *API) withCode(ctx context.Context, req events.APIGatewayV2HTTPRequest, 
 		Code:     strings.TrimSpace(*body.Code),
 		SourceIP: c.sourceIP,
 		Email:    c.email,
+		Session:  c.session,
 	})
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err

@@ -85,7 +85,7 @@ func TestCancelUnbindEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := svc.Unbind(ctx, binding.Confirmation{AccountID: "acc-1", VerificationID: sent.VerificationID, Code: box.codes["ivan@example.ru"], Email: "ivan@example.ru"})
+	st, err := svc.Unbind(ctx, binding.Confirmation{AccountID: "acc-1", VerificationID: sent.VerificationID, Code: box.codes["ivan@example.ru"], Email: "ivan@example.ru", Session: session})
 	if err != nil || st.Request.State != binding.RequestScheduled {
 		t.Fatalf("schedule: %+v, %v", st.Request, err)
 	}

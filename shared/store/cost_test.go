@@ -153,7 +153,7 @@ func TestDynamoCallsForTheHold(t *testing.T) {
 		CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, ResendCooldown: time.Minute,
 		CodesPerAccountHour: 5, CodesPerPhoneDay: 10, CodesPerIPHour: 20, ChangeCooldown: time.Hour,
 		ConsentVersion: "2026-01", HistoryRetention: time.Hour, UnbindEmailHold: 24 * time.Hour,
-		StepUp: binding.StepUp{MaxAge: time.Hour},
+		StepUp: binding.StepUp{AMR: []string{"mfa"}, MaxAge: time.Hour},
 	}, store.NewDynamo(db, table), binding.Senders{SMS: msgs, Email: msgs}, secure.DevKeyring(), clock, nil)
 	n, err := phone.NewParser(nil).Parse("+79123456789")
 	if err != nil {
@@ -161,12 +161,14 @@ func TestDynamoCallsForTheHold(t *testing.T) {
 	}
 	ctx := context.Background()
 	code := regexp.MustCompile(`\d{6}`)
-	session := binding.Session{AuthTime: now}
+	// A strong, fresh session: its confirmations need no read to check
+	// their step-up.
+	session := binding.Session{AMR: []string{"mfa"}, AuthTime: now}
 	sent, err := svc.RequestCode(ctx, binding.CodeRequest{AccountID: "hold", Purpose: binding.PurposeBind, Phone: n, Consent: true, Session: session})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Confirm(ctx, binding.Confirmation{AccountID: "hold", VerificationID: sent.VerificationID, Code: code.FindString(msgs.body)}); err != nil {
+	if _, err := svc.Confirm(ctx, binding.Confirmation{Session: session, AccountID: "hold", VerificationID: sent.VerificationID, Code: code.FindString(msgs.body)}); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(time.Minute)
@@ -176,7 +178,7 @@ func TestDynamoCallsForTheHold(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.take()
-	st, err := svc.Unbind(ctx, binding.Confirmation{AccountID: "hold", VerificationID: sent.VerificationID, Code: code.FindString(msgs.body), Email: "ivan@example.ru"})
+	st, err := svc.Unbind(ctx, binding.Confirmation{Session: session, AccountID: "hold", VerificationID: sent.VerificationID, Code: code.FindString(msgs.body), Email: "ivan@example.ru"})
 	if err != nil || st.Request.State != binding.RequestScheduled {
 		t.Fatalf("schedule: %+v, %v", st.Request, err)
 	}
@@ -198,7 +200,7 @@ func TestDynamoCallsForTheHold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Unbind(ctx, binding.Confirmation{AccountID: "hold", VerificationID: sent.VerificationID, Code: code.FindString(msgs.body)}); err != nil {
+	if _, err := svc.Unbind(ctx, binding.Confirmation{Session: session, AccountID: "hold", VerificationID: sent.VerificationID, Code: code.FindString(msgs.body)}); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(24 * time.Hour)
