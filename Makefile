@@ -64,7 +64,7 @@ DEV_ENV := RESEND_COOLDOWN=$${RESEND_COOLDOWN:-0s} CHANGE_COOLDOWN=$${CHANGE_COO
 	CODES_PER_PREFIX_DAY=$${CODES_PER_PREFIX_DAY:-10000} \
 	TEST_PHONE_NUMBERS=$${TEST_PHONE_NUMBERS:-+79990000001:123456,+79990000002:234567,+79990000003:345678}
 
-.PHONY: help run run-dev web web-check web-test web-screenshots token invoke smoke keys-secret soak test check cfn-lint openapi lint bench build $(BUILD_TARGETS) \
+.PHONY: help run run-dev web web-check web-test web-screenshots token invoke smoke keys-secret enum-timing soak test check cfn-lint openapi lint bench build $(BUILD_TARGETS) \
 	emulators-start emulators-stop emulators-status clean
 
 help: ## Show this help
