@@ -52,12 +52,8 @@ func UpdateTicket(svc TicketUpdater, logger *slog.Logger) Action {
 		if err := Decode(raw, &ev); err != nil {
 			return nil, err
 		}
-		for _, f := range []struct{ name, value string }{
-			{"ticket_id", ev.TicketID}, {"status", ev.Status}, {"operator", ev.Operator},
-		} {
-			if err := Required(f.name, f.value); err != nil {
-				return nil, err
-			}
+		if err := Required([2]string{"ticket_id", ev.TicketID}, [2]string{"status", ev.Status}, [2]string{"operator", ev.Operator}); err != nil {
+			return nil, err
 		}
 		ch, err := svc.UpdateTicket(ctx, feedback.Update{
 			TicketID: ev.TicketID,

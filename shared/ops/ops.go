@@ -157,10 +157,13 @@ func Decode(raw json.RawMessage, v any) error {
 	return nil
 }
 
-// Required refuses an empty (after trimming) field.
-func Required(field, value string) error {
-	if strings.TrimSpace(value) == "" {
-		return &Error{Code: "invalid_event", Message: field + " is required", Field: field}
+// Required checks that each field, given as name and value pairs, is set
+// (not blank), and reports the first that is not.
+func Required(pairs ...[2]string) error {
+	for _, f := range pairs {
+		if strings.TrimSpace(f[1]) == "" {
+			return &Error{Code: "invalid_event", Message: f[0] + " is required", Field: f[0]}
+		}
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ func TestFunctionRoutesHTTPAndOpsEvents(t *testing.T) {
 				if err := ops.Decode(raw, &in); err != nil {
 					return nil, err
 				}
-				if err := ops.Required("name", in.Name); err != nil {
+				if err := ops.Required([2]string{"name", in.Name}); err != nil {
 					return nil, err
 				}
 				return echo{Name: in.Name}, nil

@@ -42,12 +42,8 @@ func SupportUnbind(svc SupportUnbinder, logger *slog.Logger) Action {
 		if err := Decode(raw, &ev); err != nil {
 			return nil, err
 		}
-		for _, f := range []struct{ name, value string }{
-			{"account_id", ev.AccountID}, {"operator", ev.Operator}, {"reason", ev.Reason}, {"ticket_id", ev.TicketID},
-		} {
-			if err := Required(f.name, f.value); err != nil {
-				return nil, err
-			}
+		if err := Required([2]string{"account_id", ev.AccountID}, [2]string{"operator", ev.Operator}, [2]string{"reason", ev.Reason}, [2]string{"ticket_id", ev.TicketID}); err != nil {
+			return nil, err
 		}
 		st, err := svc.SupportUnbind(ctx, ev.AccountID, ev.Operator, ev.Reason, ev.TicketID)
 		if errors.Is(err, binding.ErrNoPhoneBound) {
@@ -95,12 +91,8 @@ func CancelUnbind(svc HoldCanceller, logger *slog.Logger) Action {
 		if err := Decode(raw, &ev); err != nil {
 			return nil, err
 		}
-		for _, f := range []struct{ name, value string }{
-			{"account_id", ev.AccountID}, {"operator", ev.Operator}, {"reason", ev.Reason},
-		} {
-			if err := Required(f.name, f.value); err != nil {
-				return nil, err
-			}
+		if err := Required([2]string{"account_id", ev.AccountID}, [2]string{"operator", ev.Operator}, [2]string{"reason", ev.Reason}); err != nil {
+			return nil, err
 		}
 		st, err := svc.SupportCancelUnbind(ctx, ev.AccountID, ev.Operator, ev.Reason)
 		if errors.Is(err, binding.ErrNoUnbindPending) {
@@ -109,7 +101,7 @@ func CancelUnbind(svc HoldCanceller, logger *slog.Logger) Action {
 		if err != nil {
 			return nil, err
 		}
-		logger.InfoContext(ctx, "support cancelled unbind", "operator", ev.Operator, "reason", ev.Reason)
+		logger.InfoContext(ctx, "support cancelled unbind", "operator_claimed", ev.Operator, "reason", ev.Reason)
 		return CancelUnbindResult{AccountID: ev.AccountID, Cancelled: true, Message: "the scheduled removal was cancelled; the number stays", Status: string(st.State)}, nil
 	}
 }
