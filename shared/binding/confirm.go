@@ -55,13 +55,8 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 	switch err := s.store.CompleteBind(ctx, completion); {
 	case errors.Is(err, ErrPhoneTaken):
 		return Status{}, s.revealTaken(ctx, p, now)
-	case errors.Is(err, ErrStale):
-		s.reject(ctx, v, ReasonSuperseded, now)
-		return Status{}, ErrStale
-	case errors.Is(err, ErrVerificationUsed):
-		return Status{}, err
 	case err != nil:
-		return Status{}, fmt.Errorf("complete bind: %w", err)
+		return Status{}, s.commitError(ctx, v, err, "complete bind", now)
 	}
 	st, set, err := s.after(ctx, c.AccountID)
 	s.publish(ctx, c.AccountID, completion.History, v.Previous.Masked, set)
@@ -112,6 +107,22 @@ func (s *Service) judge(ctx context.Context, c Confirmation, purpose Purpose, no
 		return proof{}, &CodeInvalidError{AttemptsLeft: v.AttemptsLeft()}
 	}
 	return proof{v}, nil
+}
+
+// commitError is what a failed commit of verification v tells the
+// caller: a profile that moved since the code was asked for rejects v as
+// superseded (ErrStale); a code already used says so; anything else is
+// ours, named by what.
+func (s *Service) commitError(ctx context.Context, v Verification, err error, what string, now time.Time) error {
+	switch {
+	case errors.Is(err, ErrStale):
+		s.reject(ctx, v, ReasonSuperseded, now)
+		return ErrStale
+	case errors.Is(err, ErrVerificationUsed):
+		return err
+	default:
+		return fmt.Errorf("%s: %w", what, err)
+	}
 }
 
 func (s *Service) reject(ctx context.Context, v Verification, reason string, now time.Time) {

@@ -35,14 +35,8 @@ func (s *Service) schedule(ctx context.Context, c Confirmation, v Verification, 
 		Verification: v, UnbindAt: at, UnbindID: unbindID, History: history,
 		Reset: s.failureCounters(c.AccountID, v.Destination.HMAC, now), Now: now,
 	})
-	switch {
-	case errors.Is(err, ErrStale):
-		s.reject(ctx, v, ReasonSuperseded, now)
-		return Status{}, ErrStale
-	case errors.Is(err, ErrVerificationUsed):
-		return Status{}, err
-	case err != nil:
-		return Status{}, fmt.Errorf("schedule unbind: %w", err)
+	if err != nil {
+		return Status{}, s.commitError(ctx, v, err, "schedule unbind", now)
 	}
 	st, set, err := s.after(ctx, c.AccountID)
 	s.publish(ctx, c.AccountID, history, "", set)

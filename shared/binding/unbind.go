@@ -124,19 +124,16 @@ func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 		Reset:        s.failureCounters(c.AccountID, v.Destination.HMAC, now),
 		Now:          now,
 	})
-	switch {
-	case errors.Is(err, ErrStale):
-		s.reject(ctx, v, ReasonSuperseded, now)
+	if err != nil {
+		err = s.commitError(ctx, v, err, "complete unbind", now)
 		// A held removal that took effect meanwhile did what this code
 		// asked: the number is gone, and the caller is told so.
-		if snap, _, rerr := s.current(ctx, c.AccountID); rerr == nil && !snap.Profile.Bound() {
-			return s.Status(ctx, c.AccountID)
+		if errors.Is(err, ErrStale) {
+			if snap, _, rerr := s.current(ctx, c.AccountID); rerr == nil && !snap.Profile.Bound() {
+				return s.Status(ctx, c.AccountID)
+			}
 		}
-		return Status{}, ErrStale
-	case errors.Is(err, ErrVerificationUsed):
 		return Status{}, err
-	case err != nil:
-		return Status{}, fmt.Errorf("complete unbind: %w", err)
 	}
 	st, set, err := s.after(ctx, c.AccountID)
 	s.publish(ctx, c.AccountID, history, "", set)
