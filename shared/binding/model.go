@@ -245,7 +245,12 @@ type Start struct {
 	// Checks are counters that must be below their Max but are not
 	// spent (the wrong-code counters).
 	Checks []Counter
-	Now    time.Time
+	// Tallies are counters spent one more but not held to their Max: the
+	// number's codes of the day when the code goes to the number the
+	// account has bound (capChecks), so the count stays true for everyone
+	// else while the owner is not refused by it.
+	Tallies []Counter
+	Now     time.Time
 }
 
 // Completion commits a confirmed bind or change in one atomic step: the

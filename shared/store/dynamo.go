@@ -161,7 +161,7 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 	}
 	var own *limitItem
 	var limits []*limitItem
-	for _, l := range groupLimits(spend, s.Checks) {
+	for _, l := range groupLimits(spend, s.Checks, s.Tallies) {
 		if l.pk == accountPK(v.AccountID) && l.sk == skVerification {
 			own = l
 		} else {
@@ -293,7 +293,7 @@ func (d *Dynamo) CancelVerification(ctx context.Context, s binding.Start) error 
 	if err != nil && !isConditionFailed(err) {
 		errs = append(errs, fmt.Errorf("void verification: %w", err))
 	}
-	for _, c := range s.Counters {
+	for _, c := range append(s.Counters, s.Tallies...) {
 		if err := d.giveBack(ctx, c); err != nil {
 			errs = append(errs, err)
 		}

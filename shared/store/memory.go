@@ -98,7 +98,7 @@ func (m *Memory) StartVerification(_ context.Context, s binding.Start) error {
 			return &binding.LimitError{Counter: c}
 		}
 	}
-	for _, c := range s.Counters {
+	for _, c := range append(s.Counters, s.Tallies...) {
 		m.counters[counterKey(c)]++
 	}
 	m.verifications[v.AccountID] = v
@@ -113,7 +113,7 @@ func (m *Memory) CancelVerification(_ context.Context, s binding.Start) error {
 	if cur, ok := m.verifications[v.AccountID]; ok && cur.ID == v.ID {
 		delete(m.verifications, v.AccountID)
 	}
-	for _, c := range s.Counters {
+	for _, c := range append(s.Counters, s.Tallies...) {
 		if k := counterKey(c); m.counters[k] > 0 {
 			m.counters[k]--
 		}
