@@ -31,8 +31,12 @@ func (s *Service) schedule(ctx context.Context, c Confirmation, v Verification, 
 		ID: historyID, At: now, Event: EventUnbindScheduled, Phone: v.Destination.Masked, Actor: "user",
 		Channel: ChannelEmail, SourceIP: c.SourceIP, ExpiresAt: now.Add(s.cfg.HistoryRetention),
 	}
+	email, err := s.emailUpdate(Profile{}, c.Email)
+	if err != nil {
+		return Status{}, err
+	}
 	err = s.store.ScheduleUnbind(ctx, Hold{
-		Verification: v, UnbindAt: at, UnbindID: unbindID, History: history,
+		Verification: v, UnbindAt: at, UnbindID: unbindID, History: history, Email: email,
 		Reset: s.failureCounters(c.AccountID, v.Destination.HMAC, now), Now: now,
 	})
 	if err != nil {
@@ -109,15 +113,24 @@ func (s *Service) current(ctx context.Context, accountID string) (Snapshot, time
 		case err == nil:
 			s.publish(ctx, accountID, lapsedEntry(p, s.cfg.HistoryRetention), "", snap.Settings.Applied())
 			s.alert(ctx, p.Phone, unbindDoneText)
+			s.lapseLetter(ctx, p)
 		case errors.Is(err, ErrNumberRebound):
-			// The number is another account's already: it is not told.
+			// The number is another account's already: it is not told,
+			// the account's mailbox is.
 			s.publish(ctx, accountID, lapsedEntry(p, s.cfg.HistoryRetention), "", snap.Settings.Applied())
+			s.lapseLetter(ctx, p)
 		case errors.Is(err, ErrStale) && try < 2:
 			// Another writer completed it (or moved the profile): read again.
 		default:
 			return Snapshot{}, now, fmt.Errorf("complete due unbind: %w", err)
 		}
 	}
+}
+
+// lapseLetter tells the mailbox the profile kept that its held removal
+// took effect: nobody may be signed in when it does.
+func (s *Service) lapseLetter(ctx context.Context, p Profile) {
+	s.letter(ctx, s.addressOf(ctx, p, ""), unbindDoneSubject, fmt.Sprintf(unbindDoneBody, p.Phone.Masked, s.cfg.ProfileURL))
 }
 
 // lapsedEntry is the history entry of a removal whose hold ran out: dated

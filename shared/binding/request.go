@@ -91,7 +91,15 @@ func (s *Service) startBind(ctx context.Context, r CodeRequest, snap Snapshot, m
 	}
 	v.Previous = p.Phone
 	v.ConsentVersion = s.cfg.ConsentVersion
-	sent, err := s.deliver(ctx, v, s.smsPlan(r, p, e164, mac, codeText, now), now)
+	pl := s.smsPlan(r, p, e164, mac, codeText, now)
+	if p.Bound() {
+		// A change holds the bound number: its request checks the profile,
+		// and keeps a new verified address with that check.
+		if pl.email, err = s.emailUpdate(p, r.Email); err != nil {
+			return CodeSent{}, err
+		}
+	}
+	sent, err := s.deliver(ctx, v, pl, now)
 	if err == nil && p.Bound() {
 		s.alert(ctx, p.Phone, changeRequestText)
 	}
@@ -115,6 +123,9 @@ type plan struct {
 	// tallies are counters spent but not held to their Max: the number's
 	// codes of the day, for its owner (capChecks).
 	tallies []Counter
+	// email is a verified address to keep on the profile with a request
+	// that holds the bound number (emailUpdate), nil when it is kept.
+	email *SealedEmail
 }
 
 // smsPlan sends the code by SMS to e164 in the words of format, for the
@@ -186,7 +197,7 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 		}
 	}
 	v.CodeHMAC = s.keys.CodeMAC(v.ID, code)
-	start := Start{Verification: v, Counters: p.counters, Checks: p.checks, Tallies: p.tallies, Now: now}
+	start := Start{Verification: v, Counters: p.counters, Checks: p.checks, Tallies: p.tallies, Email: p.email, Now: now}
 	if err := s.startWatched(ctx, start, p); err != nil {
 		if !refused(err) {
 			// The write may have happened (a timeout after the call): make

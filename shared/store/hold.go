@@ -32,10 +32,10 @@ func (d *Dynamo) ScheduleUnbind(ctx context.Context, h binding.Hold) error {
 	}
 	at := formatTime(h.UnbindAt)
 	profile, err := expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name(attrUnbindAt), expression.Value(at)).
+		WithUpdate(setEmail(expression.Set(expression.Name(attrUnbindAt), expression.Value(at)).
 			Set(expression.Name(attrUnbindID), expression.Value(h.UnbindID)).
 			Set(expression.Name(attrVersion), expression.Value(v.ProfileVersion+1)).
-			Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(h.Now)))).
+			Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(h.Now))), h.Email)).
 		WithCondition(profileCondition(v.ProfileVersion).
 			And(expression.Name(attrPhoneHMAC).Equal(expression.Value(v.Destination.HMAC)))).
 		Build()
