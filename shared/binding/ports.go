@@ -66,6 +66,12 @@ type Store interface {
 	// ErrNumberRebound (the removal written) when the claim was already
 	// another account's.
 	LapseUnbind(ctx context.Context, u Unbinding) error
+	// DueUnbinds lists up to limit accounts whose scheduled removal is
+	// due at now (UnbindAt not after now), oldest first. A hold leaves the
+	// list when it is completed, cancelled or ended by an SMS unbind; the
+	// list may lag those writes by a moment (DynamoDB reads it from a
+	// secondary index), so it says where to look, and LapseUnbind decides.
+	DueUnbinds(ctx context.Context, now time.Time, limit int) ([]string, error)
 	// CountFailures adds one to each counter, with no ceiling: the wrong
 	// codes entered, which Start.Checks then hold against new codes.
 	CountFailures(ctx context.Context, counters []Counter) error

@@ -26,7 +26,7 @@ func sealedEmail(n string) binding.SealedEmail {
 // one too; the removal drops it with the number.
 func emailKeptOnProfile(t *testing.T, s subject) {
 	a := account("mail")
-	n := sealed("1234567871")
+	n := sealed("9990002871")
 	v := verification(a, "b1", n, 0, binding.SealedPhone{})
 	start(t, s, v, base)
 	c := completion(v, base)

@@ -27,7 +27,7 @@ func talliesCountedNotHeld(t *testing.T, s subject) {
 	mac := "hmac-tally-" + account("n")
 	phoneDay := binding.Counter{Name: binding.LimitPhoneDay, Subject: mac, WindowStart: day, Period: 24 * time.Hour, Max: 2}
 	failures := binding.Counter{Name: binding.LimitFailuresPhone, Subject: mac, WindowStart: day, Period: 24 * time.Hour, Max: 1}
-	n := sealed("1234567870")
+	n := sealed("9990002870")
 	for _, name := range []string{"a", "b"} {
 		start(t, s, verification(account(name), "v-"+name, n, 0, binding.SealedPhone{}), base, phoneDay)
 	}
