@@ -83,6 +83,8 @@ var allowList = map[string][]string{
 		ownKeys("UnbindFunction", "GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
 		[]string{
 			"Allow lambda:InvokeFunction on !GetAtt AlertFunction.Arn",
+			// complete_due_unbinds lists the due holds (keys only).
+			"Allow dynamodb:Query on !Sub ${PhoneBindingTable.Arn}/index/HoldsDue",
 			"Allow " + toEvents,
 			"Allow ses:SendEmail on !Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${EmailIdentity} if {StringEquals: {ses:FromAddress: !Ref EmailFrom}}",
 			"Allow " + keySecret,

@@ -68,6 +68,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	hs := &http.Server{Handler: srv.handler, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	go srv.completeDue(ctx, logger)
 	select {
 	case err := <-errc:
 		return err

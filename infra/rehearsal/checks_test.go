@@ -50,8 +50,10 @@ func checkTable(t *testing.T, m *moto, tr map[string]any, table string) {
 	if d.Table.BillingModeSummary.BillingMode != "PAY_PER_REQUEST" {
 		t.Errorf("billing %q", d.Table.BillingModeSummary.BillingMode)
 	}
-	if len(d.Table.GlobalSecondaryIndexes) != 1 || d.Table.GlobalSecondaryIndexes[0].IndexName != "TicketsByStatus" ||
-		keys(d.Table.GlobalSecondaryIndexes[0].KeySchema) != "ticket_status HASH, created_at RANGE" {
+	if len(d.Table.GlobalSecondaryIndexes) != 2 || d.Table.GlobalSecondaryIndexes[0].IndexName != "TicketsByStatus" ||
+		keys(d.Table.GlobalSecondaryIndexes[0].KeySchema) != "ticket_status HASH, created_at RANGE" ||
+		d.Table.GlobalSecondaryIndexes[1].IndexName != "HoldsDue" ||
+		keys(d.Table.GlobalSecondaryIndexes[1].KeySchema) != "hold_due HASH, unbind_at RANGE" {
 		t.Errorf("indexes %+v", d.Table.GlobalSecondaryIndexes)
 	}
 	if !d.Table.DeletionProtectionEnabled {

@@ -28,6 +28,10 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	email, err := s.sealEmail(c.Email)
+	if err != nil {
+		return Status{}, err
+	}
 	completion := Completion{
 		Verification: v,
 		Profile: Profile{
@@ -37,6 +41,7 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 			BoundAt:    now,
 			Consent:    Consent{Version: v.ConsentVersion, GivenAt: now},
 			Version:    v.ProfileVersion + 1,
+			Email:      email,
 		},
 		Release: v.Previous,
 		Reset:   s.failureCounters(c.AccountID, v.Destination.HMAC, now),

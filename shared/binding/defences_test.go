@@ -253,3 +253,65 @@ func TestStrangersCannotLockOutOwner(t *testing.T) {
 		})
 	}
 }
+
+// TestStrangersCannotSpendOwnersCodes (issue 12): other accounts' bind
+// requests use up a bound number's codes of the day (CODES_PER_PHONE_DAY).
+// Strangers are then refused codes to it, but the account it is bound to
+// still gets an unbind code by SMS; that code is counted on the number
+// (its count stays true), the owner's own hourly limit still holds, and
+// operators hear of it. Both stores: the store keeps the count.
+func TestStrangersCannotSpendOwnersCodes(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		store func(t *testing.T) binding.Store
+	}{
+		{"memory", func(*testing.T) binding.Store { return store.NewMemory() }},
+		{"dynamodb", func(t *testing.T) binding.Store {
+			db := dynamotest.Client(t)
+			return store.NewDynamo(db, dynamotest.Table(t, db))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnvOn(t, c.store(t), func(c *binding.Config) { c.CodesPerPhoneDay = 3; c.CodesPerAccountHour = 2 })
+			e.clock.Advance(-9 * time.Hour) // 01:00 UTC: a whole day ahead
+			const bound = "+79123456789"
+			e.bind(t, "owner", bound) // the number's first code of the day
+			for _, stranger := range []string{"s1", "s2"} {
+				if _, err := e.request(t, stranger, bound); err != nil {
+					t.Fatalf("%s: %v", stranger, err)
+				}
+			}
+			_, err := e.request(t, "s3", bound)
+			rateLimit(t, err, binding.LimitPhoneDay)
+			e.clock.Advance(2 * time.Minute) // past the owner's resend delay
+			if n := e.signals.count(binding.SignalNumberCapOwnerSpared); n != 0 {
+				t.Fatalf("%d owner-spared signals before the owner asked", n)
+			}
+
+			unbind := binding.CodeRequest{AccountID: "owner", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS, SourceIP: "198.51.100.20"}
+			sent, err := e.code(unbind)
+			if err != nil {
+				t.Fatalf("the owner's unbind code with the number's day used up: %v", err)
+			}
+			if got := e.sms.lastCode(t, bound); got == "" {
+				t.Fatal("no unbind code to the owner's number")
+			}
+			if n := e.signals.count(binding.SignalNumberCapOwnerSpared); n != 1 {
+				t.Fatalf("%d owner-spared signals, want 1", n)
+			}
+			// Counted: the number's day stays used up for others.
+			_, err = e.request(t, "s4", bound)
+			rateLimit(t, err, binding.LimitPhoneDay)
+			// The owner's own limits still hold: its second code of the
+			// hour went to the bind, this is the third.
+			e.clock.Advance(2 * time.Minute)
+			_, err = e.code(unbind)
+			rateLimit(t, err, binding.LimitAccountHour)
+
+			st, err := e.svc.Unbind(context.Background(), binding.Confirmation{Session: e.strongSession(), AccountID: "owner", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, bound)})
+			if err != nil || st.Phone != "" {
+				t.Fatalf("the owner's unbind: %+v %v", st, err)
+			}
+		})
+	}
+}

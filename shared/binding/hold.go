@@ -1,6 +1,7 @@
 // The hold on a removal by e-mail code (SPEC §4.3): scheduled at the
-// confirmation, cancelled by the user or an operator, completed lazily by
-// the first write that finds it due. Readers treat a due hold as done.
+// confirmation, cancelled by the user or an operator, completed by the
+// first write that finds it due or by the complete_due_unbinds job,
+// whichever comes first. Readers treat a due hold as done.
 
 package binding
 
@@ -31,8 +32,12 @@ func (s *Service) schedule(ctx context.Context, c Confirmation, v Verification, 
 		ID: historyID, At: now, Event: EventUnbindScheduled, Phone: v.Destination.Masked, Actor: "user",
 		Channel: ChannelEmail, SourceIP: c.SourceIP, ExpiresAt: now.Add(s.cfg.HistoryRetention),
 	}
+	email, err := s.emailUpdate(Profile{}, c.Email)
+	if err != nil {
+		return Status{}, err
+	}
 	err = s.store.ScheduleUnbind(ctx, Hold{
-		Verification: v, UnbindAt: at, UnbindID: unbindID, History: history,
+		Verification: v, UnbindAt: at, UnbindID: unbindID, History: history, Email: email,
 		Reset: s.failureCounters(c.AccountID, v.Destination.HMAC, now), Now: now,
 	})
 	if err != nil {
@@ -91,8 +96,8 @@ func (s *Service) cancelHold(ctx context.Context, accountID string, entry Histor
 }
 
 // current reads the account as a write must see it: a hold that is due is
-// completed first (LapseUnbind, conditional on the profile read), so no
-// write is ever judged against a number that is no longer bound.
+// completed first (lapse, conditional on the profile read), so no write is
+// ever judged against a number that is no longer bound.
 func (s *Service) current(ctx context.Context, accountID string) (Snapshot, time.Time, error) {
 	for try := 0; ; try++ {
 		now := s.now().UTC()
@@ -100,24 +105,101 @@ func (s *Service) current(ctx context.Context, accountID string) (Snapshot, time
 		if err != nil {
 			return Snapshot{}, now, fmt.Errorf("read account: %w", err)
 		}
-		p := snap.Profile
-		if !p.Lapsed(now) {
+		if !snap.Profile.Lapsed(now) {
 			return snap, now, nil
 		}
-		err = s.store.LapseUnbind(ctx, Unbinding{Profile: p, History: lapsedEntry(p, s.cfg.HistoryRetention), Now: now})
-		switch {
-		case err == nil:
-			s.publish(ctx, accountID, lapsedEntry(p, s.cfg.HistoryRetention), "", snap.Settings.Applied())
-			s.alert(ctx, p.Phone, unbindDoneText)
-		case errors.Is(err, ErrNumberRebound):
-			// The number is another account's already: it is not told.
-			s.publish(ctx, accountID, lapsedEntry(p, s.cfg.HistoryRetention), "", snap.Settings.Applied())
-		case errors.Is(err, ErrStale) && try < 2:
-			// Another writer completed it (or moved the profile): read again.
-		default:
+		err = s.lapse(ctx, snap, now)
+		if err != nil && !(errors.Is(err, ErrStale) && try < 2) {
 			return Snapshot{}, now, fmt.Errorf("complete due unbind: %w", err)
 		}
+		// Completed, by this call or (ErrStale) another writer: read again.
 	}
+}
+
+// lapse completes the due hold of snap's profile (LapseUnbind) and, when
+// this call wrote it, tells of it: the event, the SMS to the number and
+// the letter to the address the profile keeps. Whoever completes a hold
+// (the account's next write or the complete_due_unbinds job) tells of it
+// once; a writer that lost the race gets ErrStale and tells nothing.
+func (s *Service) lapse(ctx context.Context, snap Snapshot, now time.Time) error {
+	p := snap.Profile
+	entry := lapsedEntry(p, s.cfg.HistoryRetention)
+	err := s.store.LapseUnbind(ctx, Unbinding{Profile: p, History: entry, Now: now})
+	switch {
+	case err == nil:
+		s.publish(ctx, p.AccountID, entry, "", snap.Settings.Applied())
+		s.alert(ctx, p.Phone, unbindDoneText)
+		s.lapseLetter(ctx, p)
+	case errors.Is(err, ErrNumberRebound):
+		// The number is another account's already: it is not told, the
+		// account's mailbox is.
+		s.publish(ctx, p.AccountID, entry, "", snap.Settings.Applied())
+		s.lapseLetter(ctx, p)
+	default:
+		return err
+	}
+	return nil
+}
+
+// dueBatch is how many due holds one run of CompleteDueUnbinds takes on:
+// a run a minute keeps up with far more removals by e-mail than a day
+// brings, and stays well inside a function's timeout.
+const dueBatch = 100
+
+// DueReport is what a run of CompleteDueUnbinds did.
+type DueReport struct {
+	// Listed is how many due holds the store listed.
+	Listed int
+	// Completed is how many this run completed (and told of).
+	Completed int
+	// Gone is how many were completed or taken back by another writer
+	// before this run got to them (the index lags, writes race).
+	Gone int
+}
+
+// CompleteDueUnbinds completes every removal whose hold has run out
+// (the complete_due_unbinds ops action, run each minute by a schedule and
+// by the local runner's ticker). Readers already treat a due hold as
+// done, so the number was unbound at effective_at whatever happens here;
+// this makes the event, the SMS and the letter go out on time even when
+// the account never writes again. Each hold goes through lapse, so a
+// cancel, the account's own write or another run racing it leaves exactly
+// one outcome, told once. Errors of single accounts are joined; the others
+// are still completed.
+func (s *Service) CompleteDueUnbinds(ctx context.Context) (DueReport, error) {
+	now := s.now().UTC()
+	ids, err := s.store.DueUnbinds(ctx, now, dueBatch)
+	if err != nil {
+		return DueReport{}, fmt.Errorf("list due unbinds: %w", err)
+	}
+	r := DueReport{Listed: len(ids)}
+	var errs []error
+	for _, id := range ids {
+		snap, err := s.store.Snapshot(ctx, id, 0)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("read account: %w", err))
+			continue
+		}
+		if !snap.Profile.Lapsed(now) {
+			r.Gone++
+			continue
+		}
+		switch err := s.lapse(ctx, snap, now); {
+		case err == nil:
+			r.Completed++
+		case errors.Is(err, ErrStale):
+			r.Gone++
+		default:
+			errs = append(errs, fmt.Errorf("complete due unbind: %w", err))
+		}
+	}
+	return r, errors.Join(errs...)
+}
+
+// lapseLetter tells the mailbox the profile kept that its held removal
+// took effect: nobody may be signed in when it does.
+func (s *Service) lapseLetter(ctx context.Context, p Profile) {
+	s.letter(ctx, s.addressOf(ctx, p, ""), unbindDoneSubject, fmt.Sprintf(unbindDoneBody, p.Phone.Masked, s.cfg.ProfileURL))
 }
 
 // lapsedEntry is the history entry of a removal whose hold ran out: dated

@@ -77,6 +77,29 @@ func (s *Service) failureChecks(accountID, mac string, p Profile, now time.Time)
 	return checks, spared
 }
 
+// capChecks splits the counters a code to the number mac spends into those
+// held to their Max and those only counted (tallies). The number's codes of
+// the day (CODES_PER_PHONE_DAY) are not held against the account the
+// number is bound to: anyone may ask for a bind code to any number, so
+// other accounts could spend its day and leave its owner without an unbind
+// code to their own number. The code is still counted, so the number's
+// count stays true for everyone else. The owner's per-account and per-IP
+// limits, and the range and global caps, still apply.
+//
+// As in failureChecks, no stale read can spare a stranger: only the
+// account the number is claimed by has it in its profile, and the request
+// that holds the bound number is stored only at the profile version read.
+func capChecks(counters []Counter, mac string, owner Profile) (held, tallies []Counter) {
+	for _, c := range counters {
+		if c.Name == LimitPhoneDay && c.Subject == mac && owner.Bound() && owner.Phone.HMAC == mac {
+			tallies = append(tallies, c)
+			continue
+		}
+		held = append(held, c)
+	}
+	return held, tallies
+}
+
 // limitError turns the store's refusals into what the caller is told.
 func limitError(err error, now time.Time) error {
 	var cool *CooldownError

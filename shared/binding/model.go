@@ -103,6 +103,10 @@ type Profile struct {
 	// UnbindID is the id of the history entry the removal is recorded
 	// under, dated UnbindAt, whoever completes it.
 	UnbindID string
+	// Email is the verified address of the latest session that wrote the
+	// profile with one (zero: none known); removals nobody signed in for
+	// are told to it. It goes with the number.
+	Email SealedEmail
 }
 
 // Bound reports whether the profile holds a verified number.
@@ -245,7 +249,16 @@ type Start struct {
 	// Checks are counters that must be below their Max but are not
 	// spent (the wrong-code counters).
 	Checks []Counter
-	Now    time.Time
+	// Tallies are counters spent one more but not held to their Max: the
+	// number's codes of the day when the code goes to the number the
+	// account has bound (capChecks), so the count stays true for everyone
+	// else while the owner is not refused by it.
+	Tallies []Counter
+	// Email is a verified address to keep on the profile, written with
+	// the request's profile check when the request holds the bound number
+	// (HoldsBoundNumber); nil writes nothing.
+	Email *SealedEmail
+	Now   time.Time
 }
 
 // Completion commits a confirmed bind or change in one atomic step: the
@@ -283,9 +296,12 @@ type Hold struct {
 	// UnbindID is the id of the history entry the removal will be
 	// recorded under.
 	UnbindID string
-	History  HistoryEntry
-	Reset    []Counter
-	Now      time.Time
+	// Email is a verified address to keep on the profile (nil: as is),
+	// for the letter when the hold runs out.
+	Email   *SealedEmail
+	History HistoryEntry
+	Reset   []Counter
+	Now     time.Time
 }
 
 // HoldCancel takes back a scheduled removal not yet due, in one atomic

@@ -17,7 +17,8 @@ type Store interface {
 	// StartVerification writes s.Verification over the account's previous
 	// one and adds one to every counter, all or nothing. It fails with
 	// *CooldownError while the previous verification's ResendAfter is after
-	// s.Now, *LimitError when a counter is at its Max and, for a request
+	// s.Now, *LimitError when a counter or check is at its Max (never for
+	// s.Tallies, which are counted only) and, for a request
 	// that holds the bound number (Verification.HoldsBoundNumber), ErrStale
 	// when the profile is no longer at s.Verification.ProfileVersion. Other
 	// requests are not checked against the profile (a check costs every
@@ -26,7 +27,7 @@ type Store interface {
 	StartVerification(ctx context.Context, s Start) error
 	// CancelVerification undoes a StartVerification whose message could not
 	// be sent: the verification goes (if it is still the same one) and every
-	// counter gives its code back.
+	// counter and tally gives its code back.
 	CancelVerification(ctx context.Context, s Start) error
 	// CountAttempt spends one attempt on a pending verification before its
 	// code is judged and returns it as it is after the increment. It fails
@@ -65,6 +66,12 @@ type Store interface {
 	// ErrNumberRebound (the removal written) when the claim was already
 	// another account's.
 	LapseUnbind(ctx context.Context, u Unbinding) error
+	// DueUnbinds lists up to limit accounts whose scheduled removal is
+	// due at now (UnbindAt not after now), oldest first. A hold leaves the
+	// list when it is completed, cancelled or ended by an SMS unbind; the
+	// list may lag those writes by a moment (DynamoDB reads it from a
+	// secondary index), so it says where to look, and LapseUnbind decides.
+	DueUnbinds(ctx context.Context, now time.Time, limit int) ([]string, error)
 	// CountFailures adds one to each counter, with no ceiling: the wrong
 	// codes entered, which Start.Checks then hold against new codes.
 	CountFailures(ctx context.Context, counters []Counter) error
@@ -119,6 +126,10 @@ const (
 	// SignalNumberLockOwnerSpared: a number's wrong codes of the day are
 	// over the limit, and its owner got a code anyway (failureChecks).
 	SignalNumberLockOwnerSpared Signal = "number_lock_owner_spared"
+	// SignalNumberCapOwnerSpared: a number's codes of the day are at
+	// CODES_PER_PHONE_DAY, and the account it is bound to got a code to it
+	// anyway (capChecks): others spent its codes, or its owner is busy.
+	SignalNumberCapOwnerSpared Signal = "number_cap_owner_spared"
 	// SignalRangeHalfCap: a number range has used half or more of its
 	// daily cap (CODES_PER_PREFIX_DAY), given with every code past half.
 	SignalRangeHalfCap Signal = "range_half_cap"

@@ -91,7 +91,15 @@ func (s *Service) startBind(ctx context.Context, r CodeRequest, snap Snapshot, m
 	}
 	v.Previous = p.Phone
 	v.ConsentVersion = s.cfg.ConsentVersion
-	sent, err := s.deliver(ctx, v, s.smsPlan(r, p, e164, mac, codeText, now), now)
+	pl := s.smsPlan(r, p, e164, mac, codeText, now)
+	if p.Bound() {
+		// A change holds the bound number: its request checks the profile,
+		// and keeps a new verified address with that check.
+		if pl.email, err = s.emailUpdate(p, r.Email); err != nil {
+			return CodeSent{}, err
+		}
+	}
+	sent, err := s.deliver(ctx, v, pl, now)
 	if err == nil && p.Bound() {
 		s.alert(ctx, p.Phone, changeRequestText)
 	}
@@ -112,6 +120,12 @@ type plan struct {
 	// spared is the number's wrong-code count its owner is not held to
 	// (failureChecks), nil when every count is checked.
 	spared *Counter
+	// tallies are counters spent but not held to their Max: the number's
+	// codes of the day, for its owner (capChecks).
+	tallies []Counter
+	// email is a verified address to keep on the profile with a request
+	// that holds the bound number (emailUpdate), nil when it is kept.
+	email *SealedEmail
 }
 
 // smsPlan sends the code by SMS to e164 in the words of format, for the
@@ -120,11 +134,13 @@ type plan struct {
 func (s *Service) smsPlan(r CodeRequest, owner Profile, e164, mac, format string, now time.Time) plan {
 	prefix := numberRange(e164)
 	checks, spared := s.failureChecks(r.AccountID, mac, owner, now)
+	counters, tallies := capChecks(s.counters(r, mac, s.keys.PhoneMAC("range:"+prefix), now), mac, owner)
 	p := plan{
-		counters: s.counters(r, mac, s.keys.PhoneMAC("range:"+prefix), now),
+		counters: counters,
 		checks:   checks,
 		prefix:   prefix,
 		spared:   spared,
+		tallies:  tallies,
 	}
 	if code, test := s.cfg.TestNumbers[e164]; test {
 		p.fixed = code
@@ -181,7 +197,7 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 		}
 	}
 	v.CodeHMAC = s.keys.CodeMAC(v.ID, code)
-	start := Start{Verification: v, Counters: p.counters, Checks: p.checks, Now: now}
+	start := Start{Verification: v, Counters: p.counters, Checks: p.checks, Tallies: p.tallies, Email: p.email, Now: now}
 	if err := s.startWatched(ctx, start, p); err != nil {
 		if !refused(err) {
 			// The write may have happened (a timeout after the call): make
@@ -234,10 +250,13 @@ func (s *Service) deliver(ctx context.Context, v Verification, p plan, now time.
 }
 
 // startWatched stores the code as StartVerification does, but first
-// against two tripwires that tell operators of trouble before anyone is
+// against three tripwires that tell operators of trouble before anyone is
 // refused: the number range's cap at half (SignalRangeHalfCap, so that a
-// pumping campaign is heard of before the cap blocks the range) and the
-// number's wrong codes its owner is spared (SignalNumberLockOwnerSpared).
+// pumping campaign is heard of before the cap blocks the range), the
+// number's wrong codes its owner is spared (SignalNumberLockOwnerSpared)
+// and the number's codes of the day its owner is spared
+// (SignalNumberCapOwnerSpared: armed as a counter held to its Max, then
+// only counted).
 // A wire that trips is signalled and dropped, and the write tried again: a
 // code under every wire costs nothing extra, one over a wire one refused
 // conditional write.
@@ -259,6 +278,10 @@ func (s *Service) startWatched(ctx context.Context, start Start, p plan) error {
 	if spared {
 		armed.Checks = append(slices.Clone(start.Checks), *p.spared)
 	}
+	capped := len(start.Tallies) > 0
+	if capped {
+		armed.Counters, armed.Tallies = append(armed.Counters, start.Tallies...), nil
+	}
 	for {
 		err := s.store.StartVerification(ctx, armed)
 		var full *LimitError
@@ -273,6 +296,11 @@ func (s *Service) startWatched(ctx context.Context, start Start, p plan) error {
 			s.log.WarnContext(ctx, "wrong codes per number over the limit; its owner gets a code", "max", full.Counter.Max)
 			s.signal(ctx, SignalNumberLockOwnerSpared)
 			armed.Checks, spared = start.Checks, false
+		case capped && full.Counter.Name == LimitPhoneDay && slices.Contains(start.Tallies, full.Counter):
+			s.log.WarnContext(ctx, "codes per number of the day used up; its owner gets a code", "max", full.Counter.Max)
+			s.signal(ctx, SignalNumberCapOwnerSpared)
+			armed.Counters = slices.Delete(armed.Counters, len(armed.Counters)-len(start.Tallies), len(armed.Counters))
+			armed.Tallies, capped = start.Tallies, false
 		default:
 			return err
 		}

@@ -40,6 +40,9 @@ func (s *Service) SupportUnbind(ctx context.Context, accountID, operator, reason
 		st, set, err := s.after(ctx, accountID)
 		s.publish(ctx, accountID, history, "", set)
 		s.alert(ctx, snap.Profile.Phone, unbindDoneText)
+		// Nobody is signed in: the letter goes to the address the profile
+		// keeps (SPEC §4.3: every removal alerts the verified e-mail).
+		s.letter(ctx, s.addressOf(ctx, snap.Profile, ""), unbindDoneSubject, fmt.Sprintf(unbindDoneBody, snap.Profile.Phone.Masked, s.cfg.ProfileURL))
 		return st, err
 	}
 }

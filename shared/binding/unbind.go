@@ -66,7 +66,11 @@ func (s *Service) unbindBySMS(ctx context.Context, r CodeRequest, snap Snapshot,
 	if err != nil {
 		return CodeSent{}, err
 	}
-	return s.deliver(ctx, v, s.smsPlan(r, p, e164, p.Phone.HMAC, unbindCodeText, now), now)
+	pl := s.smsPlan(r, p, e164, p.Phone.HMAC, unbindCodeText, now)
+	if pl.email, err = s.emailUpdate(p, r.Email); err != nil {
+		return CodeSent{}, err
+	}
+	return s.deliver(ctx, v, pl, now)
 }
 
 // unbindByEmail mails the code. The per-destination daily limit counts the
@@ -79,12 +83,17 @@ func (s *Service) unbindByEmail(ctx context.Context, r CodeRequest, snap Snapsho
 		return CodeSent{}, err
 	}
 	v.SentTo = maskEmail(addr)
-	mac := s.keys.PhoneMAC("mailto:" + strings.ToLower(addr))
+	mac := s.emailMAC(addr)
 	checks, spared := s.failureChecks(r.AccountID, p.Phone.HMAC, p, now)
+	email, err := s.emailUpdate(p, addr)
+	if err != nil {
+		return CodeSent{}, err
+	}
 	return s.deliver(ctx, v, plan{
 		counters: s.counters(r, mac, "", now),
 		checks:   checks,
 		spared:   spared,
+		email:    email,
 		send: func(ctx context.Context, code string) error {
 			if s.email == nil {
 				return errors.New("no e-mail sender configured")
@@ -113,6 +122,14 @@ func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	// A session without a verified address: the letter goes to the one
+	// the profile keeps, read before the removal drops it.
+	var kept Profile
+	if strings.TrimSpace(c.Email) == "" {
+		if snap, rerr := s.store.Snapshot(ctx, c.AccountID, 0); rerr == nil {
+			kept = snap.Profile
+		}
+	}
 	history := HistoryEntry{
 		ID: historyID, At: now, Event: EventUnbound, Phone: v.Destination.Masked, Actor: "user",
 		Channel: v.Channel, SourceIP: c.SourceIP, ExpiresAt: now.Add(s.cfg.HistoryRetention),
@@ -140,6 +157,6 @@ func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 	// Every removal is told to the number removed, and to the account's
 	// verified e-mail, so that a stolen session cannot remove it unnoticed.
 	s.alert(ctx, v.Destination, unbindDoneText)
-	s.letter(ctx, c.Email, unbindDoneSubject, fmt.Sprintf(unbindDoneBody, v.Destination.Masked, s.cfg.ProfileURL))
+	s.letter(ctx, s.addressOf(ctx, kept, c.Email), unbindDoneSubject, fmt.Sprintf(unbindDoneBody, v.Destination.Masked, s.cfg.ProfileURL))
 	return st, err
 }

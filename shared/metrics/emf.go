@@ -38,6 +38,10 @@ const (
 	// LimitHalfUsed counts codes sent past half a cap (Limit "prefix_day":
 	// a number range's codes of the day). dims Limit
 	LimitHalfUsed = "LimitHalfUsed"
+	// OwnerSpared counts codes to a number's owner past a per-number limit
+	// it is not held to (Limit "phone_day": the number's codes of the day,
+	// which others can spend with bind requests). dims Limit
+	OwnerSpared = "OwnerSpared"
 )
 
 // Units.

@@ -58,7 +58,8 @@ func (c CountTickets) Publish(ctx context.Context, name string, event any) error
 }
 
 // Signals counts the binding service's signals as the metrics the alarms
-// read: NumberFailuresLocked by Outcome, LimitHalfUsed by Limit.
+// read: NumberFailuresLocked by Outcome, LimitHalfUsed and OwnerSpared by
+// Limit.
 type Signals struct {
 	Metrics *EMF
 }
@@ -70,6 +71,8 @@ func (s Signals) Signal(_ context.Context, sig binding.Signal) {
 		s.Metrics.Count(NumberFailuresLocked, D("Outcome", "refused"))
 	case binding.SignalNumberLockOwnerSpared:
 		s.Metrics.Count(NumberFailuresLocked, D("Outcome", "owner_spared"))
+	case binding.SignalNumberCapOwnerSpared:
+		s.Metrics.Count(OwnerSpared, D("Limit", binding.LimitPhoneDay))
 	case binding.SignalRangeHalfCap:
 		s.Metrics.Count(LimitHalfUsed, D("Limit", binding.LimitPrefixDay))
 	}

@@ -161,7 +161,7 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 	}
 	var own *limitItem
 	var limits []*limitItem
-	for _, l := range groupLimits(spend, s.Checks) {
+	for _, l := range groupLimits(spend, s.Checks, s.Tallies) {
 		if l.pk == accountPK(v.AccountID) && l.sk == skVerification {
 			own = l
 		} else {
@@ -184,18 +184,29 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 		t.add(limitItemName(i), it)
 	}
 	if v.HoldsBoundNumber() {
-		check, err := expression.NewBuilder().WithCondition(profileCondition(v.ProfileVersion)).Build()
+		b := expression.NewBuilder().WithCondition(profileCondition(v.ProfileVersion))
+		if s.Email != nil {
+			// A new verified address rides on the check, which bills as a
+			// write anyway; the version stays (nothing a commit insists on
+			// moved).
+			b = b.WithUpdate(setEmail(expression.UpdateBuilder{}, s.Email))
+		}
+		check, err := b.Build()
 		if err != nil {
 			d.giveAll(taken)
 			return fmt.Errorf("build profile condition: %w", err)
 		}
-		t.add(itemProfile, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-			TableName:                 &d.table,
-			Key:                       key(accountPK(v.AccountID), skProfile),
-			ConditionExpression:       check.Condition(),
-			ExpressionAttributeNames:  check.Names(),
-			ExpressionAttributeValues: check.Values(),
-		}})
+		if s.Email != nil {
+			t.add(itemProfile, update(d.table, key(accountPK(v.AccountID), skProfile), check))
+		} else {
+			t.add(itemProfile, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+				TableName:                 &d.table,
+				Key:                       key(accountPK(v.AccountID), skProfile),
+				ConditionExpression:       check.Condition(),
+				ExpressionAttributeNames:  check.Names(),
+				ExpressionAttributeValues: check.Values(),
+			}})
+		}
 	}
 	reasons, err := d.transact(ctx, t.items)
 	if err != nil && reasons != nil {
@@ -293,7 +304,7 @@ func (d *Dynamo) CancelVerification(ctx context.Context, s binding.Start) error 
 	if err != nil && !isConditionFailed(err) {
 		errs = append(errs, fmt.Errorf("void verification: %w", err))
 	}
-	for _, c := range s.Counters {
+	for _, c := range append(s.Counters, s.Tallies...) {
 		if err := d.giveBack(ctx, c); err != nil {
 			errs = append(errs, err)
 		}

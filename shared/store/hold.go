@@ -32,10 +32,11 @@ func (d *Dynamo) ScheduleUnbind(ctx context.Context, h binding.Hold) error {
 	}
 	at := formatTime(h.UnbindAt)
 	profile, err := expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name(attrUnbindAt), expression.Value(at)).
+		WithUpdate(setEmail(expression.Set(expression.Name(attrUnbindAt), expression.Value(at)).
 			Set(expression.Name(attrUnbindID), expression.Value(h.UnbindID)).
+			Set(expression.Name(attrHoldDue), expression.Value(holdDue)).
 			Set(expression.Name(attrVersion), expression.Value(v.ProfileVersion+1)).
-			Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(h.Now)))).
+			Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(h.Now))), h.Email)).
 		WithCondition(profileCondition(v.ProfileVersion).
 			And(expression.Name(attrPhoneHMAC).Equal(expression.Value(v.Destination.HMAC)))).
 		Build()
@@ -80,6 +81,7 @@ func (d *Dynamo) CancelUnbind(ctx context.Context, c binding.HoldCancel) error {
 	profile, err := expression.NewBuilder().
 		WithUpdate(expression.Remove(expression.Name(attrUnbindAt)).
 			Remove(expression.Name(attrUnbindID)).
+			Remove(expression.Name(attrHoldDue)).
 			Set(expression.Name(attrVersion), expression.Value(p.Version+1)).
 			Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(c.Now)))).
 		WithCondition(profileCondition(p.Version).

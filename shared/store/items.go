@@ -29,6 +29,12 @@ type profileItem struct {
 	// treat the profile as unbound from then on (binding.Profile.Lapsed).
 	UnbindAt string `dynamodbav:"unbind_at,omitempty"`
 	UnbindID string `dynamodbav:"unbind_id,omitempty"`
+	// The verified e-mail address, sealed like the number
+	// (binding.SealedEmail): removals nobody signed in for are told to it.
+	EmailHMAC   string `dynamodbav:"email_hmac,omitempty"`
+	EmailKeyID  string `dynamodbav:"email_key_id,omitempty"`
+	EmailCipher string `dynamodbav:"email_ciphertext,omitempty"`
+	EmailMasked string `dynamodbav:"email_masked,omitempty"`
 }
 
 func newProfileItem(p binding.Profile, now time.Time) profileItem {
@@ -49,6 +55,10 @@ func newProfileItem(p binding.Profile, now time.Time) profileItem {
 		UpdatedAt:      formatTime(now),
 		UnbindAt:       formatTime(p.UnbindAt),
 		UnbindID:       p.UnbindID,
+		EmailHMAC:      p.Email.HMAC,
+		EmailKeyID:     p.Email.KeyID,
+		EmailCipher:    p.Email.Ciphertext,
+		EmailMasked:    p.Email.Masked,
 	}
 }
 
@@ -62,6 +72,7 @@ func (it profileItem) profile() binding.Profile {
 		Version:    it.Version,
 		UnbindAt:   parseTime(it.UnbindAt),
 		UnbindID:   it.UnbindID,
+		Email:      binding.SealedEmail{HMAC: it.EmailHMAC, KeyID: it.EmailKeyID, Ciphertext: it.EmailCipher, Masked: it.EmailMasked},
 	}
 }
 

@@ -76,16 +76,17 @@ type limitItem struct {
 	end    time.Time
 	spend  []binding.Counter // one more on each
 	check  []binding.Counter // must be below Max, not spent
+	tally  []binding.Counter // one more on each, with no ceiling
 }
 
-// members are the item's counters, spent ones first.
+// members are the item's counters held to their Max, spent ones first.
 func (l *limitItem) members() []binding.Counter {
 	return append(append([]binding.Counter{}, l.spend...), l.check...)
 }
 
-// groupLimits puts the counters to spend and to check into their items, in
-// the order first named.
-func groupLimits(spend, check []binding.Counter) []*limitItem {
+// groupLimits puts the counters to spend, to check and to tally into their
+// items, in the order first named.
+func groupLimits(spend, check, tally []binding.Counter) []*limitItem {
 	var out []*limitItem
 	find := func(s slot) *limitItem {
 		for _, it := range out {
@@ -108,6 +109,10 @@ func groupLimits(spend, check []binding.Counter) []*limitItem {
 		it := find(slotOf(c))
 		it.check = append(it.check, c)
 	}
+	for _, c := range tally {
+		it := find(slotOf(c))
+		it.tally = append(it.tally, c)
+	}
 	return out
 }
 
@@ -118,10 +123,11 @@ func below(attr string, max int) expression.ConditionBuilder {
 }
 
 // transactItem is the item as one transaction entry: an Update when it
-// spends, a ConditionCheck when it only checks.
+// spends or tallies, a ConditionCheck when it only checks.
 func (l *limitItem) transactItem(table string) (types.TransactWriteItem, error) {
 	var cond expression.ConditionBuilder
-	for i, c := range l.members() {
+	members := l.members()
+	for i, c := range members {
 		b := below(slotOf(c).attr, c.Max)
 		if i == 0 {
 			cond = b
@@ -130,7 +136,7 @@ func (l *limitItem) transactItem(table string) (types.TransactWriteItem, error) 
 		}
 	}
 	k := key(l.pk, l.sk)
-	if len(l.spend) == 0 {
+	if len(l.spend) == 0 && len(l.tally) == 0 {
 		expr, err := expression.NewBuilder().WithCondition(cond).Build()
 		if err != nil {
 			return types.TransactWriteItem{}, fmt.Errorf("build limit check: %w", err)
@@ -145,10 +151,14 @@ func (l *limitItem) transactItem(table string) (types.TransactWriteItem, error) 
 		}}, nil
 	}
 	upd := limitTouch(l.end)
-	for _, c := range l.spend {
+	for _, c := range append(append([]binding.Counter{}, l.spend...), l.tally...) {
 		upd = upd.Add(expression.Name(slotOf(c).attr), expression.Value(1))
 	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	b := expression.NewBuilder().WithUpdate(upd)
+	if len(members) > 0 {
+		b = b.WithCondition(cond)
+	}
+	expr, err := b.Build()
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("build limit update: %w", err)
 	}

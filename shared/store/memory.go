@@ -98,8 +98,13 @@ func (m *Memory) StartVerification(_ context.Context, s binding.Start) error {
 			return &binding.LimitError{Counter: c}
 		}
 	}
-	for _, c := range s.Counters {
+	for _, c := range append(s.Counters, s.Tallies...) {
 		m.counters[counterKey(c)]++
+	}
+	if s.Email != nil && v.HoldsBoundNumber() {
+		p := m.profiles[v.AccountID]
+		p.Email = *s.Email
+		m.profiles[v.AccountID] = p
 	}
 	m.verifications[v.AccountID] = v
 	return nil
@@ -113,7 +118,7 @@ func (m *Memory) CancelVerification(_ context.Context, s binding.Start) error {
 	if cur, ok := m.verifications[v.AccountID]; ok && cur.ID == v.ID {
 		delete(m.verifications, v.AccountID)
 	}
-	for _, c := range s.Counters {
+	for _, c := range append(s.Counters, s.Tallies...) {
 		if k := counterKey(c); m.counters[k] > 0 {
 			m.counters[k]--
 		}
@@ -236,6 +241,9 @@ func (m *Memory) ScheduleUnbind(_ context.Context, h binding.Hold) error {
 	cur.Previous.Ciphertext, cur.Previous.KeyID = "", ""
 	m.verifications[account] = cur
 	p.UnbindAt, p.UnbindID = h.UnbindAt, h.UnbindID
+	if h.Email != nil {
+		p.Email = *h.Email
+	}
 	p.Version++
 	m.profiles[account] = p
 	cl.unbindAt = h.UnbindAt

@@ -74,6 +74,11 @@ func verificationWrite(table string, v binding.Verification, now time.Time, own 
 				upd = upd.Add(expression.Name(attr), expression.Value(1))
 			}
 		}
+		for _, c := range own.tally {
+			attr := slotOf(c).attr
+			keep[attr] = true
+			upd = upd.Add(expression.Name(attr), expression.Value(1))
+		}
 	}
 	// Counters of past windows go, so the item does not grow.
 	hour := now.UTC().Truncate(time.Hour)

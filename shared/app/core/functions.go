@@ -67,6 +67,8 @@ func (a *App) actions() map[string]map[string]ops.Action {
 		UnbindFunction: {
 			"support_unbind": ops.SupportUnbind(a.Service, a.Logger),
 			"cancel_unbind":  ops.CancelUnbind(a.Service, a.Logger),
+			// Run each minute by the template's schedule.
+			"complete_due_unbinds": ops.CompleteDueUnbinds(a.Service, a.Logger),
 		},
 		FeedbackFunction: {"update_ticket": ops.UpdateTicket(a.Tickets, a.Logger)},
 	}

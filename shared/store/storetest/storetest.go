@@ -61,6 +61,9 @@ func Run(t *testing.T, newStore func(t *testing.T) (binding.Store, Probe)) {
 	}
 	cases = append(cases, holdCases...)
 	cases = append(cases, settingsCases...)
+	cases = append(cases, tallyCases...)
+	cases = append(cases, emailCases...)
+	cases = append(cases, dueCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s, p := newStore(t)
