@@ -455,8 +455,8 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 
 // CompleteUnbind implements binding.Store with one TransactWriteItems:
 // consume the verification (when there is one), write the profile without
-// a number (only at the version read), release the claim (only if ours) and
-// add a history entry.
+// a number (only at the version read), release the claim (only if ours),
+// delete the HELD item of a hold it ends and add a history entry.
 func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error {
 	p := u.Profile
 	ownAttrs, rest := ownResets(u.Reset)
@@ -490,6 +490,11 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		ExpressionAttributeValues: ours.Values(),
 	}})
 	t.add(itemHistory, putNew(d.table, history))
+	if p.UnbindID != "" {
+		// An SMS code or an operator ends a hold not yet due: it is never
+		// told of as a lapse.
+		t.add(itemHeld, deleteHeld(d.table, p.AccountID, p.UnbindID))
+	}
 	if v := u.Verification; v != nil {
 		consume, err := consumeUpdate(d.table, *v, u.Now, true, ownAttrs)
 		if err != nil {
@@ -671,6 +676,7 @@ const (
 	itemTicketRef    = "ticket-ref"
 	itemCounter      = "counter"
 	itemSettings     = "settings"
+	itemHeld         = "held"
 )
 
 // limitItemName names the i-th counter item of a code request.
