@@ -20,8 +20,9 @@ type Store interface {
 	// s.Now, *LimitError when a counter or check is at its Max (never for
 	// s.Tallies, which are counted only) and, for a request
 	// that holds the bound number (Verification.HoldsBoundNumber), ErrStale
-	// when the profile is no longer at s.Verification.ProfileVersion. Other
-	// requests are not checked against the profile (a check costs every
+	// when the profile is no longer at s.Verification.ProfileVersion or
+	// its hold is due at s.Now (the number is removed for every reader).
+	// Other requests are not checked against the profile (a check costs every
 	// request): one made against a version that is gone is refused by its
 	// commit (CompleteBind).
 	StartVerification(ctx context.Context, s Start) error

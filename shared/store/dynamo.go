@@ -141,7 +141,8 @@ func profileCondition(version int64) expression.ConditionBuilder {
 //
 // The profile is checked only when the request holds the bound number
 // (binding.Verification.HoldsBoundNumber: an unbind, a change), so that no
-// item keeps the ciphertext of a number unbound meanwhile. A first bind
+// item keeps the ciphertext of a number unbound meanwhile or removed by a
+// hold that is due at s.Now. A first bind
 // raced by a change of the profile is refused when it is confirmed (the
 // commit insists on ProfileVersion); checking it here would cost two write
 // units on every such request.
@@ -184,7 +185,11 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 		t.add(limitItemName(i), it)
 	}
 	if v.HoldsBoundNumber() {
-		b := expression.NewBuilder().WithCondition(profileCondition(v.ProfileVersion))
+		// Nor to a number whose hold is due: an owner's read from before
+		// unbind_at must not store a code to a number removed since.
+		b := expression.NewBuilder().WithCondition(profileCondition(v.ProfileVersion).And(
+			expression.Or(expression.AttributeNotExists(expression.Name(attrUnbindAt)),
+				expression.Name(attrUnbindAt).GreaterThan(expression.Value(formatTime(s.Now))))))
 		if s.Email != nil {
 			// A new verified address rides on the check, which bills as a
 			// write anyway; the version stays (nothing a commit insists on

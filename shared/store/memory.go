@@ -87,7 +87,7 @@ func (m *Memory) StartVerification(_ context.Context, s binding.Start) error {
 	if prev, ok := m.verifications[v.AccountID]; ok && prev.ResendAfter.After(s.Now) {
 		return &binding.CooldownError{ResendAfter: prev.ResendAfter}
 	}
-	if v.HoldsBoundNumber() && m.profiles[v.AccountID].Version != v.ProfileVersion {
+	if p := m.profiles[v.AccountID]; v.HoldsBoundNumber() && (p.Version != v.ProfileVersion || p.Lapsed(s.Now)) {
 		return binding.ErrStale
 	}
 	for _, c := range s.Counters {

@@ -20,6 +20,7 @@ var dueCases = []struct {
 	{"DueJobRacesCancel", dueJobRacesCancel},
 	{"HeldOutboxOutlivesTheProfile", heldOutboxOutlivesTheProfile},
 	{"NoticeTakenOnce", noticeTakenOnce},
+	{"NoCodeToADueHold", noCodeToADueHold},
 }
 
 // dueList is the accounts of DueUnbinds at now, read until it settles on
@@ -246,5 +247,26 @@ func noticeTakenOnce(t *testing.T, s subject) {
 	}
 	if _, err := s.TakeNotice(ctx, h, last.Add(time.Hour), last.Add(2*time.Hour)); !errors.Is(err, binding.ErrStale) {
 		t.Fatalf("notice left after it was sent: err = %v, want ErrStale", err)
+	}
+}
+
+// noCodeToADueHold: a request holding the bound number (an SMS unbind
+// code), made against the profile as read before its hold came due, is
+// refused at the due instant and stores nothing; a millisecond before,
+// it is stored.
+func noCodeToADueHold(t *testing.T, s subject) {
+	n := sealed("9990001893")
+	a, p := scheduled(t, s, "due-code", n)
+	u := verification(a, "u2", n, p.Version, binding.SealedPhone{})
+	u.Purpose, u.Channel = binding.PurposeUnbind, binding.ChannelSMS
+	u.ResendAfter = holdAt.Add(time.Minute)
+	if err := s.StartVerification(ctx, binding.Start{Verification: u, Now: holdAt}); !errors.Is(err, binding.ErrStale) {
+		t.Fatalf("code to a number whose hold is due: err = %v, want ErrStale", err)
+	}
+	if v := snapshot(t, s, a, 0).Verification; v != nil && v.ID == u.ID {
+		t.Fatalf("stored a code to a removed number: %+v", v)
+	}
+	if err := s.StartVerification(ctx, binding.Start{Verification: u, Now: holdAt.Add(-time.Millisecond)}); err != nil {
+		t.Fatalf("code a millisecond before the hold is due: %v", err)
 	}
 }

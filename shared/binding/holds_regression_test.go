@@ -1,7 +1,7 @@
 package binding_test
 
-// Review of the holds branch (issue 12): each test states what the
-// commits promise and fails on 0ed8e2a.
+// Regression tests from the review of the holds branch (issue 12): each
+// failed on 0ed8e2a.
 
 import (
 	"context"
@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/secure"
 )
 
-// TestReviewLapseByRequestCodePublishesNoEvent: deployed, the
+// TestLapseByRequestCodeIsToldByTheJob: deployed, the
 // request-code function is wired without an events publisher
 // (functions/request-code/main.go: core.AWS has no Events; its role has
 // an explicit Deny on every SNS ARN). When the account's next write after
@@ -20,7 +21,7 @@ import (
 // bind a new number), that function completes the hold through lapse and
 // its phone.unbound goes nowhere; the job then finds nothing to do. The
 // commit promises the event "once, whoever completes it".
-func TestReviewLapseByRequestCodePublishesNoEvent(t *testing.T) {
+func TestLapseByRequestCodeIsToldByTheJob(t *testing.T) {
 	onStores(t, func(t *testing.T, fresh func() binding.Store) {
 		e := newEnvOn(t, fresh(), withHold)
 		e.scheduleRemoval(t, "acc")
@@ -56,12 +57,12 @@ func (f failingAfterLapse) LapseUnbind(ctx context.Context, u binding.Unbinding)
 	return errors.New("release claim: operation error DynamoDB: DeleteItem, context deadline exceeded")
 }
 
-// TestReviewCommittedLapseFailingLaterIsNeverTold: the removal is written
+// TestCommittedLapseFailingLaterIsToldByTheNextRun: the removal is written
 // (so the hold leaves HoldsDue), the release of the claim fails, lapse
 // returns the error before telling anyone, and no later run or write
 // ever tells: the docs' "a run that fails is retried by the next
 // minute's run ... each hold is completed and told once" does not hold.
-func TestReviewCommittedLapseFailingLaterIsNeverTold(t *testing.T) {
+func TestCommittedLapseFailingLaterIsToldByTheNextRun(t *testing.T) {
 	onStores(t, func(t *testing.T, fresh func() binding.Store) {
 		e := newEnvOn(t, fresh(), withHold)
 		e.scheduleRemoval(t, "acc")
@@ -82,12 +83,12 @@ func TestReviewCommittedLapseFailingLaterIsNeverTold(t *testing.T) {
 	})
 }
 
-// TestReviewChangeFromSessionWithoutEmailDropsKeptAddress: the address
+// TestChangeFromSessionWithoutEmailKeepsAddress: the address
 // kept from the bind is wiped by a change confirmed from a session
 // without email_verified (Confirm seals c.Email, zero, and CompleteBind
 // puts the whole profile), so a later support unbind sends no letter,
 // although requests never clear it (emailUpdate: nil when absent).
-func TestReviewChangeFromSessionWithoutEmailDropsKeptAddress(t *testing.T) {
+func TestChangeFromSessionWithoutEmailKeepsAddress(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	sent, err := e.request(t, "acc", "+79123456789")
@@ -106,4 +107,46 @@ func TestReviewChangeFromSessionWithoutEmailDropsKeptAddress(t *testing.T) {
 	if got := e.letters("ivan@example.ru"); len(got) != 1 {
 		t.Fatalf("letters to the address kept from the bind after a support unbind: %d", len(got))
 	}
+}
+
+// TestKeptAddressResealedUnderTheCurrentKey: after a key rotation, the
+// next request that brings the same verified address seals it again under
+// the current key, so the old key can go once no item names it
+// (docs/operations.md, Rotate keys); under the current key nothing is
+// written again.
+func TestKeptAddressResealedUnderTheCurrentKey(t *testing.T) {
+	onStores(t, func(t *testing.T, fresh func() binding.Store) {
+		e := newEnvOn(t, fresh())
+		ctx := context.Background()
+		sent, err := e.request(t, "acc", "+79123456789")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Confirm(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID,
+			Code: e.sms.lastCode(t, "+79123456789"), Email: "ivan@example.ru"}); err != nil {
+			t.Fatal(err)
+		}
+		rotated, err := secure.ParseKeyring([]byte(`{"current":"k2","hmac_key":"cGhvbmViaW5kLWRldi1obWFjLWtleS1OT1QtU0VDUkVULWRvLW5vdC11c2U=",
+			"keys":{"dev1":"cGhvbmViaW5kLWRldjEtYWVzLU5PVC1TRUNSRVQhISE=","k2":"cm90YXRlZC1rZXktdHdvLWZvci10aGUtdGVzdHMhISE="}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := config()
+		after := binding.New(cfg, e.store, binding.Senders{SMS: e.sms, Email: e.sms, Events: e.events}, rotated, e.clock.Now, nil)
+		e.clock.Advance(time.Minute)
+		if _, err := after.RequestCode(ctx, binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS,
+			Email: "ivan@example.ru", SourceIP: "203.0.113.9", Session: e.strongSession()}); err != nil {
+			t.Fatal(err)
+		}
+		snap, err := e.store.Snapshot(ctx, "acc", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snap.Profile.Email.KeyID != "k2" {
+			t.Fatalf("kept address sealed under %q after the rotation, want k2", snap.Profile.Email.KeyID)
+		}
+		if addr, err := rotated.Open(snap.Profile.Email.KeyID, snap.Profile.Email.Ciphertext); err != nil || addr != "ivan@example.ru" {
+			t.Fatalf("kept address opens to %q, %v", addr, err)
+		}
+	})
 }
