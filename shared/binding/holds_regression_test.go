@@ -69,9 +69,12 @@ func TestCommittedLapseFailingLaterIsToldByTheNextRun(t *testing.T) {
 		e.clock.Advance(holdFor + time.Second)
 		cfg := config()
 		withHold(&cfg)
-		job := binding.New(cfg, failingAfterLapse{e.store}, binding.Senders{SMS: e.sms, Email: e.sms, Events: e.events}, e.keys, e.clock.Now, nil)
-		if _, err := job.CompleteDueUnbinds(context.Background()); err == nil {
-			t.Fatal("first run: no error")
+		job := binding.New(cfg, failingAfterLapse{e.store}, binding.Senders{SMS: e.sms, Email: e.sms, Events: e.events, Signals: e.signals}, e.keys, e.clock.Now, nil)
+		if r, err := job.CompleteDueUnbinds(context.Background()); err == nil || r.Failed != 1 {
+			t.Fatalf("first run: %+v, %v; want one failed", r, err)
+		}
+		if n := e.signals.count(binding.SignalDueUnbindFailed); n != 1 {
+			t.Fatalf("failing account signalled %d times, want 1", n)
 		}
 		e.clock.Advance(time.Minute)
 		if r, err := e.svc.CompleteDueUnbinds(context.Background()); err != nil || r.Listed != 0 {
