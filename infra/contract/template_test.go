@@ -254,7 +254,7 @@ func dashboard(t *testing.T, res map[string]template.Resource) (map[string]any, 
 // customMetricNames are the metrics shared/metrics emits.
 var customMetricNames = []string{metrics.Requests, metrics.Latency, metrics.CodesSent, metrics.Confirmations,
 	metrics.RateLimited, metrics.SendFailures, metrics.Bindings, metrics.Changes, metrics.Unbinds, metrics.Tickets,
-	metrics.NumberFailuresLocked, metrics.LimitHalfUsed}
+	metrics.NumberFailuresLocked, metrics.LimitHalfUsed, metrics.DueUnbindFailures}
 
 // TestAlarmsAndDashboard checks the console view: every alarm notifies the
 // alarm topic both ways and names its section of docs/operations.md (which

@@ -32,6 +32,19 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
+	if email.IsZero() && !v.Previous.IsZero() {
+		// A change confirmed by a session without a verified address keeps
+		// the one the profile has (the commit puts the whole profile); a
+		// first bind has none to keep, and reads nothing. Read at another
+		// version, the commit is refused anyway.
+		snap, err := s.store.Snapshot(ctx, c.AccountID, 0)
+		if err != nil {
+			return Status{}, fmt.Errorf("read account: %w", err)
+		}
+		if snap.Profile.Version == v.ProfileVersion {
+			email = snap.Profile.Email
+		}
+	}
 	completion := Completion{
 		Verification: v,
 		Profile: Profile{

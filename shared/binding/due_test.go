@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/store"
 )
 
 // told counts what a held removal's completion tells: phone.unbound
@@ -82,9 +83,62 @@ func TestDueJobRacesTheAccountsWrite(t *testing.T) {
 			if jobErr != nil || reqErr != nil {
 				t.Fatalf("round %d: job %v, request %v", round, jobErr, reqErr)
 			}
+			// The next minute's run finds nothing left to tell.
+			if _, err := e.svc.CompleteDueUnbinds(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			if ev, sms, letters := e.told("acc"); ev != 1 || sms != 1 || letters != 1 {
 				t.Fatalf("round %d: told %d events, %d SMS, %d letters; want one each", round, ev, sms, letters)
 			}
 		}
 	})
+}
+
+// TestTwoDueRunsTellOnce: two runs of the job at once (a slow run and the
+// next minute's, or an operator's by hand), many times over: the removal
+// is written once and told once, the loser counting it gone.
+func TestTwoDueRunsTellOnce(t *testing.T) {
+	onStores(t, func(t *testing.T, fresh func() binding.Store) {
+		for round := range 4 {
+			e := newEnvOn(t, fresh(), withHold)
+			e.scheduleRemoval(t, "acc")
+			e.clock.Advance(holdFor + time.Second)
+			var reports [2]binding.DueReport
+			var errs [2]error
+			var wg sync.WaitGroup
+			for i := range 2 {
+				wg.Add(1)
+				go func() { defer wg.Done(); reports[i], errs[i] = e.svc.CompleteDueUnbinds(context.Background()) }()
+			}
+			wg.Wait()
+			if errs[0] != nil || errs[1] != nil || reports[0].Completed+reports[1].Completed != 1 {
+				t.Fatalf("round %d: runs %+v, %v", round, reports, errs)
+			}
+			if ev, sms, letters := e.told("acc"); ev != 1 || sms != 1 || letters != 1 {
+				t.Fatalf("round %d: told %d events, %d SMS, %d letters; want one each", round, ev, sms, letters)
+			}
+		}
+	})
+}
+
+// TestDueRunNearItsDeadlineLeavesTheRest: a run whose context has (almost)
+// run out takes on no hold and says how many it left; the next run tells.
+func TestDueRunNearItsDeadlineLeavesTheRest(t *testing.T) {
+	e := newEnvOn(t, store.NewMemory(), withHold)
+	e.scheduleRemoval(t, "acc")
+	e.clock.Advance(holdFor + time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if r, err := e.svc.CompleteDueUnbinds(ctx); err != nil || r.Listed != 1 || r.Left != 1 || r.Completed != 0 {
+		t.Fatalf("run near its deadline: %+v, %v", r, err)
+	}
+	if ev, _, _ := e.told("acc"); ev != 0 {
+		t.Fatalf("told %d events near the deadline", ev)
+	}
+	if r, err := e.svc.CompleteDueUnbinds(context.Background()); err != nil || r.Completed != 1 {
+		t.Fatalf("next run: %+v, %v", r, err)
+	}
+	if ev, sms, letters := e.told("acc"); ev != 1 || sms != 1 || letters != 1 {
+		t.Fatalf("told %d events, %d SMS, %d letters; want one each", ev, sms, letters)
+	}
 }

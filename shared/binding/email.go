@@ -41,20 +41,23 @@ func (s *Service) emailMAC(addr string) string {
 }
 
 // emailUpdate is the verified address a request brings, sealed, when it
-// differs from the one the profile keeps; nil when there is none or it is
-// the same (nothing to write).
+// differs from the one the profile keeps or the one kept is sealed under
+// a key that is no longer current (a key rotation: the old key can go
+// once no item names it); nil when there is none or it is the same under
+// the current key (nothing to write). Sealing to learn the current key
+// costs microseconds and keeps Keys as it is.
 func (s *Service) emailUpdate(p Profile, addr string) (*SealedEmail, error) {
 	addr = strings.TrimSpace(addr)
 	if addr == "" {
 		return nil, nil
 	}
 	mac := s.emailMAC(addr)
-	if p.Email.HMAC == mac {
-		return nil, nil
-	}
 	keyID, sealed, err := s.keys.Seal(addr)
 	if err != nil {
 		return nil, fmt.Errorf("seal e-mail: %w", err)
+	}
+	if p.Email.HMAC == mac && p.Email.KeyID == keyID {
+		return nil, nil
 	}
 	return &SealedEmail{HMAC: mac, KeyID: keyID, Ciphertext: sealed, Masked: maskEmail(addr)}, nil
 }

@@ -29,6 +29,11 @@ var (
 	// (it bound the number after effective_at): the removed number is now
 	// someone else's and must not be told of this account's removal.
 	ErrNumberRebound = errors.New("removal completed; the number is another account's now")
+	// ErrClaimKept is LapseUnbind's report that the removal was written
+	// but the number's claim could not be released after it (a failed
+	// DeleteItem): a leftover every claimant treats as free, logged, never
+	// a reason to skip telling of the removal.
+	ErrClaimKept = errors.New("removal completed; the number's claim was not released")
 	// ErrOptedOut is a number whose owner told the carrier to stop SMS from
 	// the service; sending again would fail the same way.
 	ErrOptedOut = errors.New("number opted out of SMS")

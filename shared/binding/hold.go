@@ -1,7 +1,8 @@
 // The hold on a removal by e-mail code (SPEC §4.3): scheduled at the
 // confirmation, cancelled by the user or an operator, completed by the
 // first write that finds it due or by the complete_due_unbinds job,
-// whichever comes first. Readers treat a due hold as done.
+// whichever comes first, and told of by that job alone (due.go). Readers
+// treat a due hold as done.
 
 package binding
 
@@ -97,7 +98,10 @@ func (s *Service) cancelHold(ctx context.Context, accountID string, entry Histor
 
 // current reads the account as a write must see it: a hold that is due is
 // completed first (lapse, conditional on the profile read), so no write is
-// ever judged against a number that is no longer bound.
+// ever judged against a number that is no longer bound. It tells nobody:
+// the function at hand may have no events publisher (request-code has
+// none), and the complete_due_unbinds job tells every lapsed hold from its
+// HELD item, whoever wrote the lapse.
 func (s *Service) current(ctx context.Context, accountID string) (Snapshot, time.Time, error) {
 	for try := 0; ; try++ {
 		now := s.now().UTC()
@@ -108,7 +112,7 @@ func (s *Service) current(ctx context.Context, accountID string) (Snapshot, time
 		if !snap.Profile.Lapsed(now) {
 			return snap, now, nil
 		}
-		err = s.lapse(ctx, snap, now)
+		err = s.lapse(ctx, snap.Profile, now)
 		if err != nil && !(errors.Is(err, ErrStale) && try < 2) {
 			return Snapshot{}, now, fmt.Errorf("complete due unbind: %w", err)
 		}
@@ -116,90 +120,23 @@ func (s *Service) current(ctx context.Context, accountID string) (Snapshot, time
 	}
 }
 
-// lapse completes the due hold of snap's profile (LapseUnbind) and, when
-// this call wrote it, tells of it: the event, the SMS to the number and
-// the letter to the address the profile keeps. Whoever completes a hold
-// (the account's next write or the complete_due_unbinds job) tells of it
-// once; a writer that lost the race gets ErrStale and tells nothing.
-func (s *Service) lapse(ctx context.Context, snap Snapshot, now time.Time) error {
-	p := snap.Profile
-	entry := lapsedEntry(p, s.cfg.HistoryRetention)
-	err := s.store.LapseUnbind(ctx, Unbinding{Profile: p, History: entry, Now: now})
+// lapse writes the removal of p's due hold (LapseUnbind) and tells
+// nobody: the hold's HELD item, which the lapse fills with the number and
+// the address to tell, stays until the complete_due_unbinds job has told
+// of it (tellDue). A claim left unreleased after the removal is written
+// (ErrClaimKept) is logged and is no failure: every claimant treats a due
+// claim as free; a number another account took meanwhile (ErrNumberRebound)
+// is what TakeNotice reports to the teller.
+func (s *Service) lapse(ctx context.Context, p Profile, now time.Time) error {
+	err := s.store.LapseUnbind(ctx, Unbinding{Profile: p, History: lapsedEntry(p, s.cfg.HistoryRetention), Now: now})
 	switch {
-	case err == nil:
-		s.publish(ctx, p.AccountID, entry, "", snap.Settings.Applied())
-		s.alert(ctx, p.Phone, unbindDoneText)
-		s.lapseLetter(ctx, p)
+	case errors.Is(err, ErrClaimKept):
+		s.log.WarnContext(ctx, "lapsed hold's claim not released", "error", err.Error(), "unbind_id", p.UnbindID)
+		return nil
 	case errors.Is(err, ErrNumberRebound):
-		// The number is another account's already: it is not told, the
-		// account's mailbox is.
-		s.publish(ctx, p.AccountID, entry, "", snap.Settings.Applied())
-		s.lapseLetter(ctx, p)
-	default:
-		return err
+		return nil
 	}
-	return nil
-}
-
-// dueBatch is how many due holds one run of CompleteDueUnbinds takes on:
-// a run a minute keeps up with far more removals by e-mail than a day
-// brings, and stays well inside a function's timeout.
-const dueBatch = 100
-
-// DueReport is what a run of CompleteDueUnbinds did.
-type DueReport struct {
-	// Listed is how many due holds the store listed.
-	Listed int
-	// Completed is how many this run completed (and told of).
-	Completed int
-	// Gone is how many were completed or taken back by another writer
-	// before this run got to them (the index lags, writes race).
-	Gone int
-}
-
-// CompleteDueUnbinds completes every removal whose hold has run out
-// (the complete_due_unbinds ops action, run each minute by a schedule and
-// by the local runner's ticker). Readers already treat a due hold as
-// done, so the number was unbound at effective_at whatever happens here;
-// this makes the event, the SMS and the letter go out on time even when
-// the account never writes again. Each hold goes through lapse, so a
-// cancel, the account's own write or another run racing it leaves exactly
-// one outcome, told once. Errors of single accounts are joined; the others
-// are still completed.
-func (s *Service) CompleteDueUnbinds(ctx context.Context) (DueReport, error) {
-	now := s.now().UTC()
-	ids, err := s.store.DueUnbinds(ctx, now, dueBatch)
-	if err != nil {
-		return DueReport{}, fmt.Errorf("list due unbinds: %w", err)
-	}
-	r := DueReport{Listed: len(ids)}
-	var errs []error
-	for _, id := range ids {
-		snap, err := s.store.Snapshot(ctx, id, 0)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("read account: %w", err))
-			continue
-		}
-		if !snap.Profile.Lapsed(now) {
-			r.Gone++
-			continue
-		}
-		switch err := s.lapse(ctx, snap, now); {
-		case err == nil:
-			r.Completed++
-		case errors.Is(err, ErrStale):
-			r.Gone++
-		default:
-			errs = append(errs, fmt.Errorf("complete due unbind: %w", err))
-		}
-	}
-	return r, errors.Join(errs...)
-}
-
-// lapseLetter tells the mailbox the profile kept that its held removal
-// took effect: nobody may be signed in when it does.
-func (s *Service) lapseLetter(ctx context.Context, p Profile) {
-	s.letter(ctx, s.addressOf(ctx, p, ""), unbindDoneSubject, fmt.Sprintf(unbindDoneBody, p.Phone.Masked, s.cfg.ProfileURL))
+	return err
 }
 
 // lapsedEntry is the history entry of a removal whose hold ran out: dated

@@ -116,9 +116,17 @@ func TestUnbindByEmailIsHeld(t *testing.T) {
 		if h := st2.History[0]; h.Event != binding.EventUnbound || !h.At.Equal(effective) || h.Channel != binding.ChannelEmail {
 			t.Fatalf("history at effective_at = %+v", st2.History)
 		}
-		// A write completes it: the same entry, once; the number is told.
+		// A write completes it (the same entry, once) and tells nobody;
+		// the job tells the number.
+		told := len(e.events.all())
 		if _, err := e.svc.CancelUnbind(ctx, acc, "203.0.113.9"); !errors.Is(err, binding.ErrNoUnbindPending) {
 			t.Fatalf("cancel at effective_at: err = %v, want ErrNoUnbindPending", err)
+		}
+		if len(e.events.all()) != told {
+			t.Fatalf("the write told: events %+v", e.events.all())
+		}
+		if r, err := e.svc.CompleteDueUnbinds(ctx); err != nil || r.Completed != 1 {
+			t.Fatalf("job after the write's lapse: %+v, %v", r, err)
 		}
 		st3, err := e.svc.Status(ctx, acc)
 		if err != nil || st3.State != binding.StateNone || st3.History[0].ID != st2.History[0].ID || !st3.History[0].At.Equal(effective) ||

@@ -20,8 +20,9 @@ type Store interface {
 	// s.Now, *LimitError when a counter or check is at its Max (never for
 	// s.Tallies, which are counted only) and, for a request
 	// that holds the bound number (Verification.HoldsBoundNumber), ErrStale
-	// when the profile is no longer at s.Verification.ProfileVersion. Other
-	// requests are not checked against the profile (a check costs every
+	// when the profile is no longer at s.Verification.ProfileVersion or
+	// its hold is due at s.Now (the number is removed for every reader).
+	// Other requests are not checked against the profile (a check costs every
 	// request): one made against a version that is gone is refused by its
 	// commit (CompleteBind).
 	StartVerification(ctx context.Context, s Start) error
@@ -43,7 +44,8 @@ type Store interface {
 	// when the verification is no longer pending, and ErrStale when the
 	// profile moved since the code was requested.
 	CompleteBind(ctx context.Context, c Completion) error
-	// CompleteUnbind commits an unbind. It fails with ErrVerificationUsed
+	// CompleteUnbind commits an unbind, and ends a hold not yet due with
+	// it (the HELD item of u.Profile.UnbindID goes). It fails with ErrVerificationUsed
 	// when the verification is no longer pending and ErrStale when the
 	// profile moved since it was read, no longer holds the number, or its
 	// hold is due at u.Now (LapseUnbind completes that one).
@@ -52,26 +54,42 @@ type Store interface {
 	// (SPEC §4.3). It fails with ErrVerificationUsed when the verification
 	// is no longer pending and ErrStale when the profile moved since the
 	// code was requested.
+	// The hold's HELD item (its outbox) is put with it.
 	ScheduleUnbind(ctx context.Context, h Hold) error
-	// CancelUnbind takes back a hold. It fails with ErrStale when the
+	// CancelUnbind takes back a hold and deletes its HELD item. It fails with ErrStale when the
 	// profile moved since it was read or its hold is due at c.Now.
 	CancelUnbind(ctx context.Context, c HoldCancel) error
 	// LapseUnbind completes a hold that is due at u.Now: the profile (at
 	// u.Profile.Version, only while its UnbindAt is not after u.Now) is
-	// written without a number, any request in flight is voided and the
-	// history entry (dated UnbindAt) written, all or nothing; then the
-	// number's claim is released if this account still holds it. Every
-	// claimant already treats a due claim as free, so the release is
-	// cleanup. It fails with ErrStale when the profile moved, and reports
-	// ErrNumberRebound (the removal written) when the claim was already
-	// another account's.
+	// written without a number, any request in flight is voided, the
+	// history entry (dated UnbindAt) written and the hold's HELD item
+	// given the number and the address to tell (kept, for TakeNotice),
+	// all or nothing; then the number's claim is released if this account
+	// still holds it. Every claimant already treats a due claim as free,
+	// so the release is cleanup. It fails with ErrStale when the profile
+	// moved, and reports, the removal written, ErrNumberRebound when the
+	// claim was already another account's and ErrClaimKept when the
+	// release failed.
 	LapseUnbind(ctx context.Context, u Unbinding) error
-	// DueUnbinds lists up to limit accounts whose scheduled removal is
-	// due at now (UnbindAt not after now), oldest first. A hold leaves the
-	// list when it is completed, cancelled or ended by an SMS unbind; the
-	// list may lag those writes by a moment (DynamoDB reads it from a
-	// secondary index), so it says where to look, and LapseUnbind decides.
-	DueUnbinds(ctx context.Context, now time.Time, limit int) ([]string, error)
+	// DueUnbinds lists up to limit held removals due at now (UnbindAt not
+	// after now) that are not yet told of, oldest first: the HELD items
+	// ScheduleUnbind puts, which CancelUnbind and CompleteUnbind delete
+	// with the hold, LapseUnbind keeps (filling in the notice) and
+	// NoticeSent deletes. The list may lag those writes by a moment
+	// (DynamoDB reads it from a secondary index), so it says where to
+	// look; the profile and TakeNotice decide. A DueHold without UnbindID
+	// is a profile whose hold predates HELD items.
+	DueUnbinds(ctx context.Context, now time.Time, limit int) ([]DueHold, error)
+	// TakeNotice takes the telling of a lapsed hold until until and
+	// returns what to tell, with Rebound set when the number's claim is
+	// another account's. It fails with ErrStale when the hold is not
+	// lapsed (not due, cancelled), already told, or another teller holds
+	// it past now.
+	TakeNotice(ctx context.Context, h DueHold, now, until time.Time) (HoldNotice, error)
+	// NoticeSent deletes a told hold's HELD item, only while the telling
+	// taken until until is still the caller's (else the one who took it
+	// over deletes it).
+	NoticeSent(ctx context.Context, h DueHold, until time.Time) error
 	// CountFailures adds one to each counter, with no ceiling: the wrong
 	// codes entered, which Start.Checks then hold against new codes.
 	CountFailures(ctx context.Context, counters []Counter) error
@@ -130,6 +148,10 @@ const (
 	// CODES_PER_PHONE_DAY, and the account it is bound to got a code to it
 	// anyway (capChecks): others spent its codes, or its owner is busy.
 	SignalNumberCapOwnerSpared Signal = "number_cap_owner_spared"
+	// SignalDueUnbindFailed: the complete_due_unbinds job could not see
+	// one account's due hold through (read, write or telling failed); the
+	// next run tries again.
+	SignalDueUnbindFailed Signal = "due_unbind_failed"
 	// SignalRangeHalfCap: a number range has used half or more of its
 	// daily cap (CODES_PER_PREFIX_DAY), given with every code past half.
 	SignalRangeHalfCap Signal = "range_half_cap"

@@ -122,13 +122,18 @@ func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	// A session without a verified address: the letter goes to the one
-	// the profile keeps, read before the removal drops it.
+	// The profile as the code was asked for: a session without a verified
+	// address sends the letter to the one it keeps (read before the
+	// removal drops it), and a hold the code ends loses its HELD item with
+	// the removal (UnbindID). Read at another version, the commit is
+	// refused anyway.
+	snap, err := s.store.Snapshot(ctx, c.AccountID, 0)
+	if err != nil {
+		return Status{}, fmt.Errorf("read account: %w", err)
+	}
 	var kept Profile
-	if strings.TrimSpace(c.Email) == "" {
-		if snap, rerr := s.store.Snapshot(ctx, c.AccountID, 0); rerr == nil {
-			kept = snap.Profile
-		}
+	if snap.Profile.Version == v.ProfileVersion {
+		kept = snap.Profile
 	}
 	history := HistoryEntry{
 		ID: historyID, At: now, Event: EventUnbound, Phone: v.Destination.Masked, Actor: "user",
@@ -136,7 +141,7 @@ func (s *Service) Unbind(ctx context.Context, c Confirmation) (Status, error) {
 	}
 	err = s.store.CompleteUnbind(ctx, Unbinding{
 		Verification: &v,
-		Profile:      Profile{AccountID: c.AccountID, Phone: v.Destination, Version: v.ProfileVersion},
+		Profile:      Profile{AccountID: c.AccountID, Phone: v.Destination, Version: v.ProfileVersion, UnbindAt: kept.UnbindAt, UnbindID: kept.UnbindID},
 		History:      history,
 		Reset:        s.failureCounters(c.AccountID, v.Destination.HMAC, now),
 		Now:          now,

@@ -42,6 +42,10 @@ const (
 	// it is not held to (Limit "phone_day": the number's codes of the day,
 	// which others can spend with bind requests). dims Limit
 	OwnerSpared = "OwnerSpared"
+	// DueUnbindFailures counts due holds the complete_due_unbinds job
+	// could not see through (binding.SignalDueUnbindFailed); the next run
+	// tries again. No dims
+	DueUnbindFailures = "DueUnbindFailures"
 )
 
 // Units.

@@ -59,7 +59,7 @@ func (c CountTickets) Publish(ctx context.Context, name string, event any) error
 
 // Signals counts the binding service's signals as the metrics the alarms
 // read: NumberFailuresLocked by Outcome, LimitHalfUsed and OwnerSpared by
-// Limit.
+// Limit, DueUnbindFailures.
 type Signals struct {
 	Metrics *EMF
 }
@@ -75,5 +75,7 @@ func (s Signals) Signal(_ context.Context, sig binding.Signal) {
 		s.Metrics.Count(OwnerSpared, D("Limit", binding.LimitPhoneDay))
 	case binding.SignalRangeHalfCap:
 		s.Metrics.Count(LimitHalfUsed, D("Limit", binding.LimitPrefixDay))
+	case binding.SignalDueUnbindFailed:
+		s.Metrics.Count(DueUnbindFailures)
 	}
 }

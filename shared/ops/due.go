@@ -26,6 +26,8 @@ type CompleteDueResult struct {
 	Listed    int    `json:"listed"`
 	Completed int    `json:"completed"`
 	Gone      int    `json:"gone"`
+	Failed    int    `json:"failed"`
+	Left      int    `json:"left"`
 	Message   string `json:"message"`
 }
 
@@ -35,7 +37,9 @@ type CompleteDueResult struct {
 // to the number and the kept address. The number was unbound for every
 // reader at effective_at already; the job only makes those side effects
 // timely when the account never writes again. Safe to run at any time,
-// twice at once, or by hand: each hold completes once.
+// twice at once, or by hand: each hold completes once and is told at
+// least once (its event id is the same each time). One failing account
+// fails no run: it is logged, counted and tried again by the next.
 func CompleteDueUnbinds(svc DueCompleter, logger *slog.Logger) Action {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -50,11 +54,19 @@ func CompleteDueUnbinds(svc DueCompleter, logger *slog.Logger) Action {
 		}
 		r, err := svc.CompleteDueUnbinds(ctx)
 		if r.Listed > 0 {
-			logger.InfoContext(ctx, "due unbinds", "listed", r.Listed, "completed", r.Completed, "gone", r.Gone)
+			logger.InfoContext(ctx, "due unbinds", "listed", r.Listed, "completed", r.Completed, "gone", r.Gone, "failed", r.Failed, "left", r.Left)
 		}
-		if err != nil {
+		if err != nil && r.Listed == 0 {
+			// Nothing was listed: the run itself failed.
 			return nil, err
 		}
-		return CompleteDueResult{Listed: r.Listed, Completed: r.Completed, Gone: r.Gone, Message: "every due removal is completed"}, nil
+		out := CompleteDueResult{Listed: r.Listed, Completed: r.Completed, Gone: r.Gone, Failed: r.Failed, Left: r.Left,
+			Message: "every due removal is completed"}
+		if err != nil || r.Left > 0 {
+			// The failed accounts are logged and counted (DueUnbindFailures)
+			// by the service; they and the ones left wait for the next run.
+			out.Message = "some due removals are left to the next run"
+		}
+		return out, nil
 	}
 }

@@ -141,7 +141,8 @@ func profileCondition(version int64) expression.ConditionBuilder {
 //
 // The profile is checked only when the request holds the bound number
 // (binding.Verification.HoldsBoundNumber: an unbind, a change), so that no
-// item keeps the ciphertext of a number unbound meanwhile. A first bind
+// item keeps the ciphertext of a number unbound meanwhile or removed by a
+// hold that is due at s.Now. A first bind
 // raced by a change of the profile is refused when it is confirmed (the
 // commit insists on ProfileVersion); checking it here would cost two write
 // units on every such request.
@@ -184,7 +185,11 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 		t.add(limitItemName(i), it)
 	}
 	if v.HoldsBoundNumber() {
-		b := expression.NewBuilder().WithCondition(profileCondition(v.ProfileVersion))
+		// Nor to a number whose hold is due: an owner's read from before
+		// unbind_at must not store a code to a number removed since.
+		b := expression.NewBuilder().WithCondition(profileCondition(v.ProfileVersion).And(
+			expression.Or(expression.AttributeNotExists(expression.Name(attrUnbindAt)),
+				expression.Name(attrUnbindAt).GreaterThan(expression.Value(formatTime(s.Now))))))
 		if s.Email != nil {
 			// A new verified address rides on the check, which bills as a
 			// write anyway; the version stays (nothing a commit insists on
@@ -455,8 +460,8 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 
 // CompleteUnbind implements binding.Store with one TransactWriteItems:
 // consume the verification (when there is one), write the profile without
-// a number (only at the version read), release the claim (only if ours) and
-// add a history entry.
+// a number (only at the version read), release the claim (only if ours),
+// delete the HELD item of a hold it ends and add a history entry.
 func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error {
 	p := u.Profile
 	ownAttrs, rest := ownResets(u.Reset)
@@ -490,6 +495,11 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		ExpressionAttributeValues: ours.Values(),
 	}})
 	t.add(itemHistory, putNew(d.table, history))
+	if p.UnbindID != "" {
+		// An SMS code or an operator ends a hold not yet due: it is never
+		// told of as a lapse.
+		t.add(itemHeld, deleteHeld(d.table, p.AccountID, p.UnbindID))
+	}
 	if v := u.Verification; v != nil {
 		consume, err := consumeUpdate(d.table, *v, u.Now, true, ownAttrs)
 		if err != nil {
@@ -671,6 +681,7 @@ const (
 	itemTicketRef    = "ticket-ref"
 	itemCounter      = "counter"
 	itemSettings     = "settings"
+	itemHeld         = "held"
 )
 
 // limitItemName names the i-th counter item of a code request.

@@ -21,7 +21,7 @@ import (
 // ScheduleUnbind implements binding.Store with one TransactWriteItems:
 // consume the verification, mark the profile (only at the version the
 // request saw, still holding the number) and the claim (only if ours) with
-// unbind_at, and add a history entry.
+// unbind_at, put the hold's HELD item (new) and add a history entry.
 func (d *Dynamo) ScheduleUnbind(ctx context.Context, h binding.Hold) error {
 	v := h.Verification
 	account := v.AccountID
@@ -34,7 +34,6 @@ func (d *Dynamo) ScheduleUnbind(ctx context.Context, h binding.Hold) error {
 	profile, err := expression.NewBuilder().
 		WithUpdate(setEmail(expression.Set(expression.Name(attrUnbindAt), expression.Value(at)).
 			Set(expression.Name(attrUnbindID), expression.Value(h.UnbindID)).
-			Set(expression.Name(attrHoldDue), expression.Value(holdDue)).
 			Set(expression.Name(attrVersion), expression.Value(v.ProfileVersion+1)).
 			Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(h.Now))), h.Email)).
 		WithCondition(profileCondition(v.ProfileVersion).
@@ -54,9 +53,17 @@ func (d *Dynamo) ScheduleUnbind(ctx context.Context, h binding.Hold) error {
 	if err != nil {
 		return err
 	}
+	held, err := attributevalue.MarshalMap(heldItem{
+		PK: accountPK(account), SK: heldSK(h.UnbindID), Type: "held", AccountID: account,
+		UnbindID: h.UnbindID, UnbindAt: at, HoldDue: holdDue,
+	})
+	if err != nil {
+		return fmt.Errorf("marshal held: %w", err)
+	}
 	var t txn
 	t.add(itemConsume, consume)
 	t.add(itemProfile, update(d.table, key(accountPK(account), skProfile), profile))
+	t.add(itemHeld, putNew(d.table, held))
 	t.add(itemClaim, update(d.table, key(claimPK(v.Destination.HMAC), skClaim), claim))
 	t.add(itemHistory, putNew(d.table, history))
 	t.add(itemReset, d.resetItems(ctx, rest)...)
@@ -74,8 +81,9 @@ func (d *Dynamo) ScheduleUnbind(ctx context.Context, h binding.Hold) error {
 
 // CancelUnbind implements binding.Store with one TransactWriteItems: the
 // profile loses unbind_at only at the version read and while the hold is
-// not yet due, the claim loses it only if ours, and a history entry is
-// added.
+// not yet due, the claim loses it only if ours, the HELD item goes (the
+// hold is never told of) and a history entry is added. The profile's
+// hold_due is removed too: holds scheduled before HELD items carried it.
 func (d *Dynamo) CancelUnbind(ctx context.Context, c binding.HoldCancel) error {
 	p := c.Profile
 	profile, err := expression.NewBuilder().
@@ -105,6 +113,9 @@ func (d *Dynamo) CancelUnbind(ctx context.Context, c binding.HoldCancel) error {
 	t.add(itemProfile, update(d.table, key(accountPK(p.AccountID), skProfile), profile))
 	t.add(itemClaim, update(d.table, key(claimPK(p.Phone.HMAC), skClaim), claim))
 	t.add(itemHistory, putNew(d.table, history))
+	if p.UnbindID != "" {
+		t.add(itemHeld, deleteHeld(d.table, p.AccountID, p.UnbindID))
+	}
 	reasons, err := d.transact(ctx, t.items)
 	if reasons != nil && (t.refused(reasons, itemProfile) || t.refused(reasons, itemClaim)) {
 		return binding.ErrStale
@@ -114,8 +125,10 @@ func (d *Dynamo) CancelUnbind(ctx context.Context, c binding.HoldCancel) error {
 
 // LapseUnbind implements binding.Store: one TransactWriteItems writes the
 // profile without a number (only at the version read and only once its
-// unbind_at is not after now), voids any request in flight and adds the
-// history entry; then one conditional DeleteItem releases the claim if it
+// unbind_at is not after now), voids any request in flight, adds the
+// history entry and gives the hold's HELD item the notice (an Update
+// without condition: a hold scheduled before HELD items gets one here, so
+// the job tells it too); then one conditional DeleteItem releases the claim if it
 // is still ours with the same unbind_at. Another account may have claimed
 // the number meanwhile (a due claim is free), which the condition leaves
 // alone; a release that never happens leaves only a claim every claimant
@@ -139,10 +152,15 @@ func (d *Dynamo) LapseUnbind(ctx context.Context, u binding.Unbinding) error {
 	if err != nil {
 		return err
 	}
+	notice, err := noticeUpdate(p, u.Now)
+	if err != nil {
+		return err
+	}
 	var t txn
 	t.add(itemProfile, putIf(d.table, profile, atVersion))
 	t.add(itemHistory, putNew(d.table, history))
 	t.add(itemVoid, types.TransactWriteItem{Update: void})
+	t.add(itemHeld, update(d.table, key(accountPK(p.AccountID), heldSK(p.UnbindID)), notice))
 	reasons, err := d.transact(ctx, t.items)
 	switch {
 	case reasons == nil && err != nil:
@@ -166,7 +184,7 @@ func (d *Dynamo) LapseUnbind(ctx context.Context, u binding.Unbinding) error {
 		ExpressionAttributeValues: release.Values(),
 	})
 	if err != nil && !isConditionFailed(err) {
-		return fmt.Errorf("release claim: %w", err)
+		return fmt.Errorf("%w: release claim: %w", binding.ErrClaimKept, err)
 	}
 	if err != nil {
 		// Not this account's claim any more: whose, then? An item still

@@ -22,6 +22,10 @@ const (
 	// skSettings sorts between PROFILE and VERIFICATION, so the snapshot's
 	// one Query reads the settings too.
 	skSettings = "SETTINGS"
+	// skHeldFrom starts the sort key of a held removal's HELD item, its
+	// outbox (HELD#<unbind id>): it sorts before HISTORY#, outside the
+	// snapshot's Query, so no read of the account pays for it.
+	skHeldFrom = "HELD#"
 )
 
 // Partition-key prefixes: every pk the store writes starts with one of
@@ -86,6 +90,8 @@ func parseTime(s string) time.Time {
 func accountPK(accountID string) string { return prefixAccount + accountID }
 
 func historySK(at time.Time, id string) string { return skHistoryFrom + formatTime(at) + "#" + id }
+
+func heldSK(unbindID string) string { return skHeldFrom + unbindID }
 
 func claimPK(phoneHMAC string) string { return prefixClaim + phoneHMAC }
 

@@ -26,6 +26,7 @@ type Memory struct {
 	counters      map[string]int
 	history       map[string][]binding.HistoryEntry
 	settings      map[string]binding.SettingsPatch
+	held          map[string]map[string]*heldNotice // account → unbind id → HELD item
 }
 
 // NewMemory returns an empty store.
@@ -37,6 +38,7 @@ func NewMemory() *Memory {
 		counters:      map[string]int{},
 		history:       map[string][]binding.HistoryEntry{},
 		settings:      map[string]binding.SettingsPatch{},
+		held:          map[string]map[string]*heldNotice{},
 	}
 }
 
@@ -85,7 +87,7 @@ func (m *Memory) StartVerification(_ context.Context, s binding.Start) error {
 	if prev, ok := m.verifications[v.AccountID]; ok && prev.ResendAfter.After(s.Now) {
 		return &binding.CooldownError{ResendAfter: prev.ResendAfter}
 	}
-	if v.HoldsBoundNumber() && m.profiles[v.AccountID].Version != v.ProfileVersion {
+	if p := m.profiles[v.AccountID]; v.HoldsBoundNumber() && (p.Version != v.ProfileVersion || p.Lapsed(s.Now)) {
 		return binding.ErrStale
 	}
 	for _, c := range s.Counters {
@@ -214,6 +216,7 @@ func (m *Memory) CompleteUnbind(_ context.Context, u binding.Unbinding) error {
 		delete(m.verifications, account)
 	}
 	delete(m.claims, u.Profile.Phone.HMAC)
+	delete(m.held[account], u.Profile.UnbindID)
 	m.profiles[account] = unboundProfile(u.Profile)
 	m.reset(u.Reset)
 	m.addHistory(account, u.History)
@@ -248,6 +251,7 @@ func (m *Memory) ScheduleUnbind(_ context.Context, h binding.Hold) error {
 	m.profiles[account] = p
 	cl.unbindAt = h.UnbindAt
 	m.claims[v.Destination.HMAC] = cl
+	m.heldOf(account)[h.UnbindID] = &heldNotice{notice: binding.HoldNotice{AccountID: account, UnbindID: h.UnbindID, UnbindAt: h.UnbindAt}}
 	m.reset(h.Reset)
 	m.addHistory(account, h.History)
 	return nil
@@ -263,6 +267,7 @@ func (m *Memory) CancelUnbind(_ context.Context, c binding.HoldCancel) error {
 	if p.Version != c.Profile.Version || !p.Holding(c.Now) || cl.account != account {
 		return binding.ErrStale
 	}
+	delete(m.held[account], p.UnbindID)
 	p.UnbindAt, p.UnbindID = time.Time{}, ""
 	p.Version++
 	m.profiles[account] = p
@@ -284,6 +289,9 @@ func (m *Memory) LapseUnbind(_ context.Context, u binding.Unbinding) error {
 	delete(m.verifications, account)
 	m.profiles[account] = unboundProfile(p)
 	m.addHistory(account, u.History)
+	m.heldOf(account)[p.UnbindID] = &heldNotice{lapsed: true, notice: binding.HoldNotice{
+		AccountID: account, UnbindID: p.UnbindID, UnbindAt: p.UnbindAt, Phone: p.Phone, Email: p.Email,
+	}}
 	cl, claimed := m.claims[p.Phone.HMAC]
 	switch {
 	case claimed && cl.account == account && cl.unbindAt.Equal(p.UnbindAt):
@@ -292,6 +300,14 @@ func (m *Memory) LapseUnbind(_ context.Context, u binding.Unbinding) error {
 		return binding.ErrNumberRebound
 	}
 	return nil
+}
+
+// heldOf is the account's HELD items; the caller holds the lock.
+func (m *Memory) heldOf(account string) map[string]*heldNotice {
+	if m.held[account] == nil {
+		m.held[account] = map[string]*heldNotice{}
+	}
+	return m.held[account]
 }
 
 // addHistory files an entry in time order; the caller holds the lock.
