@@ -1,4 +1,5 @@
-// Command status is the Lambda function behind GET /v1/phone.
+// Command status is the Lambda function behind GET /v1/phone and the
+// other reads template.yaml routes to it (GET /v1/phone/settings).
 //
 // It links only the DynamoDB client and holds no key material: the status
 // shows the masked forms stored with the number and the request, and never
@@ -13,5 +14,5 @@ import (
 
 func main() {
 	a := core.Start(core.AWS{})
-	lambda.Start(a.API.Status)
+	lambda.Start(a.Status())
 }

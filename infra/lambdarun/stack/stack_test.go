@@ -256,17 +256,22 @@ func endpoints(t *testing.T) stack.Endpoints {
 type expectation struct {
 	status int
 	code   string
+	// field is a field the answer's body must have: it tells one route's
+	// answer from another's, for a function that serves several.
+	field string
 }
 
 var expected = map[string]expectation{
 	// Its verification id is not the account's: nothing to confirm.
-	"confirm-code.json": {404, "verification_not_found"},
-	"request-code.json": {202, ""},
-	"status.json":       {200, "pending"},
+	"confirm-code.json": {404, "verification_not_found", ""},
+	"request-code.json": {202, "", ""},
+	// The settings, not the status: the status function serves both.
+	"settings.json": {200, "", "third_party"},
+	"status.json":   {200, "pending", ""},
 	// acc-1 never bound a number: the operator is told nothing changed.
-	"support-unbind.json": {0, "none"},
+	"support-unbind.json": {0, "none", ""},
 	// The pending verification is the bind, not an unbind.
-	"unbind.json": {404, "verification_not_found"},
+	"unbind.json": {404, "verification_not_found", ""},
 }
 
 // TestBootstraps builds every function's bootstrap as `sam build` does
@@ -388,6 +393,9 @@ func checkHTTPSample(t *testing.T, st *stack.Stack, s stack.Sample, covered map[
 		if got != want.code {
 			t.Errorf("%s: %q, want %q: %s", s.Name, got, want.code, resp.Body)
 		}
+	}
+	if _, ok := resp.Fields[want.field]; want.field != "" && !ok {
+		t.Errorf("%s: the answer has no %q: %s", s.Name, want.field, resp.Body)
 	}
 }
 

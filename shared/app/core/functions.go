@@ -112,6 +112,11 @@ func (a *App) Lambda(function string) (ops.Handler, error) {
 	return ops.Function(h, a.actions()[id], a.Logger), nil
 }
 
+// Status is the status function's Lambda handler: GET /v1/phone and
+// every other GET route template.yaml gives it, told apart by path as
+// Handlers does for the local runner.
+func (a *App) Status() httpapi.Handler { return a.Handlers()[StatusFunction] }
+
 // Unbind is the unbind function's Lambda handler: POST and DELETE
 // /v1/phone/unbind, PATCH /v1/phone/settings, and the operators' support_unbind and cancel_unbind
 // events by direct invocation.
