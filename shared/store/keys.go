@@ -3,6 +3,8 @@ package store
 import (
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/idempotency"
 )
@@ -195,10 +197,15 @@ func ticketRefPK(ticketID string) string { return prefixTicketRef + ticketID }
 // write a profile, a verification or a history entry.
 func ticketsPK(accountID string) string { return prefixTickets + accountID }
 
-// Idempotency records live in the same table, one item per account and key:
-// pk IDEMPOTENCY#<account>#<key hash>, sk IDEMPOTENCY, gone by TTL.
-const skIdempotency = "IDEMPOTENCY"
+// Idempotency records live in the same table, one partition per account
+// and one item per key: pk IDEMPOTENCY#<account>, sk the key hash, gone by
+// TTL. One partition per account lets an erasure find every record of the
+// account with a Query (erase.go); the prefix is the one the functions'
+// LeadingKeys grants already name. Records written under the earlier
+// layout (pk IDEMPOTENCY#<account>#<key hash>, sk IDEMPOTENCY) are no
+// longer read and age out by TTL (httpapi.IdempotencyRetention after they were written).
+func idempotencyPK(accountID string) string { return prefixIdempotency + accountID }
 
-func idempotencyPK(r idempotency.Record) string {
-	return prefixIdempotency + r.AccountID + "#" + r.KeyHash
+func idempotencyKey(r idempotency.Record) map[string]types.AttributeValue {
+	return key(idempotencyPK(r.AccountID), r.KeyHash)
 }
