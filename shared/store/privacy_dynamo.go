@@ -393,7 +393,16 @@ func (d *Dynamo) stripTicket(ctx context.Context, accountID string, tk feedback.
 	if err != nil {
 		return false, fmt.Errorf("marshal stripped ticket: %w", err)
 	}
+	// No account id, and no empty strings (the message, stripped) for
+	// engines that refuse them.
 	delete(kept, attrAccountID)
+	for name := range kept {
+		if stringAttr(kept, name) == "" {
+			if _, ok := kept[name].(*types.AttributeValueMemberS); ok {
+				delete(kept, name)
+			}
+		}
+	}
 	atStatus, err := expression.NewBuilder().WithCondition(
 		expression.Name(attrTicketStatus).Equal(expression.Value(string(tk.Status))).
 			And(expression.Name(attrUpdatedAt).Equal(expression.Value(formatTime(tk.UpdatedAt))))).Build()
