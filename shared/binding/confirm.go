@@ -45,7 +45,6 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Status, error) {
 			At:        now,
 			Event:     event,
 			Phone:     v.Destination.Masked,
-			PhoneHMAC: v.Destination.HMAC,
 			Actor:     "user",
 			Channel:   v.Channel,
 			SourceIP:  c.SourceIP,

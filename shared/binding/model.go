@@ -195,17 +195,13 @@ func (v Verification) AttemptsLeft() int {
 // HistoryEntry is one change to the account's binding, newest first in status.
 type HistoryEntry struct {
 	// ID is unique; the event published for the change carries the same id.
-	ID    string
-	At    time.Time
-	Event string
-	Phone string // masked
-	// PhoneHMAC is the number's HMAC on a bound or changed entry: it is
-	// how an erasure (SPEC §4.9) finds the counters and any claim left
-	// of a number the account held before. Never shown.
-	PhoneHMAC string
-	Actor     string // "user" or "support:NAME"
-	Channel   Channel
-	SourceIP  string
+	ID       string
+	At       time.Time
+	Event    string
+	Phone    string // masked
+	Actor    string // "user" or "support:NAME"
+	Channel  Channel
+	SourceIP string
 	// TicketID and Reason are what an operator gave for a support action.
 	TicketID string
 	Reason   string

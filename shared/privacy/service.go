@@ -172,7 +172,6 @@ func (s *Service) Report(ctx context.Context, accountID string, sess binding.Ses
 		r.Consent = &consent
 	}
 	for _, h := range held.History {
-		h.PhoneHMAC = ""
 		h.Phone = set.Show(h.Phone)
 		r.History = append(r.History, h)
 	}

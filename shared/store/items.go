@@ -159,21 +159,18 @@ func (it verificationItem) verification() binding.Verification {
 }
 
 type historyItem struct {
-	PK    string `dynamodbav:"pk"`
-	SK    string `dynamodbav:"sk"`
-	Type  string `dynamodbav:"type"`
-	ID    string `dynamodbav:"history_id"`
-	At    string `dynamodbav:"at"`
-	Event string `dynamodbav:"event"`
-	Phone string `dynamodbav:"phone_masked,omitempty"`
-	// PhoneHMAC is on bound and changed entries, for an erasure to find
-	// the number's counters and claim.
-	PhoneHMAC string `dynamodbav:"phone_hmac,omitempty"`
-	Actor     string `dynamodbav:"actor"`
-	Channel   string `dynamodbav:"channel,omitempty"`
-	SourceIP  string `dynamodbav:"source_ip,omitempty"`
-	TicketID  string `dynamodbav:"ticket_id,omitempty"`
-	Reason    string `dynamodbav:"reason,omitempty"`
+	PK       string `dynamodbav:"pk"`
+	SK       string `dynamodbav:"sk"`
+	Type     string `dynamodbav:"type"`
+	ID       string `dynamodbav:"history_id"`
+	At       string `dynamodbav:"at"`
+	Event    string `dynamodbav:"event"`
+	Phone    string `dynamodbav:"phone_masked,omitempty"`
+	Actor    string `dynamodbav:"actor"`
+	Channel  string `dynamodbav:"channel,omitempty"`
+	SourceIP string `dynamodbav:"source_ip,omitempty"`
+	TicketID string `dynamodbav:"ticket_id,omitempty"`
+	Reason   string `dynamodbav:"reason,omitempty"`
 	// Fields are the settings a settings_changed entry set.
 	Fields []string `dynamodbav:"fields,omitempty"`
 	TTL    int64    `dynamodbav:"ttl,omitempty"`
@@ -181,20 +178,19 @@ type historyItem struct {
 
 func newHistoryItem(accountID string, h binding.HistoryEntry) historyItem {
 	it := historyItem{
-		PK:        accountPK(accountID),
-		SK:        historySK(h.At, h.ID),
-		Type:      "history",
-		ID:        h.ID,
-		At:        formatTime(h.At),
-		Event:     h.Event,
-		Phone:     h.Phone,
-		PhoneHMAC: h.PhoneHMAC,
-		Actor:     h.Actor,
-		Channel:   string(h.Channel),
-		SourceIP:  h.SourceIP,
-		TicketID:  h.TicketID,
-		Reason:    h.Reason,
-		Fields:    h.Fields,
+		PK:       accountPK(accountID),
+		SK:       historySK(h.At, h.ID),
+		Type:     "history",
+		ID:       h.ID,
+		At:       formatTime(h.At),
+		Event:    h.Event,
+		Phone:    h.Phone,
+		Actor:    h.Actor,
+		Channel:  string(h.Channel),
+		SourceIP: h.SourceIP,
+		TicketID: h.TicketID,
+		Reason:   h.Reason,
+		Fields:   h.Fields,
 	}
 	if !h.ExpiresAt.IsZero() {
 		it.TTL = h.ExpiresAt.Unix()
@@ -204,17 +200,16 @@ func newHistoryItem(accountID string, h binding.HistoryEntry) historyItem {
 
 func (it historyItem) entry() binding.HistoryEntry {
 	h := binding.HistoryEntry{
-		ID:        it.ID,
-		At:        parseTime(it.At),
-		Event:     it.Event,
-		Phone:     it.Phone,
-		PhoneHMAC: it.PhoneHMAC,
-		Actor:     it.Actor,
-		Channel:   binding.Channel(it.Channel),
-		SourceIP:  it.SourceIP,
-		TicketID:  it.TicketID,
-		Reason:    it.Reason,
-		Fields:    it.Fields,
+		ID:       it.ID,
+		At:       parseTime(it.At),
+		Event:    it.Event,
+		Phone:    it.Phone,
+		Actor:    it.Actor,
+		Channel:  binding.Channel(it.Channel),
+		SourceIP: it.SourceIP,
+		TicketID: it.TicketID,
+		Reason:   it.Reason,
+		Fields:   it.Fields,
 	}
 	if it.TTL > 0 {
 		h.ExpiresAt = time.Unix(it.TTL, 0).UTC()

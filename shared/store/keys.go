@@ -170,6 +170,13 @@ func hourCodesAttr(hour time.Time) string { return "codes_" + hour.UTC().Format(
 
 func dayFailuresAttr(day time.Time) string { return "failures_" + day.UTC().Format("20060102") }
 
+// numbersAttr is the verification item's string set of the HMACs of the
+// numbers the account asked codes for on day's UTC date (verificationWrite),
+// kept while those numbers' counters are: numbers_<YYYYMMDD>.
+func numbersAttr(day time.Time) string { return numbersAttrPrefix + day.UTC().Format("20060102") }
+
+const numbersAttrPrefix = "numbers_"
+
 // Support tickets: the ticket in its author's tickets partition
 // TICKETS#<sub>, sk FEEDBACK#<created_at>#<ticket id>, and a ref item
 // TICKET#<ticket id> that reserves the id and says whose ticket it is

@@ -26,6 +26,10 @@ type Memory struct {
 	counters      map[string]int
 	history       map[string][]binding.HistoryEntry
 	settings      map[string]binding.SettingsPatch
+	// numbers are the HMACs of every number each account asked a code
+	// for, for an erasure to find their counters (the table keeps the
+	// recent days' on the verification item: numbersAttr).
+	numbers map[string]map[string]bool
 }
 
 // NewMemory returns an empty store.
@@ -37,6 +41,7 @@ func NewMemory() *Memory {
 		counters:      map[string]int{},
 		history:       map[string][]binding.HistoryEntry{},
 		settings:      map[string]binding.SettingsPatch{},
+		numbers:       map[string]map[string]bool{},
 	}
 }
 
@@ -102,6 +107,12 @@ func (m *Memory) StartVerification(_ context.Context, s binding.Start) error {
 		m.counters[counterKey(c)]++
 	}
 	m.verifications[v.AccountID] = v
+	if v.Destination.HMAC != "" {
+		if m.numbers[v.AccountID] == nil {
+			m.numbers[v.AccountID] = map[string]bool{}
+		}
+		m.numbers[v.AccountID][v.Destination.HMAC] = true
+	}
 	return nil
 }
 

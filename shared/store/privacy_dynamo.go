@@ -35,7 +35,9 @@ var _ privacy.Store = (*Dynamo)(nil)
 //	LIMIT#phone#<number HMAC>    each number's counters, for every number
 //	                             the partition names (the profile's, the
 //	                             verification's destination and previous
-//	                             number, the bound and changed entries')
+//	                             number, and its numbers_<day> sets: every
+//	                             number asked a code for while the
+//	                             counters live)
 //	PHONE#<number HMAC>          each claim this account holds
 //
 // The account partition goes last and its profile very last, in one
@@ -163,6 +165,13 @@ func (d *Dynamo) Erase(ctx context.Context, accountID string, now time.Time) (pr
 		for _, a := range numberAttrs {
 			if h := stringAttr(item, a); h != "" {
 				numbers[h] = true
+			}
+		}
+		for name, av := range item {
+			if set, ok := av.(*types.AttributeValueMemberSS); ok && strings.HasPrefix(name, numbersAttrPrefix) {
+				for _, h := range set.Value {
+					numbers[h] = true
+				}
 			}
 		}
 		if stringAttr(item, attrSK) == skProfile {

@@ -78,11 +78,12 @@ func (m MemoryPrivacy) Erase(_ context.Context, accountID string, _ time.Time) (
 		delete(b.settings, accountID)
 		e.Settings++
 	}
-	for _, h := range b.history[accountID] {
-		numbers[h.PhoneHMAC] = true
-		e.History++
-	}
+	e.History += len(b.history[accountID])
 	delete(b.history, accountID)
+	for h := range b.numbers[accountID] {
+		numbers[h] = true
+	}
+	delete(b.numbers, accountID)
 	delete(numbers, "")
 	for h := range numbers {
 		if c, ok := b.claims[h]; ok && c.account == accountID {

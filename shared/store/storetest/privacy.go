@@ -72,18 +72,14 @@ func populate(t *testing.T, s Stores, name, n1, n2 string) populated {
 	bs := subject{s.Binding, s.Probe}
 	v1 := verification(a, "v1-"+a, p.first, 0, binding.SealedPhone{})
 	start(t, bs, v1, base, phoneDay(p.first.HMAC, base))
-	c1 := completion(v1, base)
-	c1.History.PhoneHMAC = p.first.HMAC
-	if err := s.Binding.CompleteBind(ctx, c1); err != nil {
+	if err := s.Binding.CompleteBind(ctx, completion(v1, base)); err != nil {
 		t.Fatalf("bind: %v", err)
 	}
 	at := base.Add(2 * time.Minute)
 	v2 := verification(a, "v2-"+a, p.current, 1, p.first)
 	v2.CreatedAt, v2.ExpiresAt, v2.ResendAfter = at, at.Add(5*time.Minute), at.Add(time.Minute)
 	start(t, bs, v2, at, phoneDay(p.current.HMAC, at))
-	c2 := completion(v2, at)
-	c2.History.PhoneHMAC = p.current.HMAC
-	if err := s.Binding.CompleteBind(ctx, c2); err != nil {
+	if err := s.Binding.CompleteBind(ctx, completion(v2, at)); err != nil {
 		t.Fatalf("change: %v", err)
 	}
 	for i := range extraEntries {
@@ -250,9 +246,7 @@ func privacyEraseSparesAnotherAccountsClaim(t *testing.T, s Stores) {
 	x := sealed("+79120000401")
 	v := verification(a, "va-"+a, x, 0, binding.SealedPhone{})
 	start(t, bs, v, base)
-	c := completion(v, base)
-	c.History.PhoneHMAC = x.HMAC
-	if err := s.Binding.CompleteBind(ctx, c); err != nil {
+	if err := s.Binding.CompleteBind(ctx, completion(v, base)); err != nil {
 		t.Fatal(err)
 	}
 	p := snapshot(t, bs, a, 0).Profile
