@@ -42,6 +42,17 @@ func RunPrivacy(t *testing.T, newStores func(t *testing.T) Stores) {
 	}
 }
 
+// Populate gives a fresh account everything a citizen can leave behind (a
+// bind and a change, settings and a long history, a pending request,
+// tickets, a stored idempotent answer) and returns its id, for tests of
+// an adapter beyond the contract (an erasure rerun after a fault).
+func Populate(t *testing.T, s Stores, name string) (accountID string, numbers []binding.SealedPhone) {
+	t.Helper()
+	n := seq.Add(1)
+	p := populate(t, s, name, fmt.Sprintf("+7912%07d", 1000000+n), fmt.Sprintf("+7913%07d", 1000000+n))
+	return p.account, []binding.SealedPhone{p.first, p.current}
+}
+
 // Settings changes a populated account has beyond its bind and change:
 // more history than status shows (20).
 const extraEntries = 20
