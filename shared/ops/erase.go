@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 
 	"github.com/gosuslugi/phonebind/shared/privacy"
@@ -79,9 +80,12 @@ func EraseAccount(svc Eraser, logger *slog.Logger) Action {
 		if err != nil {
 			return nil, err
 		}
-		msg := "everything held about the account was erased; its tickets are kept stripped"
-		if erased.Total() == 0 {
+		msg := "everything held about the account was erased"
+		switch {
+		case erased.Total() == 0:
 			msg = "nothing left: the account holds no data here"
+		case erased.Tickets > 0:
+			msg += fmt.Sprintf("; its %d ticket(s) are kept, stripped of message, contact and answer, under no account", erased.Tickets)
 		}
 		logger.InfoContext(ctx, "account erased", "operator_claimed", ev.Operator, "account_id", ev.AccountID, "items", erased.Total())
 		return EraseAccountResult{AccountID: ev.AccountID, Erased: countsOf(erased), Message: msg}, nil
