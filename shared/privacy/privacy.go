@@ -75,24 +75,6 @@ func (e Erased) Total() int {
 	return n
 }
 
-// Add sums two counts (an adapter's steps).
-func (e Erased) Add(f Erased) Erased {
-	out := Erased{
-		Profile: e.Profile + f.Profile, Verification: e.Verification + f.Verification, Settings: e.Settings + f.Settings,
-		History: e.History + f.History, Claims: e.Claims + f.Claims, Counters: e.Counters + f.Counters,
-		Idempotency: e.Idempotency + f.Idempotency, Tickets: e.Tickets + f.Tickets,
-	}
-	for _, m := range []map[string]int{e.Other, f.Other} {
-		for k, v := range m {
-			if out.Other == nil {
-				out.Other = map[string]int{}
-			}
-			out.Other[k] += v
-		}
-	}
-	return out
-}
-
 // ErasedOwnerPrefix starts the owner a stripped ticket is kept under
 // (TICKETS#erased#<random>): it carries no account id, and no two erased
 // tickets share one, so nothing links them to each other either.
