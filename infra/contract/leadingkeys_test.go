@@ -41,7 +41,13 @@ func leadingKeys() map[string][]string {
 		"ConfirmCodeFunction": {p["account"], p["claim"], p["phoneLimits"], p["idempotency"]},
 		// An unbind by code and the support_unbind ops action: the same
 		// items as a confirm (the claim is released, not taken).
-		"UnbindFunction": {p["account"], p["claim"], p["phoneLimits"], p["idempotency"]},
+		// erase_account adds the tickets (moved, stripped, with their id
+		// reservations) and the daily ticket counter; GET /v1/phone/data
+		// reads the account's partition and its tickets.
+		"UnbindFunction": {
+			p["account"], p["claim"], p["phoneLimits"], p["idempotency"],
+			p["tickets"], p["ticketRef"], store.CounterPrefix(feedback.LimitDaily),
+		},
 		// The account's partition, read with one Query.
 		"StatusFunction": {p["account"]},
 		// Tickets, their id reservations, the daily ticket counter and the

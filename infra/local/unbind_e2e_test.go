@@ -535,6 +535,13 @@ func TestE2EInvokeSampleEvents(t *testing.T) {
 			t.Fatalf("%s sample: %d %s", file, r.status, r.raw)
 		}
 	}
+	// The erasure sample, then again: nothing left.
+	if r := invoke("unbind", sample("erase-account.json")); r.status != 200 || !strings.Contains(r.raw, `"ok": true`) || !strings.Contains(r.raw, `"profile": 1`) {
+		t.Fatalf("erase_account via invoke: %d %s", r.status, r.raw)
+	}
+	if r := invoke("unbind", sample("erase-account.json")); r.status != 200 || !strings.Contains(r.raw, "nothing left") {
+		t.Fatalf("second erase_account via invoke: %d %s", r.status, r.raw)
+	}
 	if r := invoke("nosuch", `{}`); r.status != 502 || !strings.Contains(r.str("errorMessage"), "no function") {
 		t.Fatalf("unknown function: %d %s", r.status, r.raw)
 	}

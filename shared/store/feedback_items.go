@@ -1,6 +1,8 @@
 package store
 
 import (
+	"strings"
+
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/feedback"
 )
@@ -82,7 +84,7 @@ func newTicketItem(t feedback.Ticket) ticketItem {
 func (it ticketItem) ticket() feedback.Ticket {
 	return feedback.Ticket{
 		ID:        it.TicketID,
-		AccountID: it.AccountID,
+		AccountID: it.owner(),
 		Category:  feedback.Category(it.Category),
 		Message:   it.Message,
 		Contact: feedback.Contact{
@@ -97,6 +99,17 @@ func (it ticketItem) ticket() feedback.Ticket {
 		AnsweredBy: it.AnsweredBy,
 		AnsweredAt: parseTime(it.AnsweredAt),
 	}
+}
+
+// owner is whose ticket it is: its account_id, or, for a ticket an
+// erasure stripped (it has none), the owner its partition names
+// (privacy.ErasedOwnerPrefix…), under which operators still read and
+// update it.
+func (it ticketItem) owner() string {
+	if it.AccountID != "" {
+		return it.AccountID
+	}
+	return strings.TrimPrefix(it.PK, prefixTickets)
 }
 
 // ticketRefItem reserves a ticket id and points at the ticket.

@@ -80,7 +80,7 @@ func (d *DynamoIdempotency) Claim(ctx context.Context, r idempotency.Record, now
 	}
 	_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &d.table,
-		Key:                                 key(idempotencyPK(r), skIdempotency),
+		Key:                                 idempotencyKey(r),
 		UpdateExpression:                    expr.Update(),
 		ConditionExpression:                 expr.Condition(),
 		ExpressionAttributeNames:            expr.Names(),
@@ -97,7 +97,7 @@ func (d *DynamoIdempotency) Claim(ctx context.Context, r idempotency.Record, now
 	old := ccf.Item
 	if old == nil {
 		// DynamoDB Local returns no item with the failure: read it.
-		got, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(idempotencyPK(r), skIdempotency), ConsistentRead: aws.Bool(true)})
+		got, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: idempotencyKey(r), ConsistentRead: aws.Bool(true)})
 		if err != nil {
 			return nil, fmt.Errorf("read idempotency key: %w", err)
 		}
@@ -127,7 +127,7 @@ func (d *DynamoIdempotency) Finish(ctx context.Context, r idempotency.Record, re
 	if err != nil {
 		return fmt.Errorf("build idempotency finish: %w", err)
 	}
-	_, err = d.db.UpdateItem(ctx, conditionalUpdate(d.table, key(idempotencyPK(r), skIdempotency), expr))
+	_, err = d.db.UpdateItem(ctx, conditionalUpdate(d.table, idempotencyKey(r), expr))
 	if err != nil {
 		return fmt.Errorf("finish idempotency key: %w", err)
 	}
@@ -142,7 +142,7 @@ func (d *DynamoIdempotency) Release(ctx context.Context, r idempotency.Record) e
 	}
 	_, err = d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 &d.table,
-		Key:                       key(idempotencyPK(r), skIdempotency),
+		Key:                       idempotencyKey(r),
 		ConditionExpression:       expr.Condition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
@@ -170,7 +170,7 @@ var _ idempotency.Store = (*MemoryIdempotency)(nil)
 func (m *MemoryIdempotency) Claim(_ context.Context, r idempotency.Record, now time.Time) (*idempotency.Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k := idempotencyPK(r)
+	k := memoryIdempotencyKey(r)
 	if old, ok := m.records[k]; ok && now.Before(old.ExpiresAt) {
 		if old.Response != nil {
 			return &old, nil
@@ -188,7 +188,7 @@ func (m *MemoryIdempotency) Claim(_ context.Context, r idempotency.Record, now t
 func (m *MemoryIdempotency) Finish(_ context.Context, r idempotency.Record, resp idempotency.Response) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k := idempotencyPK(r)
+	k := memoryIdempotencyKey(r)
 	if old, ok := m.records[k]; ok && old.Token == r.Token {
 		old.Response = &resp
 		m.records[k] = old
@@ -200,9 +200,15 @@ func (m *MemoryIdempotency) Finish(_ context.Context, r idempotency.Record, resp
 func (m *MemoryIdempotency) Release(_ context.Context, r idempotency.Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k := idempotencyPK(r)
+	k := memoryIdempotencyKey(r)
 	if old, ok := m.records[k]; ok && old.Token == r.Token {
 		delete(m.records, k)
 	}
 	return nil
+}
+
+// memoryIdempotencyKey is the record's key in MemoryIdempotency: the table's
+// partition and sort key, so an erasure finds an account's records by prefix.
+func memoryIdempotencyKey(r idempotency.Record) string {
+	return idempotencyPK(r.AccountID) + "\x00" + r.KeyHash
 }

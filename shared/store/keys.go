@@ -3,6 +3,8 @@ package store
 import (
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/idempotency"
 )
@@ -178,6 +180,13 @@ func hourCodesAttr(hour time.Time) string { return "codes_" + hour.UTC().Format(
 
 func dayFailuresAttr(day time.Time) string { return "failures_" + day.UTC().Format("20060102") }
 
+// numbersAttr is the verification item's string set of the HMACs of the
+// numbers the account asked codes for on day's UTC date (verificationWrite),
+// kept while those numbers' counters are: numbers_<YYYYMMDD>.
+func numbersAttr(day time.Time) string { return numbersAttrPrefix + day.UTC().Format("20060102") }
+
+const numbersAttrPrefix = "numbers_"
+
 // Support tickets: the ticket in its author's tickets partition
 // TICKETS#<sub>, sk FEEDBACK#<created_at>#<ticket id>, and a ref item
 // TICKET#<ticket id> that reserves the id and says whose ticket it is
@@ -205,10 +214,15 @@ func ticketRefPK(ticketID string) string { return prefixTicketRef + ticketID }
 // write a profile, a verification or a history entry.
 func ticketsPK(accountID string) string { return prefixTickets + accountID }
 
-// Idempotency records live in the same table, one item per account and key:
-// pk IDEMPOTENCY#<account>#<key hash>, sk IDEMPOTENCY, gone by TTL.
-const skIdempotency = "IDEMPOTENCY"
+// Idempotency records live in the same table, one partition per account
+// and one item per key: pk IDEMPOTENCY#<account>, sk the key hash, gone by
+// TTL. One partition per account lets an erasure find every record of the
+// account with a Query (erase.go); the prefix is the one the functions'
+// LeadingKeys grants already name. Records written under the earlier
+// layout (pk IDEMPOTENCY#<account>#<key hash>, sk IDEMPOTENCY) are no
+// longer read and age out by TTL (httpapi.IdempotencyRetention after they were written).
+func idempotencyPK(accountID string) string { return prefixIdempotency + accountID }
 
-func idempotencyPK(r idempotency.Record) string {
-	return prefixIdempotency + r.AccountID + "#" + r.KeyHash
+func idempotencyKey(r idempotency.Record) map[string]types.AttributeValue {
+	return key(idempotencyPK(r.AccountID), r.KeyHash)
 }

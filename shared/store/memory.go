@@ -27,6 +27,10 @@ type Memory struct {
 	history       map[string][]binding.HistoryEntry
 	settings      map[string]binding.SettingsPatch
 	held          map[string]map[string]*heldNotice // account → unbind id → HELD item
+	// numbers are the HMACs of every number each account asked a code
+	// for, for an erasure to find their counters (the table keeps the
+	// recent days' on the verification item: numbersAttr).
+	numbers map[string]map[string]bool
 }
 
 // NewMemory returns an empty store.
@@ -39,6 +43,7 @@ func NewMemory() *Memory {
 		history:       map[string][]binding.HistoryEntry{},
 		settings:      map[string]binding.SettingsPatch{},
 		held:          map[string]map[string]*heldNotice{},
+		numbers:       map[string]map[string]bool{},
 	}
 }
 
@@ -109,6 +114,12 @@ func (m *Memory) StartVerification(_ context.Context, s binding.Start) error {
 		m.profiles[v.AccountID] = p
 	}
 	m.verifications[v.AccountID] = v
+	if v.Destination.HMAC != "" {
+		if m.numbers[v.AccountID] == nil {
+			m.numbers[v.AccountID] = map[string]bool{}
+		}
+		m.numbers[v.AccountID][v.Destination.HMAC] = true
+	}
 	return nil
 }
 

@@ -92,6 +92,16 @@ func verificationWrite(table string, v binding.Verification, now time.Time, own 
 			upd = upd.Remove(expression.Name(attr))
 		}
 	}
+	// The number's HMAC joins the day's set of numbers this account asked
+	// codes for: the numbers whose counters (LIMIT#phone#<HMAC>, kept a
+	// day) it touched, which an erasure finds here after the request that
+	// named them is overwritten. Sets past the counters' life go.
+	if h := v.Destination.HMAC; h != "" {
+		upd = upd.Add(expression.Name(numbersAttr(now)), expression.Value(&types.AttributeValueMemberSS{Value: []string{h}}))
+	}
+	for d := 3; d <= 4; d++ {
+		upd = upd.Remove(expression.Name(numbersAttr(utcDay(now).AddDate(0, 0, -d))))
+	}
 	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("build verification write: %w", err)

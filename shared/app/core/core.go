@@ -31,6 +31,7 @@ import (
 	"github.com/gosuslugi/phonebind/shared/metrics"
 	"github.com/gosuslugi/phonebind/shared/notify"
 	"github.com/gosuslugi/phonebind/shared/phone"
+	"github.com/gosuslugi/phonebind/shared/privacy"
 	"github.com/gosuslugi/phonebind/shared/store"
 )
 
@@ -103,6 +104,12 @@ type App struct {
 	// HTTP routes (feedback.go assembles both).
 	Tickets     *feedback.Service
 	FeedbackAPI *httpapi.FeedbackAPI
+	// Privacy reports and erases everything held about an account
+	// (SPEC §4.9; privacy.go assembles it).
+	Privacy    *privacy.Service
+	PrivacyAPI *httpapi.PrivacyAPI
+	// ticketStore is where the tickets are, for the privacy store.
+	ticketStore feedback.Store
 	// Idempotency keeps the answers to requests sent with an
 	// Idempotency-Key.
 	Idempotency idempotency.Store
@@ -174,6 +181,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 	a.API = httpapi.New(a.Service, parser, logger)
 	a.API.SetMetrics(a.Metrics)
 	a.newFeedback(opts, st, keys, parser)
+	a.newPrivacy(opts, st, keys)
 	return a, nil
 }
 

@@ -20,6 +20,7 @@ func (a *App) newFeedback(opts Options, st binding.Store, keys feedback.Keys, pa
 	} else {
 		tickets = store.NewFeedbackMemory()
 	}
+	a.ticketStore = tickets
 	var counted metrics.Publisher
 	if a.events != nil {
 		counted = a.events

@@ -29,11 +29,16 @@ func (a *App) Handlers() map[string]httpapi.Handler {
 	// The settings are read where the status is (a Query of the account)
 	// and changed where the unbind writes the account's partition.
 	settings := map[string]httpapi.Handler{httpapi.SettingsPath: a.API.Settings}
+	// The personal-data report opens the bound number, so it is served
+	// where the key ring already is and the account's partition and
+	// tickets are already read (the erasure): by unbind, not by status,
+	// which holds no key material.
+	unbind := map[string]httpapi.Handler{httpapi.SettingsPath: a.API.Settings, httpapi.DataPath: a.PrivacyAPI.Data}
 	return map[string]httpapi.Handler{
 		RequestCodeFunction: idem(a.API.RequestCode),
 		ConfirmCodeFunction: idem(a.API.ConfirmCode),
 		StatusFunction:      httpapi.ByPath(a.API.Status, settings),
-		UnbindFunction:      idem(httpapi.ByPath(a.API.Unbind, settings)),
+		UnbindFunction:      idem(httpapi.ByPath(a.API.Unbind, unbind)),
 		FeedbackFunction:    idem(a.FeedbackAPI.Handle),
 	}
 }
@@ -69,6 +74,7 @@ func (a *App) actions() map[string]map[string]ops.Action {
 			"cancel_unbind":  ops.CancelUnbind(a.Service, a.Logger),
 			// Run each minute by the template's schedule.
 			"complete_due_unbinds": ops.CompleteDueUnbinds(a.Service, a.Logger),
+			"erase_account":        ops.EraseAccount(a.Privacy, a.Logger),
 		},
 		FeedbackFunction: {"update_ticket": ops.UpdateTicket(a.Tickets, a.Logger)},
 	}
@@ -118,8 +124,10 @@ func (a *App) Lambda(function string) (ops.Handler, error) {
 func (a *App) Status() httpapi.Handler { return a.Handlers()[StatusFunction] }
 
 // Unbind is the unbind function's Lambda handler: POST and DELETE
-// /v1/phone/unbind, PATCH /v1/phone/settings, and the operators' support_unbind and cancel_unbind
-// events by direct invocation.
+// /v1/phone/unbind, PATCH /v1/phone/settings, GET /v1/phone/data, and the
+// operators'
+// support_unbind, cancel_unbind and erase_account events by direct
+// invocation.
 func (a *App) Unbind() ops.Handler {
 	return ops.Function(a.Handlers()[UnbindFunction], a.actions()[UnbindFunction], a.Logger)
 }
