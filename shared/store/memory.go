@@ -26,6 +26,14 @@ type Memory struct {
 	counters      map[string]int
 	history       map[string][]binding.HistoryEntry
 	settings      map[string]binding.SettingsPatch
+	// settingsVersion counts each account's settings changes, as the
+	// settings item's version does.
+	settingsVersion map[string]int64
+	// accessLog and accessRequests are the reads of the number
+	// (access_memory.go): the log by account, oldest first, and the
+	// requests by account and partner.
+	accessLog      map[string][]binding.AccessLogEntry
+	accessRequests map[string]map[string]binding.AccessRequest
 }
 
 // NewMemory returns an empty store.
@@ -37,6 +45,10 @@ func NewMemory() *Memory {
 		counters:      map[string]int{},
 		history:       map[string][]binding.HistoryEntry{},
 		settings:      map[string]binding.SettingsPatch{},
+
+		settingsVersion: map[string]int64{},
+		accessLog:       map[string][]binding.AccessLogEntry{},
+		accessRequests:  map[string]map[string]binding.AccessRequest{},
 	}
 }
 
