@@ -61,6 +61,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (binding.Store, Probe)) {
 	}
 	cases = append(cases, holdCases...)
 	cases = append(cases, settingsCases...)
+	cases = append(cases, accessCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s, p := newStore(t)
