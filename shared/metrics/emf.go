@@ -38,6 +38,13 @@ const (
 	// LimitHalfUsed counts codes sent past half a cap (Limit "prefix_day":
 	// a number range's codes of the day). dims Limit
 	LimitHalfUsed = "LimitHalfUsed"
+	// PhoneReads counts the numbers portal services read (SPEC §4.8).
+	// dims Purpose
+	PhoneReads = "PhoneReads"
+	// PhoneReadsRefused counts reads that returned no number, by Reason
+	// (no_phone_bound, not_allowed, approval_required, invalid_request,
+	// conflict): a partner asking again and again shows here. dims Reason
+	PhoneReadsRefused = "PhoneReadsRefused"
 )
 
 // Units.
