@@ -33,13 +33,22 @@ func (e *env) read(t *testing.T, account string, purpose binding.ReadPurpose, cl
 	return res
 }
 
+// log is the whole access log, page after page.
 func (e *env) log(t *testing.T, account string) []binding.AccessLogEntry {
 	t.Helper()
-	page, err := e.svc.AccessLog(context.Background(), account, "", binding.MaxAccessLogPage)
-	if err != nil {
-		t.Fatal(err)
+	var out []binding.AccessLogEntry
+	cursor := ""
+	for {
+		page, err := e.svc.AccessLog(context.Background(), account, cursor, binding.MaxAccessLogPage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.Entries...)
+		if page.Next == nil {
+			return out
+		}
+		cursor = binding.EncodeAccessLogCursor(*page.Next)
 	}
-	return page.Entries
 }
 
 // Every purpose against every setting that rules it: the number when the
