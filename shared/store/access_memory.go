@@ -49,14 +49,14 @@ func (m *Memory) CommitRead(_ context.Context, c binding.ReadCommit) error {
 // logAccess appends an entry, keeping the log in its sort keys' order:
 // by millisecond, then by id.
 func (m *Memory) logAccess(accountID string, e binding.AccessLogEntry) {
-	l := append(m.accessLog[accountID], e)
-	slices.SortStableFunc(l, func(a, b binding.AccessLogEntry) int {
+	l := m.accessLog[accountID]
+	i, _ := slices.BinarySearchFunc(l, e, func(a, b binding.AccessLogEntry) int {
 		if c := a.At.Truncate(time.Millisecond).Compare(b.At.Truncate(time.Millisecond)); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	m.accessLog[accountID] = l
+	m.accessLog[accountID] = slices.Insert(l, i, e)
 }
 
 // LogRefusal implements binding.AccessStore.
