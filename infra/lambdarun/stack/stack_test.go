@@ -437,14 +437,14 @@ func checkOpsSample(t *testing.T, st *stack.Stack, s stack.Sample, covered map[s
 		// action: its answer is flat (ops.ReadAnswer), and any answer but
 		// invalid_request means the function took it.
 		var read struct {
-			OK    bool   `json:"ok"`
+			OK    *bool  `json:"ok"`
 			Error string `json:"error"`
 		}
-		if s.Action == ops.ActionReadPhone && json.Unmarshal(res.Payload, &read) == nil && read.Error != ops.ReadInvalidRequest {
+		if s.Action == ops.ActionReadPhone && json.Unmarshal(res.Payload, &read) == nil && read.OK != nil && read.Error != ops.ReadInvalidRequest {
 			if owner != "" {
 				t.Errorf("%s: both %s and %s take action %q", s.Name, owner, fn.Name(), s.Action)
 			}
-			owner, result = fn.Name(), opsResult{OK: read.OK, Action: s.Action, Result: res.Payload}
+			owner, result = fn.Name(), opsResult{OK: *read.OK, Action: s.Action, Result: res.Payload}
 			covered[fn.Name()] = true
 			continue
 		}
