@@ -21,6 +21,7 @@ var accessCases = []struct {
 	{"CommitReadRefusedWhenAnythingMoved", commitReadRefusedWhenAnythingMoved},
 	{"ApprovalEndsAtItsInstant", approvalEndsAtItsInstant},
 	{"OneOpenRequestPerPartner", oneOpenRequestPerPartner},
+	{"ConcurrentFirstReadsCreateOneRequest", concurrentFirstReadsCreateOneRequest},
 	{"DecideAccessRequest", decideAccessRequest},
 	{"AccessLogPages", accessLogPages},
 	{"ReadRacingDeny", readRacingDeny},
@@ -250,6 +251,45 @@ func oneOpenRequestPerPartner(t *testing.T, s subject) {
 	}
 	if v := readView(t, s, a, "partner"); v.Request == nil || v.Request.ID != "req-2" {
 		t.Fatalf("partner's request = %+v, want the new one", v.Request)
+	}
+}
+
+// A partner's first reads at once: one request is created (one event
+// would follow), every read is logged.
+func concurrentFirstReadsCreateOneRequest(t *testing.T, s subject) {
+	a, _ := boundAccount(t, s, "access-first")
+	const n = 8
+	var wg sync.WaitGroup
+	var created atomic.Int64
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			at := base.Add(time.Duration(i) * time.Millisecond)
+			ok, err := s.LogRefusal(ctx, binding.Refusal{AccountID: a, Entry: logEntry(fmt.Sprintf("c%d", i), at, "partner", binding.ReadApprovalRequired),
+				NewRequest: pendingRequest(a, fmt.Sprintf("req-c%d", i), "partner", at)})
+			if ok {
+				created.Add(1)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
+	if created.Load() != 1 {
+		t.Fatalf("%d requests created, want 1", created.Load())
+	}
+	reqs, err := s.AccessRequests(ctx, a)
+	if err != nil || len(reqs) != 1 {
+		t.Fatalf("requests = %+v, %v", reqs, err)
+	}
+	if l := accessLog(t, s, a); len(l) != n {
+		t.Fatalf("log has %d entries, want %d", len(l), n)
 	}
 }
 
