@@ -15,6 +15,7 @@ FUNCTIONS := \
 	StatusFunction=status \
 	UnbindFunction=unbind \
 	FeedbackFunction=feedback \
+	PhoneReadFunction=phone-read \
 	AlertFunction=alert
 
 LOGICAL_IDS := $(foreach f,$(FUNCTIONS),$(firstword $(subst =, ,$(f))))

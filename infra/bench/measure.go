@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -368,7 +369,15 @@ const (
 	opUnbind        = "unbind"
 )
 
-var opOrder = []string{opRequestCode, opConfirm, opStatus, opRequestUnbind, opUnbind}
+// Reads of the number by portal services (PhoneReadFunction, invoked
+// directly): allowed (autofill, on by default), and refused (third_party,
+// deny by default).
+const (
+	opReadAllowed = "phone-read (autofill, allowed)"
+	opReadRefused = "phone-read (third_party, refused)"
+)
+
+var opOrder = []string{opRequestCode, opConfirm, opStatus, opRequestUnbind, opUnbind, opReadAllowed, opReadRefused}
 
 // measureOperations runs n complete verifications (and unbinds for up to
 // ten of those accounts) through the bootstraps twice: once with DynamoDB
@@ -442,22 +451,12 @@ func runVerifications(ctx context.Context, fns []stack.Function, res *stack.Reso
 	ops := map[string]*opStats{}
 	invocations := map[string]int{}
 	record := true
-	do := func(op string, r stack.Request, want int) (stack.Response, error) {
-		resp, result, err := st.Call(ctx, r)
-		var calls []stack.Call
-		if meter != nil {
-			calls = meter.Take()
-		}
-		if err != nil {
-			return resp, fmt.Errorf("%s: %w", op, err)
-		}
-		if resp.StatusCode != want {
-			return resp, fmt.Errorf("%s: status %d, want %d: %s", op, resp.StatusCode, want, resp.Body)
-		}
-		fn := functionOf(st, r.RouteKey)
+	// measured records one invocation of fn as op: its DynamoDB calls and
+	// its duration.
+	measured := func(op, fn string, calls []stack.Call, duration time.Duration) {
 		invocations[fn]++
 		if !record {
-			return resp, nil
+			return
 		}
 		s := ops[op]
 		if s == nil {
@@ -491,8 +490,51 @@ func runVerifications(ctx context.Context, fns []stack.Function, res *stack.Reso
 		s.calls[p]++
 		s.read = append(s.read, rd)
 		s.write = append(s.write, wr)
-		s.durations = append(s.durations, result.Duration)
+		s.durations = append(s.durations, duration)
+	}
+	take := func() []stack.Call {
+		if meter != nil {
+			return meter.Take()
+		}
+		return nil
+	}
+	do := func(op string, r stack.Request, want int) (stack.Response, error) {
+		resp, result, err := st.Call(ctx, r)
+		calls := take()
+		if err != nil {
+			return resp, fmt.Errorf("%s: %w", op, err)
+		}
+		if resp.StatusCode != want {
+			return resp, fmt.Errorf("%s: status %d, want %d: %s", op, resp.StatusCode, want, resp.Body)
+		}
+		measured(op, functionOf(st, r.RouteKey), calls, result.Duration)
 		return resp, nil
+	}
+	// read invokes PhoneReadFunction directly, as a portal service does,
+	// and checks the answer is want ("" for the number).
+	reader := st.Function(readFunction)
+	read := func(op, sub, purpose, want string) error {
+		if reader == nil {
+			return fmt.Errorf("%s: no %s in template.yaml", op, readFunction)
+		}
+		event := fmt.Sprintf(`{"action":"read_phone","account_id":%q,"purpose":%q,"client_id":"bench.reader","client_name":"Bench"}`, sub, purpose)
+		result, err := reader.Invoke(ctx, []byte(event))
+		calls := take()
+		if err == nil && result.Error != nil {
+			err = result.Error
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		var answer struct {
+			OK    bool   `json:"ok"`
+			Error string `json:"error"`
+		}
+		if err := json.Unmarshal(result.Payload, &answer); err != nil || answer.Error != want || answer.OK != (want == "") {
+			return fmt.Errorf("%s: answered %s, want %q", op, result.Payload, want)
+		}
+		measured(op, readFunction, calls, result.Duration)
+		return nil
 	}
 
 	runID := time.Now().UnixNano()
@@ -516,6 +558,12 @@ func runVerifications(ctx context.Context, fns []stack.Function, res *stack.Reso
 			return nil, nil, err
 		}
 		if _, err := do(opStatus, base["status.json"].As(sub), 200); err != nil {
+			return nil, nil, err
+		}
+		if err := read(opReadAllowed, sub, "autofill", ""); err != nil {
+			return nil, nil, err
+		}
+		if err := read(opReadRefused, sub, "third_party", "not_allowed"); err != nil {
 			return nil, nil, err
 		}
 		if i >= unbinds {

@@ -95,6 +95,82 @@ func BenchmarkRoute(b *testing.B) {
 			writeAllocs(b, sc.name+".after")
 		})
 	}
+	b.Run("ReadPhone", benchmarkReadPhone)
+}
+
+// readAccounts is how many accounts the read benchmark reads in turn, so
+// that no one account's access log grows with b.N alone.
+const readAccounts = 100
+
+// readPhoneEvents binds readAccounts numbers and returns n read_phone
+// events (autofill: allowed by default) over them, as a portal service
+// sends them to PhoneReadFunction (infra/events/read-phone.json).
+func readPhoneEvents(tb testing.TB, w *world, n int) [][]byte {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join(w.root, "infra", "events", "read-phone.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var sample map[string]any
+	if err := json.Unmarshal(raw, &sample); err != nil {
+		tb.Fatal(err)
+	}
+	k := min(n, readAccounts)
+	w.bind(tb, k)
+	out := make([][]byte, n)
+	for i := range n {
+		sub, _, _ := account(i % k)
+		sample["account_id"], sample["purpose"] = sub, "autofill"
+		if out[i], err = json.Marshal(sample); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return out
+}
+
+// benchmarkReadPhone is one read of the number through PhoneReadFunction's
+// Lambda handler (its main's entry, wrapped as lambda.Start wraps it): the
+// event decoded, the settings and the number read, the number opened, the
+// access log written, the answer encoded.
+func benchmarkReadPhone(b *testing.B) {
+	w := newWorld(b)
+	payloads := readPhoneEvents(b, w, b.N)
+	h, err := w.app.Lambda("phone-read")
+	if err != nil {
+		b.Fatal(err)
+	}
+	lh := lambda.NewHandler(h)
+	ctx := context.Background()
+	writeAllocs(b, "ReadPhone.before")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		out, err := lh.Invoke(ctx, payloads[i])
+		if err != nil || !bytes.Contains(out, []byte(`"ok":true`)) {
+			b.Fatalf("read #%d: %v %s", i, err, out)
+		}
+	}
+	b.StopTimer()
+	writeAllocs(b, "ReadPhone.after")
+}
+
+// TestReadPhoneScenario keeps the read benchmark working under go test.
+func TestReadPhoneScenario(t *testing.T) {
+	if got := sampleFor("ReadPhone"); got != "read-phone.json" {
+		t.Fatalf("the report finds the read's benchmark by its sample; sampleFor(ReadPhone) = %s", got)
+	}
+	w := newWorld(t)
+	h, err := w.app.Lambda("phone-read")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := lambda.NewHandler(h)
+	for i, payload := range readPhoneEvents(t, w, 3) {
+		out, err := lh.Invoke(context.Background(), payload)
+		if err != nil || !bytes.Contains(out, []byte(`"ok":true`)) || !bytes.Contains(out, []byte(`"phone":"+791`)) {
+			t.Fatalf("#%d: %v %s", i, err, out)
+		}
+	}
 }
 
 // allocProfiles, when set (the bench driver sets it, with

@@ -102,6 +102,22 @@ var allowList = map[string][]string{
 			"Allow " + keySecret,
 			"Allow " + tableKey,
 		}),
+	// Portal services' reads (SPEC §4.8): the account's profile, settings
+	// and partner request read in one BatchGetItem, the access log and a
+	// new request written (Put, ConditionCheck in the transaction), the
+	// number opened with the key ring, phone.access_requested published.
+	"PhoneReadFunction": slices.Concat(
+		ownKeys("PhoneReadFunction", "BatchGetItem", "PutItem", "ConditionCheckItem"),
+		[]string{
+			"Allow " + toEvents,
+			"Allow " + keySecret,
+			"Allow " + tableKey,
+		}),
+	// What a portal service's role attaches: invoking the read, nothing
+	// else (not GetFunction: no console, no code).
+	"PhoneReadInvokePolicy": {
+		"Allow lambda:InvokeFunction on !GetAtt PhoneReadFunction.Arn",
+	},
 	// Support staff: the ops events, reading the table and its tickets
 	// index in the console, and the table's key only through DynamoDB. No
 	// secret, no write but through the functions.
@@ -245,7 +261,7 @@ func TestFunctionPoliciesAllowList(t *testing.T) {
 // may reach a topic cannot carry the Deny, so it must not hold the "*".
 func TestSMSNeverReachesTopics(t *testing.T) {
 	tpl := loadTemplate(t)
-	publishers := []string{"ConfirmCodeFunction", "UnbindFunction", "FeedbackFunction"}
+	publishers := []string{"ConfirmCodeFunction", "UnbindFunction", "FeedbackFunction", "PhoneReadFunction"}
 	for _, res := range tpl.Resources() {
 		if res.Type != "AWS::Serverless::Function" {
 			continue

@@ -50,6 +50,9 @@ func leadingKeys() map[string][]string {
 		},
 		// The account's partition, read with one Query.
 		"StatusFunction": {p["account"]},
+		// A portal service's read: the profile, the settings, the partner's
+		// request, the access log entry, all in the account's partition.
+		"PhoneReadFunction": {p["account"]},
 		// Tickets, their id reservations, the daily ticket counter and the
 		// Idempotency-Key records; update_ticket touches the first two.
 		"FeedbackFunction": {p["tickets"], p["ticketRef"], store.CounterPrefix(feedback.LimitDaily), p["idempotency"]},

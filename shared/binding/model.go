@@ -212,6 +212,9 @@ type HistoryEntry struct {
 	// Fields are the settings a settings_changed entry set, as the API
 	// names them (notifications.sms, display_format, …).
 	Fields []string
+	// ClientID is the partner an access_approved or access_declined entry
+	// decided on.
+	ClientID string
 	// ExpiresAt is when retention ends and the store may drop the entry.
 	ExpiresAt time.Time
 }
@@ -333,6 +336,8 @@ var eventNames = map[string]string{
 	EventUnbindScheduled: EventNameUnbindScheduled,
 	EventUnbindCancelled: EventNameUnbindCancelled,
 	EventSettingsChanged: EventNameSettingsChanged,
+	EventAccessApproved:  EventNameAccessApproved,
+	EventAccessDeclined:  EventNameAccessDeclined,
 }
 
 // PhoneEvent is a committed change as other systems hear of it: masked
@@ -352,4 +357,6 @@ type PhoneEvent struct {
 	Push bool
 	// Fields are the settings a phone.settings_changed event set.
 	Fields []string
+	// Access is the partner's request a phone.access_* event is about.
+	Access *AccessRequest
 }

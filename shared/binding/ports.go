@@ -100,6 +100,8 @@ type Store interface {
 	ChangeSettings(ctx context.Context, c SettingsChange) error
 	// RejectVerification closes a pending verification with a reason.
 	RejectVerification(ctx context.Context, accountID, verificationID, reason string, now time.Time) error
+	// AccessStore keeps the reads of the number (access.go).
+	AccessStore
 }
 
 // SMS sends a text message to an E.164 number.

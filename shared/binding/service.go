@@ -42,6 +42,13 @@ type Config struct {
 	// ProfileURL is the portal's profile page, linked from the letters
 	// (PROFILE_URL).
 	ProfileURL string
+	// ShareApprovalTTL is how long a partner's approval lasts, and how
+	// long a request waits for an answer or a decline holds
+	// (SHARE_APPROVAL_TTL).
+	ShareApprovalTTL time.Duration
+	// AccessLogRetention is how long a read stays in the access log
+	// (ACCESS_LOG_RETENTION).
+	AccessLogRetention time.Duration
 }
 
 // DeliveryRetryAfter is what a caller is told to wait after a failed send.

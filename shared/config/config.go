@@ -94,6 +94,11 @@ const (
 	DefaultProfileURL       = "https://www.gosuslugi.ru/profile"
 	DefaultConsentVersion   = "2026-01"
 	DefaultHistoryRetention = 26280 * time.Hour
+	// DefaultShareApprovalTTL is how long a partner's approval lasts
+	// (SPEC §4.8), and how long a request waits and a decline holds.
+	DefaultShareApprovalTTL = 720 * time.Hour
+	// DefaultAccessLogRetention is how long a read stays in the access log.
+	DefaultAccessLogRetention = 8760 * time.Hour
 	// DefaultStepUpAMR are the RFC 8176 methods that show a second factor.
 	DefaultStepUpAMR    = "mfa,otp,sms,hwk,swk"
 	DefaultStepUpMaxAge = 15 * time.Minute
@@ -203,6 +208,8 @@ func Load(getenv func(string) string) (Config, error) {
 			ProfileURL:          l.pageURL("PROFILE_URL", DefaultProfileURL),
 			ConsentVersion:      l.str("CONSENT_VERSION", DefaultConsentVersion),
 			HistoryRetention:    l.duration("HISTORY_RETENTION", DefaultHistoryRetention, false),
+			ShareApprovalTTL:    l.duration("SHARE_APPROVAL_TTL", DefaultShareApprovalTTL, false),
+			AccessLogRetention:  l.duration("ACCESS_LOG_RETENTION", DefaultAccessLogRetention, false),
 			StepUp: binding.StepUp{
 				AMR:    l.names("STEP_UP_AMR", DefaultStepUpAMR),
 				ACR:    l.names("STEP_UP_ACR", ""),

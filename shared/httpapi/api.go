@@ -47,6 +47,8 @@ type API struct {
 	logger  *slog.Logger
 	metrics *metrics.EMF
 	now     func() time.Time
+	// access serves the access routes (access.go; nil: not wired).
+	access Access
 }
 
 // New builds the API over the service and the phone parser. A nil logger

@@ -47,7 +47,11 @@ const (
 	codeEmailSendFailed      = "email_send_failed"
 	codeTicketNotFound       = "ticket_not_found"
 	codeInvalidContact       = "invalid_contact"
-	codeInternal             = "internal"
+	// The partners' access requests (access.go): an id the account does
+	// not have, and one already decided or lapsed (reason says which).
+	codeAccessRequestNotFound = "access_request_not_found"
+	codeAccessRequestClosed   = "access_request_closed"
+	codeInternal              = "internal"
 )
 
 // kind is what a code always means: its status and its English title.
@@ -57,37 +61,39 @@ type kind struct {
 }
 
 var kinds = map[string]kind{
-	codeUnauthorized:         {http.StatusUnauthorized, "Unauthorized"},
-	codeInsufficientAuth:     {http.StatusUnauthorized, "Insufficient authentication"},
-	codeNotFound:             {http.StatusNotFound, "Not found"},
-	codeInvalidJSON:          {http.StatusBadRequest, "Invalid JSON"},
-	codeInvalidRequest:       {http.StatusBadRequest, "Invalid request"},
-	codePayloadTooLarge:      {http.StatusRequestEntityTooLarge, "Payload too large"},
-	codeUnsupportedMediaType: {http.StatusUnsupportedMediaType, "Unsupported media type"},
-	codePurposeMismatch:      {http.StatusUnprocessableEntity, "Code for another action"},
-	codeInvalidPhone:         {http.StatusUnprocessableEntity, "Invalid phone number"},
-	codeConsentRequired:      {http.StatusUnprocessableEntity, "Consent required"},
-	codeSamePhone:            {http.StatusConflict, "Same phone number"},
-	codePhoneTaken:           {http.StatusConflict, "Phone number taken"},
-	codeChangeTooSoon:        {http.StatusConflict, "Change too soon"},
-	codeVerificationNotFound: {http.StatusNotFound, "Verification not found"},
-	codeCodeInvalid:          {http.StatusUnprocessableEntity, "Invalid code"},
-	codeCodeExpired:          {http.StatusGone, "Code expired"},
-	codeAttemptsExceeded:     {http.StatusGone, "Code attempts exceeded"},
-	codeRateLimited:          {http.StatusTooManyRequests, "Too many requests"},
-	codeSMSUnavailable:       {http.StatusServiceUnavailable, "SMS unavailable"},
-	codeNoPhoneBound:         {http.StatusConflict, "No phone bound"},
-	codeEmailUnavailable:     {http.StatusUnprocessableEntity, "E-mail unavailable"},
-	codeUnbindPending:        {http.StatusConflict, "Removal of the number scheduled"},
-	codeNoUnbindPending:      {http.StatusConflict, "No removal scheduled"},
-	codePhoneOptedOut:        {http.StatusUnprocessableEntity, "Phone number opted out of SMS"},
-	codeUnavailable:          {http.StatusServiceUnavailable, "Temporarily unavailable"},
-	codeIdempotencyReused:    {http.StatusUnprocessableEntity, "Idempotency key reused"},
-	codeIdempotencyBusy:      {http.StatusConflict, "Request in progress"},
-	codeEmailSendFailed:      {http.StatusServiceUnavailable, "E-mail could not be sent"},
-	codeTicketNotFound:       {http.StatusNotFound, "Ticket not found"},
-	codeInvalidContact:       {http.StatusUnprocessableEntity, "Invalid contact"},
-	codeInternal:             {http.StatusInternalServerError, "Internal error"},
+	codeUnauthorized:          {http.StatusUnauthorized, "Unauthorized"},
+	codeInsufficientAuth:      {http.StatusUnauthorized, "Insufficient authentication"},
+	codeNotFound:              {http.StatusNotFound, "Not found"},
+	codeInvalidJSON:           {http.StatusBadRequest, "Invalid JSON"},
+	codeInvalidRequest:        {http.StatusBadRequest, "Invalid request"},
+	codePayloadTooLarge:       {http.StatusRequestEntityTooLarge, "Payload too large"},
+	codeUnsupportedMediaType:  {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	codePurposeMismatch:       {http.StatusUnprocessableEntity, "Code for another action"},
+	codeInvalidPhone:          {http.StatusUnprocessableEntity, "Invalid phone number"},
+	codeConsentRequired:       {http.StatusUnprocessableEntity, "Consent required"},
+	codeSamePhone:             {http.StatusConflict, "Same phone number"},
+	codePhoneTaken:            {http.StatusConflict, "Phone number taken"},
+	codeChangeTooSoon:         {http.StatusConflict, "Change too soon"},
+	codeVerificationNotFound:  {http.StatusNotFound, "Verification not found"},
+	codeCodeInvalid:           {http.StatusUnprocessableEntity, "Invalid code"},
+	codeCodeExpired:           {http.StatusGone, "Code expired"},
+	codeAttemptsExceeded:      {http.StatusGone, "Code attempts exceeded"},
+	codeRateLimited:           {http.StatusTooManyRequests, "Too many requests"},
+	codeSMSUnavailable:        {http.StatusServiceUnavailable, "SMS unavailable"},
+	codeNoPhoneBound:          {http.StatusConflict, "No phone bound"},
+	codeEmailUnavailable:      {http.StatusUnprocessableEntity, "E-mail unavailable"},
+	codeUnbindPending:         {http.StatusConflict, "Removal of the number scheduled"},
+	codeNoUnbindPending:       {http.StatusConflict, "No removal scheduled"},
+	codePhoneOptedOut:         {http.StatusUnprocessableEntity, "Phone number opted out of SMS"},
+	codeUnavailable:           {http.StatusServiceUnavailable, "Temporarily unavailable"},
+	codeIdempotencyReused:     {http.StatusUnprocessableEntity, "Idempotency key reused"},
+	codeIdempotencyBusy:       {http.StatusConflict, "Request in progress"},
+	codeEmailSendFailed:       {http.StatusServiceUnavailable, "E-mail could not be sent"},
+	codeTicketNotFound:        {http.StatusNotFound, "Ticket not found"},
+	codeInvalidContact:        {http.StatusUnprocessableEntity, "Invalid contact"},
+	codeAccessRequestNotFound: {http.StatusNotFound, "Access request not found"},
+	codeAccessRequestClosed:   {http.StatusConflict, "Access request closed"},
+	codeInternal:              {http.StatusInternalServerError, "Internal error"},
 }
 
 // text is one message in both languages.
@@ -132,6 +138,12 @@ const (
 	detailContactEmail      = "invalid_contact." + feedback.ContactInvalidEmail
 	detailContactCharacters = "invalid_contact." + string(phone.ReasonInvalidCharacters)
 	detailFeedbackDay       = "rate_limited." + feedback.LimitDaily
+)
+
+// Detail keys of the access routes.
+const (
+	detailAccessDecided = codeAccessRequestClosed
+	detailAccessExpired = codeAccessRequestClosed + ".expired"
 )
 
 var details = map[string]text{
@@ -321,6 +333,15 @@ var details = map[string]text{
 	detailFeedbackDay: {
 		"Можно отправить не больше %d обращений в сутки. Следующее — после %s.",
 		"At most %d tickets a day. You can send the next one after %s."},
+	codeAccessRequestNotFound: {
+		"Запрос на доступ к номеру не найден.",
+		"Access request not found."},
+	detailAccessDecided: {
+		"По этому запросу решение уже принято.",
+		"This access request has already been decided."},
+	detailAccessExpired: {
+		"Срок запроса истёк. Сервис запросит доступ снова при следующем обращении.",
+		"This access request has expired. The service will ask again the next time it reads the number."},
 	codeInternal: {
 		"Внутренняя ошибка. Повторите попытку позже.",
 		"Internal error. Please try again later."},

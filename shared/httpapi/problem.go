@@ -96,6 +96,9 @@ func classify(err error) fault {
 	if f, ok := feedbackFault(err); ok {
 		return f
 	}
+	if f, ok := accessFault(err); ok {
+		return f
+	}
 	var (
 		reqErr    *requestError
 		tooLarge  *PayloadTooLargeError

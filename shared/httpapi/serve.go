@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -140,7 +141,8 @@ func (a *API) NotFound(ctx context.Context, req events.APIGatewayV2HTTPRequest) 
 }
 
 // ByPath serves the requests for the paths in others with their handlers
-// and every other request with primary: a function that serves a second
+// (a path ending in "/" serves every path below it, such as an access
+// request's own) and every other request with primary: a function that serves a second
 // route (the settings beside status and unbind) is wired with it. The path
 // is the request's own, since a local or direct invocation may carry the
 // route key "$default".
@@ -152,6 +154,11 @@ func ByPath(primary Handler, others map[string]Handler) Handler {
 		}
 		if h, ok := others[path]; ok {
 			return h(ctx, req)
+		}
+		for prefix, h := range others {
+			if strings.HasSuffix(prefix, "/") && strings.HasPrefix(path, prefix) {
+				return h(ctx, req)
+			}
 		}
 		return primary(ctx, req)
 	}

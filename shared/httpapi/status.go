@@ -52,6 +52,9 @@ type historyEntry struct {
 	SourceIP string `json:"source_ip,omitempty"`
 	// Fields are the settings a settings_changed entry set.
 	Fields []string `json:"fields,omitempty"`
+	// ClientID is the partner an access_approved or access_declined entry
+	// decided on.
+	ClientID string `json:"client_id,omitempty"`
 }
 
 // Status is GET /v1/phone: where the caller's number stands, the latest
@@ -117,6 +120,7 @@ func statusViewOf(st binding.Status, l lang) statusView {
 			Channel:  string(h.Channel),
 			SourceIP: h.SourceIP,
 			Fields:   h.Fields,
+			ClientID: h.ClientID,
 		})
 	}
 	return v

@@ -46,6 +46,13 @@ const (
 	// could not see through (binding.SignalDueUnbindFailed); the next run
 	// tries again. No dims
 	DueUnbindFailures = "DueUnbindFailures"
+	// PhoneReads counts the numbers portal services read (SPEC §4.8).
+	// dims Purpose
+	PhoneReads = "PhoneReads"
+	// PhoneReadsRefused counts reads that returned no number, by Reason
+	// (no_phone_bound, not_allowed, approval_required, invalid_request,
+	// conflict): a partner asking again and again shows here. dims Reason
+	PhoneReadsRefused = "PhoneReadsRefused"
 )
 
 // Units.

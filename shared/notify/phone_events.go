@@ -33,6 +33,35 @@ type phoneEventJSON struct {
 	Push bool `json:"push"`
 	// Fields are the settings a phone.settings_changed event set.
 	Fields []string `json:"fields,omitempty"`
+	// Access is the partner's request a phone.access_requested,
+	// phone.access_approved or phone.access_declined event is about.
+	Access *accessJSON `json:"access,omitempty"`
+}
+
+// accessJSON is a partner's access request in an event: who asked, for
+// what, and where it stands; never the number.
+type accessJSON struct {
+	RequestID     string `json:"request_id"`
+	ClientID      string `json:"client_id"`
+	ClientName    string `json:"client_name"`
+	Purpose       string `json:"purpose"`
+	State         string `json:"state"`
+	ExpiresAt     string `json:"expires_at"`
+	ApprovedUntil string `json:"approved_until,omitempty"`
+}
+
+func accessOf(r *binding.AccessRequest) *accessJSON {
+	if r == nil {
+		return nil
+	}
+	a := &accessJSON{
+		RequestID: r.ID, ClientID: r.ClientID, ClientName: r.ClientName, Purpose: string(r.Purpose),
+		State: string(r.State), ExpiresAt: r.ExpiresAt.UTC().Format(eventTimeLayout),
+	}
+	if !r.ApprovedUntil.IsZero() {
+		a.ApprovedUntil = r.ApprovedUntil.UTC().Format(eventTimeLayout)
+	}
+	return a
 }
 
 // eventTimeLayout is RFC 3339 UTC with fixed milliseconds, so event times
@@ -52,5 +81,6 @@ func (p PhoneEvents) PhoneEvent(ctx context.Context, e binding.PhoneEvent) error
 		At:            e.At.UTC().Format(eventTimeLayout),
 		Push:          e.Push,
 		Fields:        e.Fields,
+		Access:        accessOf(e.Access),
 	})
 }

@@ -24,6 +24,8 @@ var _ binding.Store = (*Dynamo)(nil)
 // operations that DynamoDB-compatible services (SPEC §8) offer too.
 type DynamoAPI interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
@@ -682,6 +684,9 @@ const (
 	itemCounter      = "counter"
 	itemSettings     = "settings"
 	itemHeld         = "held"
+	// The reads of the number (access.go).
+	itemAccessLog     = "access-log"
+	itemAccessRequest = "access-request"
 )
 
 // limitItemName names the i-th counter item of a code request.

@@ -184,7 +184,9 @@ type historyItem struct {
 	Reason   string `dynamodbav:"reason,omitempty"`
 	// Fields are the settings a settings_changed entry set.
 	Fields []string `dynamodbav:"fields,omitempty"`
-	TTL    int64    `dynamodbav:"ttl,omitempty"`
+	// ClientID is the partner an access decision was about.
+	ClientID string `dynamodbav:"client_id,omitempty"`
+	TTL      int64  `dynamodbav:"ttl,omitempty"`
 }
 
 func newHistoryItem(accountID string, h binding.HistoryEntry) historyItem {
@@ -202,6 +204,7 @@ func newHistoryItem(accountID string, h binding.HistoryEntry) historyItem {
 		TicketID: h.TicketID,
 		Reason:   h.Reason,
 		Fields:   h.Fields,
+		ClientID: h.ClientID,
 	}
 	if !h.ExpiresAt.IsZero() {
 		it.TTL = h.ExpiresAt.Unix()
@@ -221,6 +224,7 @@ func (it historyItem) entry() binding.HistoryEntry {
 		TicketID: it.TicketID,
 		Reason:   it.Reason,
 		Fields:   it.Fields,
+		ClientID: it.ClientID,
 	}
 	if it.TTL > 0 {
 		h.ExpiresAt = time.Unix(it.TTL, 0).UTC()

@@ -28,6 +28,13 @@ const (
 	// outbox (HELD#<unbind id>): it sorts before HISTORY#, outside the
 	// snapshot's Query, so no read of the account pays for it.
 	skHeldFrom = "HELD#"
+	// The reads of the number (SPEC §4.8): the access log,
+	// ACCESSLOG#<at>#<entry id>, and one access request per partner,
+	// ACCESSREQ#<client id>. Both sort before HISTORY#, so the snapshot's
+	// Query (HISTORY# to VERIFICATION) never reads them, and both live in
+	// the account's partition, so an erasure of ACCOUNT#<id> takes them.
+	skAccessLogFrom = "ACCESSLOG#"
+	skAccessReqFrom = "ACCESSREQ#"
 )
 
 // Partition-key prefixes: every pk the store writes starts with one of
@@ -95,6 +102,10 @@ func historySK(at time.Time, id string) string { return skHistoryFrom + formatTi
 
 func heldSK(unbindID string) string { return skHeldFrom + unbindID }
 
+func accessLogSK(at time.Time, id string) string { return skAccessLogFrom + formatTime(at) + "#" + id }
+
+func accessReqSK(clientID string) string { return skAccessReqFrom + clientID }
+
 func claimPK(phoneHMAC string) string { return prefixClaim + phoneHMAC }
 
 func counterPK(c binding.Counter) string { return CounterPrefix(c.Name) + c.Subject }
@@ -110,6 +121,7 @@ func phoneCountersPK(phoneHMAC string) string { return prefixPhoneLimits + phone
 const (
 	attrAccountID             = "account_id"
 	attrAnswer                = "answer"
+	attrApprovedUntil         = "approved_until"
 	attrAnsweredAt            = "answered_at"
 	attrAnsweredBy            = "answered_by"
 	attrAttempts              = "attempts"
@@ -200,6 +212,15 @@ const (
 	TicketStatusIndex = "TicketsByStatus"
 	attrTicketStatus  = "ticket_status"
 	attrCreatedAt     = "created_at"
+)
+
+// Attributes of the access log and the access requests.
+const (
+	attrClientID   = "client_id"
+	attrClientName = "client_name"
+	attrDecidedAt  = "decided_at"
+	attrRequestID  = "request_id"
+	attrResult     = "result"
 )
 
 func feedbackSK(createdAt time.Time, ticketID string) string {

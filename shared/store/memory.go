@@ -31,6 +31,14 @@ type Memory struct {
 	// for, for an erasure to find their counters (the table keeps the
 	// recent days' on the verification item: numbersAttr).
 	numbers map[string]map[string]bool
+	// settingsVersion counts each account's settings changes, as the
+	// settings item's version does.
+	settingsVersion map[string]int64
+	// accessLog and accessRequests are the reads of the number
+	// (access_memory.go): the log by account, oldest first, and the
+	// requests by account and partner.
+	accessLog      map[string][]binding.AccessLogEntry
+	accessRequests map[string]map[string]binding.AccessRequest
 }
 
 // NewMemory returns an empty store.
@@ -44,6 +52,10 @@ func NewMemory() *Memory {
 		settings:      map[string]binding.SettingsPatch{},
 		held:          map[string]map[string]*heldNotice{},
 		numbers:       map[string]map[string]bool{},
+
+		settingsVersion: map[string]int64{},
+		accessLog:       map[string][]binding.AccessLogEntry{},
+		accessRequests:  map[string]map[string]binding.AccessRequest{},
 	}
 }
 

@@ -29,6 +29,10 @@ type settingsItem struct {
 	ThirdParty    *string `dynamodbav:"third_party,omitempty"`
 	DisplayFormat *string `dynamodbav:"display_format,omitempty"`
 	UpdatedAt     string  `dynamodbav:"updated_at,omitempty"`
+	// Version counts the changes (ADD 1 each): a read of the number
+	// insists on the version it decided on (access.go), so a change
+	// committed before the read's log entry always wins.
+	Version int64 `dynamodbav:"version,omitempty"`
 }
 
 func (it settingsItem) patch() binding.SettingsPatch {
@@ -53,7 +57,8 @@ func (it settingsItem) patch() binding.SettingsPatch {
 func (d *Dynamo) ChangeSettings(ctx context.Context, c binding.SettingsChange) error {
 	upd := expression.Set(expression.Name(attrType), expression.Value("settings")).
 		Set(expression.Name(attrAccountID), expression.Value(c.AccountID)).
-		Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(c.History.At)))
+		Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(c.History.At))).
+		Add(expression.Name(attrVersion), expression.Value(1))
 	setBool := func(attr string, v *bool) {
 		if v != nil {
 			upd = upd.Set(expression.Name(attr), expression.Value(*v))
@@ -90,6 +95,7 @@ func (m *Memory) ChangeSettings(_ context.Context, c binding.SettingsChange) err
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.settings[c.AccountID] = m.settings[c.AccountID].Merge(c.Patch)
+	m.settingsVersion[c.AccountID]++
 	h := append(m.history[c.AccountID], c.History)
 	sort.SliceStable(h, func(i, j int) bool { return h[i].At.Before(h[j].At) })
 	m.history[c.AccountID] = h

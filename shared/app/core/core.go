@@ -179,6 +179,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*App, error) {
 
 	a.Service = binding.New(cfg.Binding, st, senders, keys, opts.Clock, logger)
 	a.API = httpapi.New(a.Service, parser, logger)
+	a.API.SetAccess(a.Service)
 	a.API.SetMetrics(a.Metrics)
 	a.newFeedback(opts, st, keys, parser)
 	a.newPrivacy(opts, st, keys)

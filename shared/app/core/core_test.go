@@ -155,6 +155,7 @@ func TestFunctionsLinkOnlyTheirClients(t *testing.T) {
 		"alert":        {"sns"},
 		"unbind":       {"dynamodb", "lambda", "secretsmanager", "sesv2", "sns"}, // lambda: the alert relay; sesv2: the hold's letters
 		"feedback":     {"dynamodb", "secretsmanager", "sns"},
+		"phone-read":   {"dynamodb", "secretsmanager", "sns"}, // sns: phone.access_requested
 	}
 	root := moduleRoot(t)
 	mains, err := filepath.Glob(filepath.Join(root, "functions", "*", "main.go"))

@@ -16,6 +16,9 @@ const (
 	StatusFunction      = "StatusFunction"
 	UnbindFunction      = "UnbindFunction"
 	FeedbackFunction    = "FeedbackFunction"
+	// PhoneReadFunction serves no route: portal services invoke it
+	// (read.go).
+	PhoneReadFunction = "PhoneReadFunction"
 )
 
 // Handlers maps each function's logical id to its handler, for the local
@@ -28,17 +31,26 @@ func (a *App) Handlers() map[string]httpapi.Handler {
 	}
 	// The settings are read where the status is (a Query of the account)
 	// and changed where the unbind writes the account's partition.
-	settings := map[string]httpapi.Handler{httpapi.SettingsPath: a.API.Settings}
-	// The personal-data report opens the bound number, so it is served
-	// where the key ring already is and the account's partition and
-	// tickets are already read (the erasure): by unbind, not by status,
-	// which holds no key material.
-	unbind := map[string]httpapi.Handler{httpapi.SettingsPath: a.API.Settings, httpapi.DataPath: a.PrivacyAPI.Data}
+	// So are the partners' requests and the access log read, and a
+	// decision written. The personal-data report opens the bound number,
+	// so it is served where the key ring already is and the account's
+	// partition and tickets are already read (the erasure): by unbind,
+	// not by status, which holds no key material.
+	reads := map[string]httpapi.Handler{
+		httpapi.SettingsPath:       a.API.Settings,
+		httpapi.AccessRequestsPath: a.API.AccessRequests,
+		httpapi.AccessLogPath:      a.API.AccessLog,
+	}
+	writes := map[string]httpapi.Handler{
+		httpapi.SettingsPath:             a.API.Settings,
+		httpapi.AccessRequestsPath + "/": a.API.DecideAccessRequest,
+		httpapi.DataPath:                 a.PrivacyAPI.Data,
+	}
 	return map[string]httpapi.Handler{
 		RequestCodeFunction: idem(a.API.RequestCode),
 		ConfirmCodeFunction: idem(a.API.ConfirmCode),
-		StatusFunction:      httpapi.ByPath(a.API.Status, settings),
-		UnbindFunction:      idem(httpapi.ByPath(a.API.Unbind, unbind)),
+		StatusFunction:      httpapi.ByPath(a.API.Status, reads),
+		UnbindFunction:      idem(httpapi.ByPath(a.API.Unbind, writes)),
 		FeedbackFunction:    idem(a.FeedbackAPI.Handle),
 	}
 }
@@ -60,6 +72,7 @@ var functionDirs = map[string]string{
 	"status":       StatusFunction,
 	"unbind":       UnbindFunction,
 	"feedback":     FeedbackFunction,
+	"phone-read":   PhoneReadFunction,
 }
 
 // actions are the ops events each function takes by direct invocation.
@@ -105,6 +118,9 @@ func (a *App) Lambda(function string) (ops.Handler, error) {
 	id := function
 	if mapped, ok := functionDirs[function]; ok {
 		id = mapped
+	}
+	if id == PhoneReadFunction {
+		return a.PhoneRead(), nil
 	}
 	h, ok := a.Handlers()[id]
 	if !ok {

@@ -64,6 +64,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (binding.Store, Probe)) {
 	cases = append(cases, tallyCases...)
 	cases = append(cases, emailCases...)
 	cases = append(cases, dueCases...)
+	cases = append(cases, accessCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s, p := newStore(t)

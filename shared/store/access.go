@@ -1,0 +1,446 @@
+// The reads of the number (SPEC §4.8) in DynamoDB: the access log and the
+// partners' access requests, in the account's partition (keys.go).
+
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
+)
+
+// accessLogItem is one read of the number: ACCOUNT#<id> /
+// ACCESSLOG#<at>#<entry id>, gone by TTL after ACCESS_LOG_RETENTION.
+type accessLogItem struct {
+	PK         string `dynamodbav:"pk"`
+	SK         string `dynamodbav:"sk"`
+	Type       string `dynamodbav:"type"`
+	ID         string `dynamodbav:"entry_id"`
+	At         string `dynamodbav:"at"`
+	ClientID   string `dynamodbav:"client_id"`
+	ClientName string `dynamodbav:"client_name"`
+	Purpose    string `dynamodbav:"purpose"`
+	Result     string `dynamodbav:"result"`
+	TTL        int64  `dynamodbav:"ttl,omitempty"`
+}
+
+func newAccessLogItem(accountID string, e binding.AccessLogEntry) accessLogItem {
+	it := accessLogItem{
+		PK: accountPK(accountID), SK: accessLogSK(e.At, e.ID), Type: "access_log", ID: e.ID,
+		At: formatTime(e.At), ClientID: e.ClientID, ClientName: e.ClientName, Purpose: string(e.Purpose), Result: e.Result,
+	}
+	if !e.ExpiresAt.IsZero() {
+		it.TTL = e.ExpiresAt.Unix()
+	}
+	return it
+}
+
+func (it accessLogItem) entry() binding.AccessLogEntry {
+	e := binding.AccessLogEntry{
+		ID: it.ID, At: parseTime(it.At), ClientID: it.ClientID, ClientName: it.ClientName,
+		Purpose: binding.ReadPurpose(it.Purpose), Result: it.Result,
+	}
+	if it.TTL > 0 {
+		e.ExpiresAt = time.Unix(it.TTL, 0).UTC()
+	}
+	return e
+}
+
+// accessRequestItem is a partner's access request: ACCOUNT#<id> /
+// ACCESSREQ#<client id>, one per partner and account. Its ttl is
+// expires_at: past it the item holds the partner's place no longer (the
+// code checks expires_at itself; TTL only cleans up).
+type accessRequestItem struct {
+	PK            string `dynamodbav:"pk"`
+	SK            string `dynamodbav:"sk"`
+	Type          string `dynamodbav:"type"`
+	AccountID     string `dynamodbav:"account_id"`
+	RequestID     string `dynamodbav:"request_id"`
+	ClientID      string `dynamodbav:"client_id"`
+	ClientName    string `dynamodbav:"client_name"`
+	Purpose       string `dynamodbav:"purpose"`
+	State         string `dynamodbav:"state"`
+	CreatedAt     string `dynamodbav:"created_at"`
+	ExpiresAt     string `dynamodbav:"expires_at"`
+	ApprovedUntil string `dynamodbav:"approved_until,omitempty"`
+	DecidedAt     string `dynamodbav:"decided_at,omitempty"`
+	TTL           int64  `dynamodbav:"ttl,omitempty"`
+}
+
+func newAccessRequestItem(r binding.AccessRequest) accessRequestItem {
+	return accessRequestItem{
+		PK: accountPK(r.AccountID), SK: accessReqSK(r.ClientID), Type: "access_request", AccountID: r.AccountID,
+		RequestID: r.ID, ClientID: r.ClientID, ClientName: r.ClientName, Purpose: string(r.Purpose),
+		State: string(r.State), CreatedAt: formatTime(r.CreatedAt), ExpiresAt: formatTime(r.ExpiresAt),
+		ApprovedUntil: formatTime(r.ApprovedUntil), DecidedAt: formatTime(r.DecidedAt), TTL: r.ExpiresAt.Unix(),
+	}
+}
+
+func (it accessRequestItem) request() binding.AccessRequest {
+	return binding.AccessRequest{
+		ID: it.RequestID, AccountID: it.AccountID, ClientID: it.ClientID, ClientName: it.ClientName,
+		Purpose: binding.ReadPurpose(it.Purpose), State: binding.AccessState(it.State),
+		CreatedAt: parseTime(it.CreatedAt), ExpiresAt: parseTime(it.ExpiresAt),
+		ApprovedUntil: parseTime(it.ApprovedUntil), DecidedAt: parseTime(it.DecidedAt),
+	}
+}
+
+// ReadView implements binding.AccessStore with one BatchGetItem of the
+// profile, the settings and the partner's request, ConsistentRead.
+//
+// BatchGetItem, not TransactGetItems: a transactional read costs twice the
+// read units (2 per item up to 4 KB, against 1), and its isolation would buy
+// nothing here, because the read's own write (CommitRead) checks every
+// item it decided on again, at its commit: a view torn by a concurrent
+// change fails that check and is read again. ConsistentRead makes each item
+// the latest committed, so a change that committed before the read began is
+// always seen.
+func (d *Dynamo) ReadView(ctx context.Context, accountID, clientID string) (binding.ReadView, error) {
+	pk := accountPK(accountID)
+	keys := []map[string]types.AttributeValue{key(pk, skProfile), key(pk, skSettings)}
+	if clientID != "" {
+		keys = append(keys, key(pk, accessReqSK(clientID)))
+	}
+	req := map[string]types.KeysAndAttributes{d.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	var items []map[string]types.AttributeValue
+	for try := 0; len(req) > 0; try++ {
+		if try > 0 {
+			// Unprocessed keys (throttling) are asked for again after a
+			// pause, as the SDK's retries would.
+			if err := backoff(ctx, min(try-1, maxConflictRetries)); err != nil {
+				return binding.ReadView{}, err
+			}
+		}
+		out, err := d.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return binding.ReadView{}, fmt.Errorf("batch get account: %w", err)
+		}
+		items = append(items, out.Responses[d.table]...)
+		req = out.UnprocessedKeys
+	}
+	v := binding.ReadView{Profile: binding.Profile{AccountID: accountID}}
+	for _, item := range items {
+		var sk string
+		if err := attributevalue.Unmarshal(item[attrSK], &sk); err != nil {
+			return binding.ReadView{}, fmt.Errorf("read sort key: %w", err)
+		}
+		switch sk {
+		case skProfile:
+			var it profileItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return binding.ReadView{}, fmt.Errorf("read profile: %w", err)
+			}
+			v.Profile = it.profile()
+		case skSettings:
+			var it settingsItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return binding.ReadView{}, fmt.Errorf("read settings: %w", err)
+			}
+			v.Settings, v.SettingsVersion = it.patch(), it.Version
+		default:
+			var it accessRequestItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return binding.ReadView{}, fmt.Errorf("read access request: %w", err)
+			}
+			r := it.request()
+			v.Request = &r
+		}
+	}
+	return v, nil
+}
+
+// settingsAt insists the settings are still at version; version 0 is an
+// account whose settings were never changed since versions were kept (no
+// item, or one written before).
+func settingsAt(version int64) expression.ConditionBuilder {
+	if version == 0 {
+		return expression.AttributeNotExists(expression.Name(attrVersion))
+	}
+	return expression.Name(attrVersion).Equal(expression.Value(version))
+}
+
+// approvedAt insists the request r is still the partner's, approved, and
+// in force at now.
+func approvedAt(r binding.AccessRequest, now time.Time) expression.ConditionBuilder {
+	return expression.Name(attrRequestID).Equal(expression.Value(r.ID)).
+		And(expression.Name(attrState).Equal(expression.Value(string(binding.AccessApproved)))).
+		And(expression.Name(attrApprovedUntil).GreaterThan(expression.Value(formatTime(now))))
+}
+
+// conditionCheck is a transaction item that writes nothing and holds only
+// while cond does on the item at k.
+func conditionCheck(table string, k map[string]types.AttributeValue, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
+	e, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("build condition: %w", err)
+	}
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName:                 &table,
+		Key:                       k,
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+	}}, nil
+}
+
+// CommitRead implements binding.AccessStore with one TransactWriteItems:
+// the log entry's Put and a ConditionCheck on each item the read decided
+// on (the profile's version, the settings' version and, for a partner's
+// approval, the request still approved and unexpired at the read's
+// instant). Either all hold and the entry is written, or nothing is.
+func (d *Dynamo) CommitRead(ctx context.Context, c binding.ReadCommit) error {
+	item, err := attributevalue.MarshalMap(newAccessLogItem(c.AccountID, c.Entry))
+	if err != nil {
+		return fmt.Errorf("marshal access log: %w", err)
+	}
+	pk := accountPK(c.AccountID)
+	var t txn
+	t.add(itemAccessLog, putNew(d.table, item))
+	profile, err := conditionCheck(d.table, key(pk, skProfile), profileCondition(c.ProfileVersion))
+	if err != nil {
+		return err
+	}
+	t.add(itemProfile, profile)
+	settings, err := conditionCheck(d.table, key(pk, skSettings), settingsAt(c.SettingsVersion))
+	if err != nil {
+		return err
+	}
+	t.add(itemSettings, settings)
+	if c.Approval != nil {
+		approval, err := conditionCheck(d.table, key(pk, accessReqSK(c.Approval.ClientID)), approvedAt(*c.Approval, c.Entry.At))
+		if err != nil {
+			return err
+		}
+		t.add(itemAccessRequest, approval)
+	}
+	reasons, err := d.transact(ctx, t.items)
+	switch {
+	case err == nil:
+		return nil
+	case t.refused(reasons, itemProfile), t.refused(reasons, itemSettings), t.refused(reasons, itemAccessRequest):
+		return binding.ErrStale
+	}
+	return fmt.Errorf("commit read: %w", err)
+}
+
+// requestFree is where a new access request may go: no item, or one that
+// no longer holds the partner's place (expires_at passed).
+func requestFree(now time.Time) expression.ConditionBuilder {
+	return expression.AttributeNotExists(expression.Name(attrPK)).
+		Or(expression.Name(attrExpiresAt).LessThanEqual(expression.Value(formatTime(now))))
+}
+
+// LogRefusal implements binding.AccessStore: the log entry alone (PutItem),
+// or with a new request, both in one TransactWriteItems whose request Put
+// holds only where the partner has no open request. When that condition
+// fails (another read created one meanwhile) the entry is written alone.
+func (d *Dynamo) LogRefusal(ctx context.Context, r binding.Refusal) (bool, error) {
+	item, err := attributevalue.MarshalMap(newAccessLogItem(r.AccountID, r.Entry))
+	if err != nil {
+		return false, fmt.Errorf("marshal access log: %w", err)
+	}
+	if r.NewRequest != nil {
+		req, err := attributevalue.MarshalMap(newAccessRequestItem(*r.NewRequest))
+		if err != nil {
+			return false, fmt.Errorf("marshal access request: %w", err)
+		}
+		cond, err := expression.NewBuilder().WithCondition(requestFree(r.Entry.At)).Build()
+		if err != nil {
+			return false, fmt.Errorf("build request condition: %w", err)
+		}
+		var t txn
+		t.add(itemAccessLog, putNew(d.table, item))
+		t.add(itemAccessRequest, putIf(d.table, req, cond))
+		reasons, err := d.transact(ctx, t.items)
+		switch {
+		case err == nil:
+			return true, nil
+		case !t.refused(reasons, itemAccessRequest):
+			return false, fmt.Errorf("log refused read: %w", err)
+		}
+	}
+	if _, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item, ConditionExpression: aws.String(absent)}); err != nil {
+		return false, fmt.Errorf("log refused read: %w", err)
+	}
+	return false, nil
+}
+
+// accessRequestsQuery reads every access request of the account: a handful
+// at most, one per partner that ever asked and whose item TTL has not yet
+// removed.
+func (d *Dynamo) accessRequestsQuery(ctx context.Context, accountID string) ([]binding.AccessRequest, error) {
+	kc := expression.Key(attrPK).Equal(expression.Value(accountPK(accountID))).
+		And(expression.Key(attrSK).BeginsWith(skAccessReqFrom))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, fmt.Errorf("build access requests query: %w", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 &d.table,
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
+	}
+	var out []binding.AccessRequest
+	for {
+		page, err := d.db.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("query access requests: %w", err)
+		}
+		for _, item := range page.Items {
+			var it accessRequestItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return nil, fmt.Errorf("read access request: %w", err)
+			}
+			out = append(out, it.request())
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+// AccessRequests implements binding.AccessStore with one Query.
+func (d *Dynamo) AccessRequests(ctx context.Context, accountID string) ([]binding.AccessRequest, error) {
+	return d.accessRequestsQuery(ctx, accountID)
+}
+
+// DecideAccessRequest implements binding.AccessStore: the request is found
+// by its id among the account's (a Query of its partition, so another
+// account's id is never found), then one TransactWriteItems writes the
+// decision, only while that request is still there, pending and unexpired,
+// and the history entry. What the Query saw decides nothing: a request
+// decided or replaced meanwhile fails the condition, and the item as it is
+// then tells why.
+func (d *Dynamo) DecideAccessRequest(ctx context.Context, w binding.AccessDecisionWrite) (binding.AccessRequest, error) {
+	all, err := d.accessRequestsQuery(ctx, w.AccountID)
+	if err != nil {
+		return binding.AccessRequest{}, err
+	}
+	var found *binding.AccessRequest
+	for i := range all {
+		if all[i].ID == w.RequestID {
+			found = &all[i]
+		}
+	}
+	if found == nil {
+		return binding.AccessRequest{}, binding.ErrAccessRequestNotFound
+	}
+	upd := expression.Set(expression.Name(attrState), expression.Value(string(w.State))).
+		Set(expression.Name(attrDecidedAt), expression.Value(formatTime(w.Now))).
+		Set(expression.Name(attrExpiresAt), expression.Value(formatTime(w.ExpiresAt))).
+		Set(expression.Name(attrTTL), expression.Value(w.ExpiresAt.Unix()))
+	if !w.ApprovedUntil.IsZero() {
+		upd = upd.Set(expression.Name(attrApprovedUntil), expression.Value(formatTime(w.ApprovedUntil)))
+	}
+	cond := expression.Name(attrRequestID).Equal(expression.Value(w.RequestID)).
+		And(expression.Name(attrState).Equal(expression.Value(string(binding.AccessPending)))).
+		And(expression.Name(attrExpiresAt).GreaterThan(expression.Value(formatTime(w.Now))))
+	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return binding.AccessRequest{}, fmt.Errorf("build decision: %w", err)
+	}
+	w.History.ClientID = found.ClientID
+	history, err := marshalHistory(w.AccountID, w.History)
+	if err != nil {
+		return binding.AccessRequest{}, err
+	}
+	u := update(d.table, key(accountPK(w.AccountID), accessReqSK(found.ClientID)), e)
+	u.Update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	var t txn
+	t.add(itemAccessRequest, u)
+	t.add(itemHistory, putNew(d.table, history))
+	reasons, err := d.transact(ctx, t.items)
+	if err != nil {
+		old, ok := t.failed(reasons, itemAccessRequest)
+		if !ok {
+			return binding.AccessRequest{}, fmt.Errorf("decide access request: %w", err)
+		}
+		var it accessRequestItem
+		if old == nil || attributevalue.UnmarshalMap(old, &it) != nil {
+			// The engine did not say; read the request again.
+			now, gerr := d.accessRequestsQuery(ctx, w.AccountID)
+			if gerr != nil {
+				return binding.AccessRequest{}, gerr
+			}
+			return binding.AccessRequest{}, whyUndecidable(now, w)
+		}
+		return binding.AccessRequest{}, whyUndecidable([]binding.AccessRequest{it.request()}, w)
+	}
+	r := *found
+	r.State, r.DecidedAt, r.ExpiresAt, r.ApprovedUntil = w.State, w.Now, w.ExpiresAt, w.ApprovedUntil
+	return r, nil
+}
+
+// whyUndecidable names why the request w decides cannot be decided, from
+// the requests as they are: gone or replaced, decided, or lapsed.
+func whyUndecidable(requests []binding.AccessRequest, w binding.AccessDecisionWrite) error {
+	for _, r := range requests {
+		if r.ID != w.RequestID {
+			continue
+		}
+		if r.State != binding.AccessPending {
+			return binding.ErrAccessRequestDecided
+		}
+		if !r.Open(w.Now) {
+			return binding.ErrAccessRequestExpired
+		}
+		return errors.New("decide access request: the request did not change, yet its condition failed")
+	}
+	return binding.ErrAccessRequestNotFound
+}
+
+// AccessLog implements binding.AccessStore with one Query, newest first,
+// from the entry after the position given down to since. One more entry
+// than asked is read to know whether another page follows.
+func (d *Dynamo) AccessLog(ctx context.Context, accountID string, since time.Time, after *binding.AccessLogPosition, size int) (binding.AccessLogPage, error) {
+	pk := accountPK(accountID)
+	// "$" follows "#": the upper bound is past every entry.
+	upper := skAccessLogFrom[:len(skAccessLogFrom)-1] + "$"
+	kc := expression.Key(attrPK).Equal(expression.Value(pk)).
+		And(expression.Key(attrSK).Between(expression.Value(skAccessLogFrom+formatTime(since)), expression.Value(upper)))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return binding.AccessLogPage{}, fmt.Errorf("build access log query: %w", err)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 &d.table,
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(size) + 1),
+	}
+	if after != nil {
+		in.ExclusiveStartKey = key(pk, accessLogSK(after.At, after.ID))
+	}
+	out, err := d.db.Query(ctx, in)
+	if err != nil {
+		return binding.AccessLogPage{}, fmt.Errorf("query access log: %w", err)
+	}
+	page := binding.AccessLogPage{Entries: make([]binding.AccessLogEntry, 0, size)}
+	for _, item := range out.Items {
+		var it accessLogItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return binding.AccessLogPage{}, fmt.Errorf("read access log: %w", err)
+		}
+		page.Entries = append(page.Entries, it.entry())
+	}
+	if len(page.Entries) > size {
+		page.Entries = page.Entries[:size]
+		last := page.Entries[size-1]
+		page.Next = &binding.AccessLogPosition{At: last.At, ID: last.ID}
+	}
+	return page, nil
+}
