@@ -100,7 +100,7 @@ func TestE2EEraseAccountWholeTable(t *testing.T) {
 	expect(t, e.call(account, "POST", "/v1/phone/verification/confirm",
 		fmt.Sprintf(`{"verification_id":%q,"code":%q}`, r.str("verification_id"), e.code(first)), "Idempotency-Key", fmt.Sprintf("confirm-%d", run)), 200, "")
 	e.bind(neighbour, neighbours)
-	expect(t, e.call(account, "PATCH", "/v1/phone/settings", `{"display_format":"national","notifications":{"email":false}}`), 200, "")
+	expect(t, e.call(account, "PATCH", "/v1/phone/settings", `{"display_format":"national","notifications":{"email":false},"third_party":"ask"}`), 200, "")
 	expect(t, e.call(neighbour, "PATCH", "/v1/phone/settings", `{"third_party":"ask"}`), 200, "")
 
 	// A change, once CHANGE_COOLDOWN has passed: the first number is now
@@ -133,6 +133,13 @@ func TestE2EEraseAccountWholeTable(t *testing.T) {
 	r = e.unbind(account, r.str("verification_id"), code)
 	expect(t, r, 202, "")
 
+	// A partner asks to read the number: an access request and an entry
+	// in the access log, both in the account's partition.
+	read := fmt.Sprintf(`{"action":"read_phone","account_id":%q,"purpose":"third_party","client_id":"partner.bank-example","client_name":"Банк «Пример»"}`, account)
+	if r := e.invokeLocal("phone-read", read); r.str("error") != "approval_required" {
+		t.Fatalf("partner's read: %d %s", r.status, r.raw)
+	}
+
 	// The report, downloaded before the erasure.
 	report := e.call(account, "GET", "/v1/phone/data", "")
 	expect(t, report, 200, "")
@@ -149,6 +156,12 @@ func TestE2EEraseAccountWholeTable(t *testing.T) {
 	if tk, _ := report.body["tickets"].([]any); len(tk) != 2 || !strings.Contains(report.raw, address) {
 		t.Fatalf("report tickets: %s", report.raw)
 	}
+	if l, _ := report.body["access_log"].([]any); len(l) != 1 {
+		t.Fatalf("report access log: %s", report.raw)
+	}
+	if q, _ := report.body["access_requests"].([]any); len(q) != 1 || !strings.Contains(report.raw, "partner.bank-example") {
+		t.Fatalf("report access requests: %s", report.raw)
+	}
 
 	// What must be gone: the account id, every number's HMAC, every
 	// ciphertext of its numbers and contacts (opened with the development
@@ -161,6 +174,7 @@ func TestE2EEraseAccountWholeTable(t *testing.T) {
 		"the first number in full":  first,
 		"the second number in full": second,
 		"the e-mail address":        address,
+		"the kept address's HMAC":   keys.PhoneMAC("mailto:" + strings.ToLower(address)),
 	}
 	before := e.scanPaged()
 	for _, it := range before {
@@ -172,6 +186,9 @@ func TestE2EEraseAccountWholeTable(t *testing.T) {
 				secrets[fmt.Sprintf("%s's %s (of %s)", scanItemName(it), path, plain)] = value
 			}
 		})
+	}
+	if len(itemsNaming(before, secrets["the kept address's HMAC"])) == 0 || len(itemsNaming(before, "ACCESSLOG#")) == 0 {
+		t.Fatal("the table kept no address or no access log before the erasure: the check would prove little")
 	}
 	if len(secrets) < 9 {
 		t.Fatalf("found only %d secrets before the erasure: the check would prove little", len(secrets))

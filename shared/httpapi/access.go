@@ -168,15 +168,17 @@ func (a *API) AccessLog(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 		}
 		v := accessLogView{Items: make([]accessLogEntryView, 0, len(page.Entries))}
 		for _, e := range page.Entries {
-			v.Items = append(v.Items, accessLogEntryView{
-				At: stamp(e.At), ClientID: e.ClientID, ClientName: e.ClientName, Purpose: string(e.Purpose), Result: e.Result,
-			})
+			v.Items = append(v.Items, accessLogEntryViewOf(e))
 		}
 		if page.Next != nil {
 			v.NextCursor = binding.EncodeAccessLogCursor(*page.Next)
 		}
 		return jsonResponse(http.StatusOK, v), nil
 	})
+}
+
+func accessLogEntryViewOf(e binding.AccessLogEntry) accessLogEntryView {
+	return accessLogEntryView{At: stamp(e.At), ClientID: e.ClientID, ClientName: e.ClientName, Purpose: string(e.Purpose), Result: e.Result}
 }
 
 func accessRequestViewOf(r binding.AccessRequest) accessRequestView {

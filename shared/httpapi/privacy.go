@@ -51,8 +51,8 @@ type dataView struct {
 	Tickets      []dataTicketView `json:"tickets"`
 	// AccessLog and AccessRequests are the reads of the number by portal
 	// services and partners' requests (SPEC §4.8).
-	AccessLog      []dataReadView          `json:"access_log"`
-	AccessRequests []dataAccessRequestView `json:"access_requests"`
+	AccessLog      []accessLogEntryView `json:"access_log"`
+	AccessRequests []accessRequestView  `json:"access_requests"`
 }
 
 type dataProfileView struct {
@@ -63,6 +63,8 @@ type dataProfileView struct {
 	BoundAt     stamp  `json:"bound_at,omitzero"`
 	// UnbindAt is when a removal by e-mail code takes effect.
 	UnbindAt stamp `json:"unbind_at,omitzero"`
+	// Email is the verified address kept for removal letters, in full.
+	Email string `json:"email,omitempty"`
 }
 
 type dataEntryView struct {
@@ -95,23 +97,6 @@ type dataTicketView struct {
 	AnsweredAt  stamp  `json:"answered_at,omitzero"`
 }
 
-type dataReadView struct {
-	At         stamp  `json:"at"`
-	ClientID   string `json:"client_id"`
-	ClientName string `json:"client_name"`
-	Purpose    string `json:"purpose"`
-	Result     string `json:"result"`
-}
-
-type dataAccessRequestView struct {
-	ID         string `json:"id"`
-	ClientID   string `json:"client_id"`
-	ClientName string `json:"client_name"`
-	State      string `json:"state"`
-	CreatedAt  stamp  `json:"created_at"`
-	ExpiresAt  stamp  `json:"expires_at,omitzero"`
-}
-
 // Data is GET /v1/phone/data (step-up): the report as an attachment.
 func (p *PrivacyAPI) Data(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return p.base.serve(ctx, req, routeData, p.data)
@@ -134,8 +119,8 @@ func dataViewOf(r privacy.Report) dataView {
 		Settings:       settingsViewOf(r.Settings),
 		History:        make([]dataEntryView, 0, len(r.History)),
 		Tickets:        make([]dataTicketView, 0, len(r.Tickets)),
-		AccessLog:      make([]dataReadView, 0, len(r.AccessLog)),
-		AccessRequests: make([]dataAccessRequestView, 0, len(r.AccessRequests)),
+		AccessLog:      make([]accessLogEntryView, 0, len(r.AccessLog)),
+		AccessRequests: make([]accessRequestView, 0, len(r.AccessRequests)),
 	}
 	if ph := r.Phone; ph != nil {
 		v.Profile = dataProfileView{
@@ -143,6 +128,7 @@ func dataViewOf(r privacy.Report) dataView {
 			VerifiedAt: stamp(ph.VerifiedAt), BoundAt: stamp(ph.BoundAt), UnbindAt: stamp(ph.UnbindAt),
 		}
 	}
+	v.Profile.Email = r.Email
 	if c := r.Consent; c != nil {
 		v.Consent = &consentView{Version: c.Version, GivenAt: stamp(c.GivenAt)}
 	}
@@ -166,12 +152,11 @@ func dataViewOf(r privacy.Report) dataView {
 			CreatedAt: stamp(t.CreatedAt), UpdatedAt: stamp(t.UpdatedAt), AnsweredAt: stamp(t.AnsweredAt),
 		})
 	}
-	for _, a := range r.AccessLog {
-		v.AccessLog = append(v.AccessLog, dataReadView{At: stamp(a.At), ClientID: a.ClientID, ClientName: a.ClientName, Purpose: a.Purpose, Result: a.Result})
+	for _, e := range r.AccessLog {
+		v.AccessLog = append(v.AccessLog, accessLogEntryViewOf(e))
 	}
 	for _, a := range r.AccessRequests {
-		v.AccessRequests = append(v.AccessRequests, dataAccessRequestView{ID: a.ID, ClientID: a.ClientID, ClientName: a.ClientName,
-			State: a.State, CreatedAt: stamp(a.CreatedAt), ExpiresAt: stamp(a.ExpiresAt)})
+		v.AccessRequests = append(v.AccessRequests, accessRequestViewOf(a))
 	}
 	return v
 }

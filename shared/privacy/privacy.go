@@ -25,6 +25,10 @@ type Held struct {
 	History []binding.HistoryEntry
 	// Tickets are the account's support tickets, newest first.
 	Tickets []feedback.Ticket
+	// AccessLog is every read of the number still kept, newest first;
+	// AccessRequests are the partners' requests, newest first (SPEC §4.8).
+	AccessLog      []binding.AccessLogEntry
+	AccessRequests []binding.AccessRequest
 }
 
 // Store reads and erases an account across the table (or the in-memory
@@ -50,8 +54,8 @@ type Erased struct {
 	Settings     int
 	History      int
 	// Other counts the other items of the account's partition by their
-	// type attribute (the access log and access requests, and whatever a
-	// later feature keeps there).
+	// type attribute (the access log, the access requests, a held
+	// removal's outbox, and whatever a later feature keeps there).
 	Other map[string]int
 	// Claims are the numbers' claims released (only those this account
 	// held).

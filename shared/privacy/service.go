@@ -78,10 +78,12 @@ type Report struct {
 	Verification *Request
 	Tickets      []Ticket
 	// AccessLog and AccessRequests are the reads of the number by portal
-	// services and partners' requests (SPEC §4.8); empty until that
-	// feature's store is read here.
-	AccessLog      []AccessRead
-	AccessRequests []AccessRequest
+	// services and the partners' requests, newest first (SPEC §4.8).
+	AccessLog      []binding.AccessLogEntry
+	AccessRequests []binding.AccessRequest
+	// Email is the verified address kept for removal letters, in full;
+	// empty when none is kept.
+	Email string
 }
 
 // Phone is the bound number.
@@ -122,25 +124,6 @@ type Ticket struct {
 	AnsweredAt time.Time
 }
 
-// AccessRead is one read of the number by a portal service (SPEC §4.8).
-type AccessRead struct {
-	At         time.Time
-	ClientID   string
-	ClientName string
-	Purpose    string
-	Result     string
-}
-
-// AccessRequest is one partner's request to read the number (SPEC §4.8).
-type AccessRequest struct {
-	ID         string
-	ClientID   string
-	ClientName string
-	State      string
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-}
-
 // Report reads everything held about accountID for its owner, after the
 // step-up a settings change asks (*binding.StepUpError otherwise).
 func (s *Service) Report(ctx context.Context, accountID string, sess binding.Session) (Report, error) {
@@ -156,7 +139,13 @@ func (s *Service) Report(ctx context.Context, accountID string, sess binding.Ses
 	r := Report{
 		AccountID: accountID, GeneratedAt: now, Settings: set,
 		History: make([]binding.HistoryEntry, 0, len(held.History)), Tickets: make([]Ticket, 0, len(held.Tickets)),
-		AccessLog: []AccessRead{}, AccessRequests: []AccessRequest{},
+		AccessLog: held.AccessLog, AccessRequests: held.AccessRequests,
+	}
+	if r.AccessLog == nil {
+		r.AccessLog = []binding.AccessLogEntry{}
+	}
+	if r.AccessRequests == nil {
+		r.AccessRequests = []binding.AccessRequest{}
 	}
 	p := held.Profile
 	if p.Bound() && !p.Lapsed(now) {
@@ -170,6 +159,13 @@ func (s *Service) Report(ctx context.Context, accountID string, sess binding.Ses
 		}
 		consent := p.Consent
 		r.Consent = &consent
+	}
+	if e := p.Email; !e.IsZero() {
+		address, err := s.keys.Open(e.KeyID, e.Ciphertext)
+		if err != nil {
+			return Report{}, fmt.Errorf("open kept address: %w", err)
+		}
+		r.Email = address
 	}
 	for _, h := range held.History {
 		h.Phone = set.Show(h.Phone)

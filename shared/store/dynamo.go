@@ -171,7 +171,7 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 			limits = append(limits, l)
 		}
 	}
-	write, err := verificationWrite(d.table, v, s.Now, own)
+	write, err := verificationWrite(d.table, v, s.Now, own, destinations(s))
 	if err != nil {
 		d.giveAll(taken)
 		return err

@@ -126,11 +126,11 @@ func (m *Memory) StartVerification(_ context.Context, s binding.Start) error {
 		m.profiles[v.AccountID] = p
 	}
 	m.verifications[v.AccountID] = v
-	if v.Destination.HMAC != "" {
+	for _, h := range destinations(s) {
 		if m.numbers[v.AccountID] == nil {
 			m.numbers[v.AccountID] = map[string]bool{}
 		}
-		m.numbers[v.AccountID][v.Destination.HMAC] = true
+		m.numbers[v.AccountID][h] = true
 	}
 	return nil
 }

@@ -120,8 +120,21 @@ func (d *Dynamo) Held(ctx context.Context, accountID string) (privacy.Held, erro
 			}
 			// Ascending sort keys: each entry goes in front, newest first.
 			held.History = append([]binding.HistoryEntry{it.entry()}, held.History...)
+		case strings.HasPrefix(sk, skAccessLogFrom):
+			var it accessLogItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return privacy.Held{}, fmt.Errorf("read access log: %w", err)
+			}
+			held.AccessLog = append([]binding.AccessLogEntry{it.entry()}, held.AccessLog...)
+		case strings.HasPrefix(sk, skAccessReqFrom):
+			var it accessRequestItem
+			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+				return privacy.Held{}, fmt.Errorf("read access request: %w", err)
+			}
+			held.AccessRequests = append(held.AccessRequests, it.request())
 		}
 	}
+	newestFirst(held.AccessRequests)
 	held.Tickets, err = allTickets(ctx, d, accountID)
 	if err != nil {
 		return privacy.Held{}, err

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +49,14 @@ func (m MemoryPrivacy) Held(ctx context.Context, accountID string) (privacy.Held
 	for i := len(h) - 1; i >= 0; i-- {
 		held.History = append(held.History, h[i])
 	}
+	l := b.accessLog[accountID]
+	for i := len(l) - 1; i >= 0; i-- {
+		held.AccessLog = append(held.AccessLog, l[i])
+	}
+	for _, r := range b.accessRequests[accountID] {
+		held.AccessRequests = append(held.AccessRequests, r)
+	}
+	newestFirst(held.AccessRequests)
 	unlock()
 	tickets, err := allTickets(ctx, m.Tickets, accountID)
 	if err != nil {
@@ -80,6 +89,25 @@ func (m MemoryPrivacy) Erase(_ context.Context, accountID string, _ time.Time) (
 	}
 	e.History += len(b.history[accountID])
 	delete(b.history, accountID)
+	// The rest of the account's partition, counted by the type its item
+	// has in the table (privacy.Erased.Other).
+	other := map[string]int{
+		"access_log":     len(b.accessLog[accountID]),
+		"access_request": len(b.accessRequests[accountID]),
+		"held":           len(b.held[accountID]),
+	}
+	for typ, n := range other {
+		if n > 0 {
+			if e.Other == nil {
+				e.Other = map[string]int{}
+			}
+			e.Other[typ] = n
+		}
+	}
+	delete(b.accessLog, accountID)
+	delete(b.accessRequests, accountID)
+	delete(b.held, accountID)
+	delete(b.settingsVersion, accountID)
 	for h := range b.numbers[accountID] {
 		numbers[h] = true
 	}
@@ -132,4 +160,15 @@ func counterParts(k string) (name, subject string, ok bool) {
 		return "", "", false
 	}
 	return parts[0], parts[1], true
+}
+
+// newestFirst orders access requests as the report lists them: newest
+// first, two of one millisecond by id.
+func newestFirst(rs []binding.AccessRequest) {
+	slices.SortFunc(rs, func(a, b binding.AccessRequest) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 }

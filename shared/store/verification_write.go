@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -38,7 +40,7 @@ const staleCounterHours = 48
 // counters on the item (own, spent and checked here) survive it. It holds
 // only while the previous request's resend delay is over and every counter
 // is below its ceiling.
-func verificationWrite(table string, v binding.Verification, now time.Time, own *limitItem) (types.TransactWriteItem, error) {
+func verificationWrite(table string, v binding.Verification, now time.Time, own *limitItem, numbers []string) (types.TransactWriteItem, error) {
 	item, err := attributevalue.MarshalMap(newVerificationItem(v))
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("marshal verification: %w", err)
@@ -92,12 +94,13 @@ func verificationWrite(table string, v binding.Verification, now time.Time, own 
 			upd = upd.Remove(expression.Name(attr))
 		}
 	}
-	// The number's HMAC joins the day's set of numbers this account asked
-	// codes for: the numbers whose counters (LIMIT#phone#<HMAC>, kept a
-	// day) it touched, which an erasure finds here after the request that
-	// named them is overwritten. Sets past the counters' life go.
-	if h := v.Destination.HMAC; h != "" {
-		upd = upd.Add(expression.Name(numbersAttr(now)), expression.Value(&types.AttributeValueMemberSS{Value: []string{h}}))
+	// The HMACs of the destinations join the day's set of those this
+	// account asked codes for: the numbers and addresses whose counters
+	// (LIMIT#phone#<HMAC>, kept a day) it touched, which an erasure finds
+	// here after the request that named them is overwritten. Sets past the
+	// counters' life go.
+	if len(numbers) > 0 {
+		upd = upd.Add(expression.Name(numbersAttr(now)), expression.Value(&types.AttributeValueMemberSS{Value: numbers}))
 	}
 	for d := 3; d <= 4; d++ {
 		upd = upd.Remove(expression.Name(numbersAttr(utcDay(now).AddDate(0, 0, -d))))
@@ -169,4 +172,23 @@ func voidUpdate(table, accountID string, now time.Time, onlyID string, reset []s
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 	}, nil
+}
+
+// destinations are the HMACs whose per-destination counters
+// (LIMIT#phone#<HMAC>) a code request touches: the number it holds and the
+// subject of each per-destination counter (an e-mail code counts its
+// address), each once, in a fixed order.
+func destinations(s binding.Start) []string {
+	seen := map[string]bool{}
+	if h := s.Verification.Destination.HMAC; h != "" {
+		seen[h] = true
+	}
+	for _, group := range [][]binding.Counter{s.Counters, s.Checks, s.Tallies} {
+		for _, c := range group {
+			if c.Name == binding.LimitPhoneDay || c.Name == binding.LimitFailuresPhone {
+				seen[c.Subject] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -65,6 +66,7 @@ type populated struct {
 	tickets  []feedback.Ticket // newest first; the first is answered
 	idemKey  idempotency.Record
 	pendingV string
+	request  string // the partner's access request
 }
 
 func phoneDay(hmac string, at time.Time) binding.Counter {
@@ -106,6 +108,19 @@ func populate(t *testing.T, s Stores, name, n1, n2 string) populated {
 	v3.CreatedAt, v3.ExpiresAt, v3.ResendAfter = at, at.Add(5*time.Minute), at.Add(time.Minute)
 	start(t, bs, v3, at)
 	p.pendingV = v3.ID
+
+	// A partner asked (a refusal that made a request), then a portal
+	// service was refused: two reads in the access log, one request.
+	p.request = "req-" + a
+	at = base.Add(6 * time.Minute)
+	if created, err := s.Binding.LogRefusal(ctx, binding.Refusal{AccountID: a,
+		Entry: logEntry("ask-"+a, at, "partner.bank", binding.ReadApprovalRequired), NewRequest: pendingRequest(a, p.request, "partner.bank", at)}); err != nil || !created {
+		t.Fatalf("partner's request: %v, %v", created, err)
+	}
+	if _, err := s.Binding.LogRefusal(ctx, binding.Refusal{AccountID: a,
+		Entry: logEntry("deny-"+a, at.Add(time.Second), "portal.forms", binding.ReadNotAllowed)}); err != nil {
+		t.Fatalf("refused read: %v", err)
+	}
 
 	older := newTicket(t, a, base.Add(time.Minute))
 	older.Contact = feedback.Contact{Kind: feedback.ContactPhone, HMAC: p.current.HMAC, KeyID: "k1", Ciphertext: "ct-contact-" + n2, Masked: p.current.Masked}
@@ -160,6 +175,12 @@ func privacyHeldReadsEverything(t *testing.T, s Stores) {
 	if len(h.Tickets) != 2 || h.Tickets[0].ID != p.tickets[0].ID || h.Tickets[0].Answer == "" || h.Tickets[1].Contact.IsZero() {
 		t.Fatalf("tickets = %+v", h.Tickets)
 	}
+	if len(h.AccessLog) != 2 || h.AccessLog[0].ID != "deny-"+p.account || h.AccessLog[1].ID != "ask-"+p.account {
+		t.Fatalf("access log not both reads, newest first: %+v", h.AccessLog)
+	}
+	if len(h.AccessRequests) != 1 || h.AccessRequests[0].ID != p.request || h.AccessRequests[0].State != binding.AccessPending {
+		t.Fatalf("access requests = %+v", h.AccessRequests)
+	}
 	if empty := held(t, s, account("nobody")); empty.Profile.Bound() || empty.Verification != nil || len(empty.History) != 0 || len(empty.Tickets) != 0 {
 		t.Fatalf("unknown account = %+v", empty)
 	}
@@ -179,7 +200,8 @@ func privacyEraseLeavesNothing(t *testing.T, s Stores) {
 		t.Fatalf("erase: %v", err)
 	}
 	want := privacy.Erased{Profile: 1, Verification: 1, Settings: 1, History: 2 + extraEntries, Claims: 1, Counters: 3, Idempotency: 1, Tickets: 2}
-	if got.Total() != want.Total() || len(got.Other) != 0 ||
+	want.Other = map[string]int{"access_log": 2, "access_request": 1}
+	if got.Total() != want.Total() || !maps.Equal(got.Other, want.Other) ||
 		got.Profile != want.Profile || got.Verification != want.Verification || got.Settings != want.Settings || got.History != want.History ||
 		got.Claims != want.Claims || got.Counters != want.Counters || got.Idempotency != want.Idempotency || got.Tickets != want.Tickets {
 		t.Fatalf("erased = %+v, want %+v", got, want)
@@ -187,7 +209,7 @@ func privacyEraseLeavesNothing(t *testing.T, s Stores) {
 
 	h := held(t, s, p.account)
 	if h.Profile.Bound() || h.Profile.Version != 0 || h.Verification != nil || len(h.History) != 0 || len(h.Tickets) != 0 ||
-		h.Settings != (binding.SettingsPatch{}) {
+		h.Settings != (binding.SettingsPatch{}) || len(h.AccessLog) != 0 || len(h.AccessRequests) != 0 {
 		t.Fatalf("after erasure: %+v", h)
 	}
 	bs := subject{s.Binding, s.Probe}
