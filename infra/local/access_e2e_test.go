@@ -85,7 +85,7 @@ func TestE2EPartnerRead(t *testing.T) {
 			t.Errorf("an event carries the full number: %s", ev.Envelope)
 		}
 	}
-	if strings.Join(names, ",") != "phone.bound,phone.settings_changed,phone.access_requested,phone.access_approved" {
+	if strings.Join(names, ",") != "phone.bound,settings.changed,phone.access_requested,phone.access_approved" {
 		t.Fatalf("events: %v", names)
 	}
 	if strings.Contains(e.logs.String(), number[1:]) {

@@ -85,7 +85,7 @@ func TestE2ESettings(t *testing.T) {
 	if bound["event"] != "phone.bound" || bound["push"] != true {
 		t.Errorf("bind event: %s", events[0].Body)
 	}
-	if first["event"] != "phone.settings_changed" || first["push"] != false ||
+	if first["event"] != "settings.changed" || first["push"] != false ||
 		strings.Join(anyStrings(first["fields"]), ",") != "notifications.push,display_format" {
 		t.Errorf("settings event: %s", events[1].Body)
 	}

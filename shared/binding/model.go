@@ -324,7 +324,7 @@ const (
 	EventNamePhoneSupportUnbound = "phone.support_unbound"
 	EventNameUnbindScheduled     = "phone.unbind_scheduled"
 	EventNameUnbindCancelled     = "phone.unbind_cancelled"
-	EventNameSettingsChanged     = "phone.settings_changed"
+	EventNameSettingsChanged     = "settings.changed"
 )
 
 // eventNames maps a history event to the domain event published for it.
@@ -355,7 +355,7 @@ type PhoneEvent struct {
 	// published, for a push service to honour; it never holds back a
 	// security alert.
 	Push bool
-	// Fields are the settings a phone.settings_changed event set.
+	// Fields are the settings a settings.changed event set.
 	Fields []string
 	// Access is the partner's request a phone.access_* event is about.
 	Access *AccessRequest

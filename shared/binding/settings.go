@@ -194,7 +194,7 @@ func (s *Service) Settings(ctx context.Context, accountID string) (Settings, err
 // ChangeSettings sets the fields the patch gives and keeps the others
 // (JSON merge patch); it needs step-up with a second factor, as the
 // settings decide who may read the number. Each change is a
-// settings_changed history entry and a phone.settings_changed event; a
+// settings_changed history entry and a settings.changed event; a
 // patch that sets nothing changes nothing and records nothing.
 func (s *Service) ChangeSettings(ctx context.Context, u SettingsUpdate) (Settings, error) {
 	now := s.now().UTC()

@@ -31,7 +31,7 @@ type phoneEventJSON struct {
 	// Push is the account's push-notice setting: a push service sends a
 	// notice of this event only when it is true (SPEC §4.7).
 	Push bool `json:"push"`
-	// Fields are the settings a phone.settings_changed event set.
+	// Fields are the settings a settings.changed event set.
 	Fields []string `json:"fields,omitempty"`
 	// Access is the partner's request a phone.access_requested,
 	// phone.access_approved or phone.access_declined event is about.
