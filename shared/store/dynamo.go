@@ -262,7 +262,7 @@ func (d *Dynamo) CountFailures(ctx context.Context, counters []binding.Counter) 
 // counterAdd adds delta to a counter item, creating it with its window.
 func counterAdd(c binding.Counter, delta int) expression.Builder {
 	upd := expression.Add(expression.Name(attrCount), expression.Value(delta)).
-		Set(expression.Name(attrType), expression.Value("counter")).
+		Set(expression.Name(attrType), expression.Value(typeCounter)).
 		Set(expression.Name(attrLimit), expression.Value(c.Name)).
 		Set(expression.Name(attrWindowStart), expression.Value(formatTime(c.WindowStart))).
 		Set(expression.Name(attrWindowEnd), expression.Value(formatTime(c.WindowEnd()))).
@@ -400,7 +400,7 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 		return fmt.Errorf("build profile condition: %w", err)
 	}
 	claim, err := attributevalue.MarshalMap(claimItem{
-		PK: claimPK(c.Profile.Phone.HMAC), SK: skClaim, Type: "claim",
+		PK: claimPK(c.Profile.Phone.HMAC), SK: skClaim, Type: typeClaim,
 		AccountID: account, ClaimedAt: formatTime(c.Now),
 	})
 	if err != nil {

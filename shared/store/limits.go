@@ -176,7 +176,7 @@ func (l *limitItem) transactItem(table string) (types.TransactWriteItem, error) 
 // limitTouch marks a counter item and lets TTL remove it an hour after its
 // longest window.
 func limitTouch(end time.Time) expression.UpdateBuilder {
-	return expression.Set(expression.Name(attrType), expression.Value("counter")).
+	return expression.Set(expression.Name(attrType), expression.Value(typeCounter)).
 		Set(expression.Name(attrTTL), expression.Value(end.Add(time.Hour).Unix()))
 }
 
