@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
 )
 
 // maxBodyBytes is the largest request body the API reads (decoded). Every
@@ -90,8 +92,9 @@ func jsonError(err error) error {
 		if unquoted, uerr := strconv.Unquote(field); uerr == nil {
 			field = unquoted
 		}
-		return &requestError{code: codeInvalidRequest, detail: detailUnknownField, field: field,
-			args: []any{field}, err: err}
+		e := unknownField(field)
+		e.err = err
+		return e
 	default:
 		// Syntax errors, truncated input and anything else the decoder
 		// could not read as JSON.
@@ -130,10 +133,16 @@ func wrongType(field, jsonType string) error {
 		args: []any{field, jsonTypes[jsonType]}}
 }
 
-// unknownField reports a member the request does not take: a field of
-// another purpose is refused like any unknown one.
-func unknownField(field string) error {
+// unknownField reports a member the request does not take.
+func unknownField(field string) *requestError {
 	return &requestError{code: codeInvalidRequest, detail: detailUnknownField, field: field, args: []any{field}}
+}
+
+// notForPurpose reports a field of another purpose (SPEC §5: `phone` on an
+// unbind, `channel:"email"` on a bind): refused like an unknown field, with
+// a detail that says which purpose does not take it.
+func notForPurpose(field string, purpose binding.Purpose) error {
+	return &requestError{code: codeInvalidRequest, detail: detailOtherPurpose, field: field, args: []any{field, string(purpose)}}
 }
 
 // optionalString reads a member that may be absent but, when sent, must be
