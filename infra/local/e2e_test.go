@@ -180,21 +180,23 @@ func expect(t *testing.T, r response, status int, code string) {
 	}
 }
 
-type motoSMS struct {
-	PhoneNumber string `json:"phone_number"`
-	Message     string `json:"message"`
-}
-
-// motoState decodes moto's state (GET /moto-api/data.json) into v.
-func (e *e2e) motoState(v any) {
-	e.t.Helper()
-	testenv.MotoState(e.t, e.moto, v)
-}
-
 // sms reads every SMS moto's SNS accepted for a number, oldest first.
 func (e *e2e) sms(number string) []string {
 	e.t.Helper()
 	return e.smsByNumber()[number]
+}
+
+// smsByNumber reads every SMS moto's SNS accepted, by number, in one read
+// of moto's state (which every test adds to).
+func (e *e2e) smsByNumber() map[string][]string {
+	e.t.Helper()
+	return testenv.MotoState(e.t, e.moto).SMSByNumber()
+}
+
+// emails reads every e-mail moto's SES accepted for an address.
+func (e *e2e) emails(address string) []testenv.Email {
+	e.t.Helper()
+	return testenv.MotoState(e.t, e.moto).EmailsTo(address)
 }
 
 var codeRE = regexp.MustCompile(`\b\d{6}\b`)

@@ -53,35 +53,6 @@ func verifySender(t *testing.T, moto string) {
 	}
 }
 
-type motoEmail struct {
-	Subject      string `json:"subject"`
-	Body         string `json:"body"`
-	Source       string `json:"source"`
-	Destinations struct {
-		ToAddresses []string `json:"ToAddresses"`
-	} `json:"destinations"`
-}
-
-// emails reads every e-mail moto's SES accepted for an address.
-func (e *e2e) emails(address string) []motoEmail {
-	e.t.Helper()
-	var data struct {
-		SES struct {
-			Message []motoEmail `json:"Message"`
-		} `json:"ses"`
-	}
-	e.motoState(&data)
-	var out []motoEmail
-	for _, m := range data.SES.Message {
-		for _, to := range m.Destinations.ToAddresses {
-			if to == address {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
-}
-
 // callAs sends a request with a token carrying exactly these claims.
 func (e *e2e) callAs(claims map[string]any, method, path, body string) response {
 	e.t.Helper()
@@ -191,7 +162,7 @@ func TestE2EUnbindByEmailThroughSES(t *testing.T) {
 		t.Fatalf("SMS to the number: %q", sms)
 	}
 	// The letter goes to the token's verified e-mail (alice@example.org).
-	var letters []motoEmail
+	var letters []testenv.Email
 	for _, m := range e.emails("alice@example.org") {
 		if strings.Contains(m.Body, "***-**-"+num[len(num)-2:]+" будет отвязан") {
 			letters = append(letters, m)

@@ -70,10 +70,7 @@ func translate(t *testing.T, root string, params map[string]string) map[string]a
 		err = exec.Command(python, "-c", "import samtranslator").Run()
 	}
 	if err != nil {
-		if os.Getenv("REQUIRE_EMULATORS") == "1" {
-			t.Fatalf("python3 with samtranslator is needed for the stack rehearsal: %v", err)
-		}
-		t.Skipf("python3 with samtranslator is not installed: %v", err)
+		testenv.Unavailable(t, fmt.Sprintf("python3 with samtranslator, which the stack rehearsal needs, is not installed: %v", err))
 	}
 	paramsJSON, _ := json.Marshal(params)
 	cmd := exec.Command(python, filepath.Join(root, "infra", "rehearsal", "translate.py"),

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -28,10 +29,18 @@ func endpoint(t testing.TB, name, what string) string {
 	t.Helper()
 	ep := os.Getenv(name)
 	if ep == "" {
-		if os.Getenv("REQUIRE_EMULATORS") == "1" {
-			t.Fatalf("%s is unset but REQUIRE_EMULATORS=1", name)
-		}
-		t.Skipf("%s is unset: run `make test` to start %s", name, what)
+		Unavailable(t, fmt.Sprintf("%s is unset: run `make test` to start %s", name, what))
 	}
 	return strings.TrimRight(ep, "/")
+}
+
+// Unavailable ends a test that cannot run here (an emulator, or a tool the
+// emulators come with, is missing): it skips with why, or fails with it
+// when REQUIRE_EMULATORS=1.
+func Unavailable(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("REQUIRE_EMULATORS") == "1" {
+		t.Fatalf("REQUIRE_EMULATORS=1 but %s", why)
+	}
+	t.Skip(why)
 }
