@@ -15,10 +15,7 @@ import (
 // by newStore: the memory store and the DynamoDB adapter run the same cases.
 func RunFeedback(t *testing.T, newStore func(t *testing.T) feedback.Store) {
 	t.Helper()
-	cases := []struct {
-		name string
-		run  func(t *testing.T, s feedback.Store)
-	}{
+	runCases(t, newStore, []contractCase[feedback.Store]{
 		{"CreateAndRead", createAndRead},
 		{"OnlyTheAuthorReads", onlyTheAuthorReads},
 		{"DuplicateIDWritesNothing", duplicateIDWritesNothing},
@@ -29,12 +26,7 @@ func RunFeedback(t *testing.T, newStore func(t *testing.T) feedback.Store) {
 		{"StaleUpdateWritesNothing", staleUpdateWritesNothing},
 		{"ConcurrentUpdates", concurrentUpdates},
 		{"ConcurrentCreatesHoldTheLimit", concurrentCreatesHoldTheLimit},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			c.run(t, newStore(t))
-		})
-	}
+	})
 }
 
 func dayLimit(at time.Time, max int) feedback.Limit {

@@ -12,18 +12,12 @@ import (
 // RunIdempotency runs the idempotency.Store contract against fresh stores.
 func RunIdempotency(t *testing.T, newStore func(t *testing.T) idempotency.Store) {
 	t.Helper()
-	cases := []struct {
-		name string
-		run  func(t *testing.T, s idempotency.Store)
-	}{
+	runCases(t, newStore, []contractCase[idempotency.Store]{
 		{"ClaimFinishReplay", idemClaimFinishReplay},
 		{"InProgressThenLapse", idemInProgressThenLapse},
 		{"ReleaseFreesKey", idemReleaseFreesKey},
 		{"ConcurrentClaims", idemConcurrentClaims},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { c.run(t, newStore(t)) })
-	}
+	})
 }
 
 func idemRecord(account, token string, now time.Time) idempotency.Record {

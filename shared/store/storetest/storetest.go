@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,47 +30,53 @@ type subject struct {
 	Probe
 }
 
+// contractCase is one case of a contract suite on stores of type S.
+type contractCase[S any] = struct {
+	name string
+	run  func(t *testing.T, s S)
+}
+
+// runCases runs every case on a fresh store made by newStore.
+func runCases[S any](t *testing.T, newStore func(t *testing.T) S, cases ...[]contractCase[S]) {
+	t.Helper()
+	for _, c := range slices.Concat(cases...) {
+		t.Run(c.name, func(t *testing.T) { c.run(t, newStore(t)) })
+	}
+}
+
 // Run runs the contract against fresh stores made by newStore, each with
 // its probe.
 func Run(t *testing.T, newStore func(t *testing.T) (binding.Store, Probe)) {
 	t.Helper()
-	cases := []struct {
-		name string
-		run  func(t *testing.T, s subject)
-	}{
-		{"EmptySnapshot", emptySnapshot},
-		{"StartAndRead", startAndRead},
-		{"Cooldown", cooldown},
-		{"CounterCeiling", counterCeiling},
-		{"StaleProfileOnStart", staleProfileOnStart},
-		{"SharedCounterItems", sharedCounterItems},
-		{"GlobalCap", globalCap},
-		{"CancelGivesBack", cancelGivesBack},
-		{"CountAttempt", countAttempt},
-		{"CompleteBindAndChange", completeBindAndChange},
-		{"PhoneTakenWritesNothing", phoneTakenWritesNothing},
-		{"StaleProfileOnComplete", staleProfileOnComplete},
-		{"Reject", reject},
-		{"CompleteUnbind", completeUnbind},
-		{"HistoryNewestFirst", historyNewestFirst},
-		{"ConcurrentAttempts", concurrentAttempts},
-		{"ConcurrentClaims", concurrentClaims},
-		{"FailureChecksAndReset", failureChecksAndReset},
-		{"OnlyNamedChecksHold", onlyNamedChecksHold},
-		{"UnbindLeavesNoCiphertext", unbindLeavesNoCiphertext},
-		{"SequenceRoundTrips", sequenceRoundTrips},
-	}
-	cases = append(cases, holdCases...)
-	cases = append(cases, settingsCases...)
-	cases = append(cases, tallyCases...)
-	cases = append(cases, emailCases...)
-	cases = append(cases, dueCases...)
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			s, p := newStore(t)
-			c.run(t, subject{s, p})
-		})
-	}
+	runCases(t, func(t *testing.T) subject {
+		s, p := newStore(t)
+		return subject{s, p}
+	}, bindingCases, holdCases, settingsCases, tallyCases, emailCases, dueCases)
+}
+
+// Cases of codes, binds and unbinds, run by Run.
+var bindingCases = []contractCase[subject]{
+	{"EmptySnapshot", emptySnapshot},
+	{"StartAndRead", startAndRead},
+	{"Cooldown", cooldown},
+	{"CounterCeiling", counterCeiling},
+	{"StaleProfileOnStart", staleProfileOnStart},
+	{"SharedCounterItems", sharedCounterItems},
+	{"GlobalCap", globalCap},
+	{"CancelGivesBack", cancelGivesBack},
+	{"CountAttempt", countAttempt},
+	{"CompleteBindAndChange", completeBindAndChange},
+	{"PhoneTakenWritesNothing", phoneTakenWritesNothing},
+	{"StaleProfileOnComplete", staleProfileOnComplete},
+	{"Reject", reject},
+	{"CompleteUnbind", completeUnbind},
+	{"HistoryNewestFirst", historyNewestFirst},
+	{"ConcurrentAttempts", concurrentAttempts},
+	{"ConcurrentClaims", concurrentClaims},
+	{"FailureChecksAndReset", failureChecksAndReset},
+	{"OnlyNamedChecksHold", onlyNamedChecksHold},
+	{"UnbindLeavesNoCiphertext", unbindLeavesNoCiphertext},
+	{"SequenceRoundTrips", sequenceRoundTrips},
 }
 
 var (
