@@ -44,6 +44,31 @@ func runCases[S any](t *testing.T, newStore func(t *testing.T) S, cases ...[]con
 	}
 }
 
+// race runs op(0) … op(n-1) at once, each in its own goroutine, and counts
+// the calls that succeeded and those refused with refusal; any other
+// answer fails the test.
+func race(t *testing.T, n int, refusal error, op func(i int) error) (ok, refused int64) {
+	t.Helper()
+	var oks, refusals atomic.Int64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch err := op(i); {
+			case err == nil:
+				oks.Add(1)
+			case errors.Is(err, refusal):
+				refusals.Add(1)
+			default:
+				t.Errorf("call %d of %d: %v", i, n, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return oks.Load(), refusals.Load()
+}
+
 // Run runs the contract against fresh stores made by newStore, each with
 // its probe.
 func Run(t *testing.T, newStore func(t *testing.T) (binding.Store, Probe)) {
@@ -564,24 +589,12 @@ func historyNewestFirst(t *testing.T, s subject) {
 func concurrentAttempts(t *testing.T, s subject) {
 	a := account("guess")
 	start(t, s, verification(a, "v1", sealed("1234567815"), 0, binding.SealedPhone{}), base)
-	var counted atomic.Int64
-	var wg sync.WaitGroup
-	for i := 0; i < 40; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := s.CountAttempt(ctx, a, "v1", binding.PurposeBind, base)
-			switch {
-			case err == nil:
-				counted.Add(1)
-			case !errors.Is(err, binding.ErrAttemptsExceeded):
-				t.Errorf("attempt: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if counted.Load() != 5 {
-		t.Fatalf("40 concurrent attempts counted %d, want exactly 5", counted.Load())
+	counted, _ := race(t, 40, binding.ErrAttemptsExceeded, func(int) error {
+		_, err := s.CountAttempt(ctx, a, "v1", binding.PurposeBind, base)
+		return err
+	})
+	if counted != 5 {
+		t.Fatalf("40 concurrent attempts counted %d, want exactly 5", counted)
 	}
 }
 
@@ -594,26 +607,11 @@ func concurrentClaims(t *testing.T, s subject) {
 		start(t, s, v, base)
 		vs = append(vs, v)
 	}
-	var won, taken atomic.Int64
-	var wg sync.WaitGroup
-	for _, v := range vs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := s.CompleteBind(ctx, completion(v, base))
-			switch {
-			case err == nil:
-				won.Add(1)
-			case errors.Is(err, binding.ErrPhoneTaken):
-				taken.Add(1)
-			default:
-				t.Errorf("complete: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if won.Load() != 1 || taken.Load() != 2 {
-		t.Fatalf("3 accounts claiming one number: %d won, %d taken; want 1 and 2", won.Load(), taken.Load())
+	won, taken := race(t, len(vs), binding.ErrPhoneTaken, func(i int) error {
+		return s.CompleteBind(ctx, completion(vs[i], base))
+	})
+	if won != 1 || taken != 2 {
+		t.Fatalf("3 accounts claiming one number: %d won, %d taken; want 1 and 2", won, taken)
 	}
 	holder := owner(t, s, n.HMAC)
 	bound := 0
