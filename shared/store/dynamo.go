@@ -413,19 +413,12 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 		}
 		t.add(itemRelease, deleteIf(d.table, key(claimPK(r.HMAC), skClaim), release))
 	}
-	t.add(itemReset, d.resetItems(ctx, rest)...)
-	reasons, err := d.transact(ctx, t.items)
-	switch {
-	case reasons == nil:
-		return err
-	case t.refused(reasons, itemConsume):
-		return binding.ErrVerificationUsed
-	case t.refused(reasons, itemProfile), t.refused(reasons, itemRelease):
-		return binding.ErrStale
-	case t.refused(reasons, itemClaim):
-		return binding.ErrPhoneTaken
-	}
-	return err
+	return d.commit(ctx, &t, rest, func(reasons []types.CancellationReason) error {
+		if t.refused(reasons, itemClaim) {
+			return binding.ErrPhoneTaken
+		}
+		return nil
+	})
 }
 
 // CompleteUnbind implements binding.Store with one TransactWriteItems:
@@ -475,6 +468,14 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		}
 		t.add(itemVoid, types.TransactWriteItem{Update: void})
 	}
+	return d.commit(ctx, &t, rest, nil)
+}
+
+// commit runs a bind's or an unbind's transaction t, with the account's
+// counters kept on other items (rest) reset, and says why it was refused:
+// the code already spent, the profile (or the released claim) moved since
+// it was read, or what refusal finds among the other items (nil: none).
+func (d *Dynamo) commit(ctx context.Context, t *txn, rest []binding.Counter, refusal func([]types.CancellationReason) error) error {
 	t.add(itemReset, d.resetItems(ctx, rest)...)
 	reasons, err := d.transact(ctx, t.items)
 	switch {
@@ -484,6 +485,11 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		return binding.ErrVerificationUsed
 	case t.refused(reasons, itemProfile), t.refused(reasons, itemRelease):
 		return binding.ErrStale
+	}
+	if refusal != nil {
+		if rerr := refusal(reasons); rerr != nil {
+			return rerr
+		}
 	}
 	return err
 }
