@@ -19,12 +19,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosuslugi/phonebind/shared/testenv"
-
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/gosuslugi/phonebind/infra/local/runner"
 	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
+	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 // The end-to-end suite drives the local runner over real HTTP, with the
@@ -126,6 +125,19 @@ func (e *e2e) token(sub string) string {
 // call sends one request as account sub ("" sends no token).
 func (e *e2e) call(sub, method, path, body string, headers ...string) response {
 	e.t.Helper()
+	req := e.request(method, path, body)
+	if sub != "" {
+		req.Header.Set("Authorization", "Bearer "+e.token(sub))
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return e.send(req)
+}
+
+// request is a request to the runner, its body (if any) sent as JSON.
+func (e *e2e) request(method, path, body string) *http.Request {
+	e.t.Helper()
 	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
@@ -133,12 +145,12 @@ func (e *e2e) call(sub, method, path, body string, headers ...string) response {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if sub != "" {
-		req.Header.Set("Authorization", "Bearer "+e.token(sub))
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
+	return req
+}
+
+// send sends req and reads the answer, its body decoded when it is JSON.
+func (e *e2e) send(req *http.Request) response {
+	e.t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)

@@ -61,21 +61,10 @@ func (e *e2e) callAs(claims map[string]any, method, path, body string) response 
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	req := e.request(method, path, body)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+tok)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	r := response{status: res.StatusCode, header: res.Header, raw: string(raw)}
-	_ = json.Unmarshal([]byte(r.raw), &r.body)
-	return r
+	return e.send(req)
 }
 
 func (e *e2e) requestUnbindByEmail(sub, address string) response {
