@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
@@ -21,6 +20,8 @@ type completeDueEvent struct {
 	Operator string `json:"operator"`
 }
 
+func (e completeDueEvent) required() [][2]string { return [][2]string{{"operator", e.Operator}} }
+
 // CompleteDueResult is what the operator (or the schedule's log) reads back.
 type CompleteDueResult struct {
 	Listed    int    `json:"listed"`
@@ -37,17 +38,8 @@ type CompleteDueResult struct {
 // timely when the account never writes again. Safe to run at any time,
 // twice at once, or by hand: each hold completes once.
 func CompleteDueUnbinds(svc DueCompleter, logger *slog.Logger) Action {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return func(ctx context.Context, raw json.RawMessage) (any, error) {
-		var ev completeDueEvent
-		if err := Decode(raw, &ev); err != nil {
-			return nil, err
-		}
-		if err := Required([2]string{"operator", ev.Operator}); err != nil {
-			return nil, err
-		}
+	logger = orDiscard(logger)
+	return actionOf(func(ctx context.Context, _ completeDueEvent) (any, error) {
 		r, err := svc.CompleteDueUnbinds(ctx)
 		if r.Listed > 0 {
 			logger.InfoContext(ctx, "due unbinds", "listed", r.Listed, "completed", r.Completed, "gone", r.Gone)
@@ -56,5 +48,5 @@ func CompleteDueUnbinds(svc DueCompleter, logger *slog.Logger) Action {
 			return nil, err
 		}
 		return CompleteDueResult{Listed: r.Listed, Completed: r.Completed, Gone: r.Gone, Message: "every due removal is completed"}, nil
-	}
+	})
 }
