@@ -35,7 +35,7 @@ func root(t *testing.T) string {
 // loadTemplate parses the project's template.yaml.
 func loadTemplate(t *testing.T) *template.Template {
 	t.Helper()
-	tpl, err := template.Load(filepath.Join(root(t), template.FileName))
+	tpl, _, err := template.LoadProject()
 	if err != nil {
 		t.Fatal(err)
 	}

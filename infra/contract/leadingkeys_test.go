@@ -149,12 +149,12 @@ type tableStatement struct {
 func tableStatements(t *testing.T, props map[string]any, fn string) []tableStatement {
 	t.Helper()
 	var out []tableStatement
-	for _, p := range asList(props["Policies"]) {
+	for _, p := range template.OneOrMany(props["Policies"]) {
 		doc, _ := p.(map[string]any)
-		for j, s := range asList(doc["Statement"]) {
+		for j, s := range template.OneOrMany(doc["Statement"]) {
 			st, _ := s.(map[string]any)
 			onTable := false
-			for _, r := range asList(st["Resource"]) {
+			for _, r := range template.OneOrMany(st["Resource"]) {
 				if template.Render(r) == tableArn {
 					onTable = true
 				}
@@ -163,7 +163,7 @@ func tableStatements(t *testing.T, props map[string]any, fn string) []tableState
 				continue
 			}
 			ts := tableStatement{where: fn + " Statement[" + strconv.Itoa(j) + "]", effect: template.Render(st["Effect"])}
-			for _, a := range asList(st["Action"]) {
+			for _, a := range template.OneOrMany(st["Action"]) {
 				ts.actions = append(ts.actions, template.Render(a))
 			}
 			cond, _ := st["Condition"].(map[string]any)
@@ -172,7 +172,7 @@ func tableStatements(t *testing.T, props map[string]any, fn string) []tableState
 				for k, v := range m {
 					if op == "ForAllValues:StringLike" && k == "dynamodb:LeadingKeys" {
 						ts.hasLeading = true
-						for _, x := range asList(v) {
+						for _, x := range template.OneOrMany(v) {
 							ts.leadingKeys = append(ts.leadingKeys, template.Render(x))
 						}
 					} else {

@@ -165,11 +165,7 @@ type stackResource struct {
 func TestStackRehearsal(t *testing.T) {
 	testenv.MotoEndpoint(t) // skips, or fails under REQUIRE_EMULATORS=1, as every emulator test
 	endpoint := ownMoto(t)
-	root, err := template.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	declared, err := template.Load(filepath.Join(root, template.FileName))
+	declared, root, err := template.LoadProject()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,11 +29,7 @@ import (
 
 func loadTemplate(t *testing.T) (*template.Template, string) {
 	t.Helper()
-	root, err := template.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := template.Load(filepath.Join(root, template.FileName))
+	tpl, root, err := template.LoadProject()
 	if err != nil {
 		t.Fatal(err)
 	}
