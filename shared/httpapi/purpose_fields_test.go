@@ -27,15 +27,9 @@ func TestFieldOfAnotherPurpose(t *testing.T) {
 				svc := &fakeBinding{sent: someSent}
 				resp, err := newAPI(svc, nil).RequestCode(context.Background(),
 					event("POST", "/v1/phone/verification", tt.body, withLang(lang)))
-				if err != nil {
-					t.Fatalf("handler returned a Go error: %v", err)
-				}
-				if resp.StatusCode != 400 {
-					t.Fatalf("status = %d, want 400 (%s)", resp.StatusCode, resp.Body)
-				}
-				p := decodeProblem(t, resp)
-				if p["code"] != "invalid_request" || p["field"] != tt.field || p["detail"] != want {
-					t.Errorf("code, field, detail = %v, %v, %q; want invalid_request, %s, %q", p["code"], p["field"], p["detail"], tt.field, want)
+				p := problem(t, resp, err, 400, "invalid_request")
+				if p["field"] != tt.field || p["detail"] != want {
+					t.Errorf("field, detail = %v, %q; want %s, %q", p["field"], p["detail"], tt.field, want)
 				}
 				if len(svc.requested) != 0 {
 					t.Error("a code was requested for a body with a field of another purpose")
