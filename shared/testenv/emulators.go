@@ -44,3 +44,16 @@ func Unavailable(t testing.TB, why string) {
 	}
 	t.Skip(why)
 }
+
+// NoAWSProfile keeps the machine's own AWS settings (credentials, profile,
+// config and credentials files) out of the SDK's way for the rest of t, so
+// that a test of how the service finds its AWS configuration sees only the
+// environment it sets.
+func NoAWSProfile(t testing.TB) {
+	t.Helper()
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+}
