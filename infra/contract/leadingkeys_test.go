@@ -66,21 +66,7 @@ func keysGoPrefixes(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exprs := map[string]ast.Expr{}
-	for _, d := range f.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.CONST {
-			continue
-		}
-		for _, s := range g.Specs {
-			vs := s.(*ast.ValueSpec)
-			for i, n := range vs.Names {
-				if i < len(vs.Values) {
-					exprs[n.Name] = vs.Values[i]
-				}
-			}
-		}
-	}
+	exprs := declared([]*ast.File{f}, token.CONST)
 	var eval func(e ast.Expr) string
 	eval = func(e ast.Expr) string {
 		switch e := e.(type) {
