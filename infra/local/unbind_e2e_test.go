@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
@@ -42,11 +41,7 @@ func uniqueAddress() string {
 // verifies it in the console before the first deploy.
 func verifySender(t *testing.T, moto string) {
 	t.Helper()
-	ses := sesv2.New(sesv2.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(moto),
-	})
+	ses := sesv2.NewFromConfig(testenv.MotoConfig(moto))
 	if _, err := ses.CreateEmailIdentity(context.Background(), &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(emailSender)}); err != nil &&
 		!strings.Contains(err.Error(), "AlreadyExists") {
 		t.Fatalf("create SES identity: %v", err)

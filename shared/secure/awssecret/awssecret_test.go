@@ -13,8 +13,6 @@ import (
 	"github.com/gosuslugi/phonebind/shared/testenv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
@@ -74,16 +72,7 @@ func TestLoadFake(t *testing.T) {
 func TestLoadMoto(t *testing.T) {
 	endpoint := testenv.MotoEndpoint(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithRegion("us-east-1"),
-		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-	})
+	client := secretsmanager.NewFromConfig(testenv.MotoConfig(endpoint))
 
 	hmacKey := secure.NewKey()
 	k1, k2 := secure.NewKey(), secure.NewKey()
