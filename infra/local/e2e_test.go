@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -29,29 +28,11 @@ import (
 // The end-to-end suite drives the local runner over real HTTP, with the
 // handlers the Lambda functions run, on DynamoDB Local and moto's SNS.
 
-// syncBuffer collects logs written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type e2e struct {
 	t     *testing.T
 	url   string
 	clock *testenv.Clock
-	logs  *syncBuffer
+	logs  *testenv.Buffer
 	moto  string
 	db    *dynamodb.Client
 	table string
@@ -82,7 +63,7 @@ func startE2E(t *testing.T, env map[string]string, db *dynamodb.Client, moto, ta
 	t.Helper()
 	// A minute into the current hour: tests that move the clock stay inside
 	// one fixed hourly window, whatever the time of day they run at.
-	e := &e2e{t: t, clock: testenv.NewClock(time.Now().UTC().Truncate(time.Hour).Add(time.Minute)), logs: &syncBuffer{}, moto: moto, db: db, table: table}
+	e := &e2e{t: t, clock: testenv.NewClock(time.Now().UTC().Truncate(time.Hour).Add(time.Minute)), logs: &testenv.Buffer{}, moto: moto, db: db, table: table}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := newServer(context.Background(), func(k string) string { return env[k] }, io.Discard, logger, e.clock.Now)
 	if err != nil {
