@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -145,15 +146,39 @@ func notForPurpose(field string, purpose binding.Purpose) error {
 	return &requestError{code: codeInvalidRequest, detail: detailOtherPurpose, field: field, args: []any{field, string(purpose)}}
 }
 
-// optionalString reads a member that may be absent but, when sent, must be
-// a string: null is refused, not taken for absent.
-func optionalString(field string, raw json.RawMessage) (*string, error) {
+// optional reads a member that may be absent but, when sent, must be of
+// jsonType ("string", "boolean", as jsonTypes names them): null is
+// refused, not taken for absent.
+func optional[T any](field, jsonType string, raw json.RawMessage) (*T, error) {
 	if raw == nil {
 		return nil, nil
 	}
-	var v string
+	var v T
 	if string(bytes.TrimSpace(raw)) == "null" || json.Unmarshal(raw, &v) != nil {
-		return nil, wrongType(field, "string")
+		return nil, wrongType(field, jsonType)
+	}
+	return &v, nil
+}
+
+// optionalString is optional for a string member.
+func optionalString(field string, raw json.RawMessage) (*string, error) {
+	return optional[string](field, "string", raw)
+}
+
+// optionalOneOf is optional for a string member that, when sent, must be
+// one of allowed.
+func optionalOneOf[T ~string](field string, raw json.RawMessage, allowed []T) (*T, error) {
+	s, err := optionalString(field, raw)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	v := T(*s)
+	if !slices.Contains(allowed, v) {
+		names := make([]string, len(allowed))
+		for i, a := range allowed {
+			names[i] = string(a)
+		}
+		return nil, notOneOf(field, names...)
 	}
 	return &v, nil
 }
