@@ -132,14 +132,9 @@ func (e *e2e) request(method, path, body string) *http.Request {
 // send sends req and reads the answer, its body decoded when it is JSON.
 func (e *e2e) send(req *http.Request) response {
 	e.t.Helper()
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	r := response{status: res.StatusCode, header: res.Header, raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.body)
+	a := testenv.Do(e.t, req)
+	r := response{status: a.Status, header: a.Header, raw: string(a.Body)}
+	_ = json.Unmarshal(a.Body, &r.body)
 	return r
 }
 
