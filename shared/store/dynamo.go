@@ -199,7 +199,7 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 		if s.Email != nil {
 			t.add(itemProfile, update(d.table, key(accountPK(v.AccountID), skProfile), check))
 		} else {
-			t.add(itemProfile, conditionCheck(d.table, key(accountPK(v.AccountID), skProfile), check))
+			t.add(itemProfile, checkItem(d.table, key(accountPK(v.AccountID), skProfile), check))
 		}
 	}
 	reasons, err := d.transact(ctx, t.items)

@@ -141,7 +141,7 @@ func (l *limitItem) transactItem(table string) (types.TransactWriteItem, error) 
 		if err != nil {
 			return types.TransactWriteItem{}, fmt.Errorf("build limit check: %w", err)
 		}
-		return oldOnFailure(conditionCheck(table, k, expr)), nil
+		return oldOnFailure(checkItem(table, k, expr)), nil
 	}
 	upd := limitTouch(l.end)
 	for _, c := range append(append([]binding.Counter{}, l.spend...), l.tally...) {

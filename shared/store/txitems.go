@@ -28,9 +28,9 @@ func putNew(table string, item map[string]types.AttributeValue) types.TransactWr
 	return types.TransactWriteItem{Put: &types.Put{TableName: &table, Item: item, ConditionExpression: aws.String(absent)}}
 }
 
-// conditionCheck is a transaction ConditionCheck: the item is not
+// checkItem is a transaction ConditionCheck: the item is not
 // written, the transaction holds only while e's condition does.
-func conditionCheck(table string, k map[string]types.AttributeValue, e expression.Expression) types.TransactWriteItem {
+func checkItem(table string, k map[string]types.AttributeValue, e expression.Expression) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 		TableName:                 &table,
 		Key:                       k,
