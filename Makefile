@@ -198,9 +198,11 @@ lint: ## gofmt, go vet, staticcheck (when it resolves) and go mod tidy -diff
 # Builds the bootstraps, measures cold starts, the in-process route
 # benchmarks, DynamoDB units and billed durations on the emulators, and
 # prices a million verifications; prints the report and writes it to
-# infra/BENCHMARKS.md. BENCH_FLAGS passes flags (go run ./infra/bench -h).
-bench: ## Measure cold start, handler cost, DynamoDB cost and $ per million verifications into infra/BENCHMARKS.md
-	@bash infra/emulators.sh run -- env $(EMULATOR_ENV) $(GO) run ./infra/bench $(BENCH_FLAGS)
+# infra/BENCHMARKS.md (tables; docs/benchmarks.md explains them). BASE=<rev>
+# measures that revision in the same rounds (-against); BENCH_FLAGS passes
+# other flags (go run ./infra/bench -h).
+bench: ## Measure cold start, handler cost, DynamoDB cost and $ per million verifications into infra/BENCHMARKS.md (BASE=<rev> compares)
+	@bash infra/emulators.sh run -- env $(EMULATOR_ENV) $(GO) run ./infra/bench $(if $(BASE),-against $(BASE)) $(BENCH_FLAGS)
 
 # Every `func Fuzz…` in a *_test.go file, one target at a time (go test
 # fuzzes one target per run); all run even when one fails, and the first

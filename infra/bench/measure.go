@@ -20,6 +20,7 @@ import (
 
 	"github.com/gosuslugi/phonebind/infra/lambdarun"
 	"github.com/gosuslugi/phonebind/infra/lambdarun/stack"
+	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 // machine describes where the numbers come from.
@@ -549,7 +550,7 @@ func runVerifications(ctx context.Context, fns []stack.Function, res *stack.Reso
 		if err != nil {
 			return nil, nil, err
 		}
-		code, err := stack.LatestCode(ctx, res.Moto, number)
+		code, err := testenv.LatestSMSCode(ctx, res.Moto, number)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -573,7 +574,7 @@ func runVerifications(ctx context.Context, fns []stack.Function, res *stack.Reso
 		if err != nil {
 			return nil, nil, err
 		}
-		if code, err = stack.LatestCode(ctx, res.Moto, number); err != nil {
+		if code, err = testenv.LatestSMSCode(ctx, res.Moto, number); err != nil {
 			return nil, nil, err
 		}
 		unbind := base["unbind.json"].As(sub).WithBody(fmt.Sprintf(`{"verification_id":%q,"code":%q}`, sent.Str("verification_id"), code))

@@ -53,8 +53,6 @@ func (r *report) readSection(p printer) {
 		return
 	}
 	p("## Dollars: one million reads of the number\n\n")
-	p("A portal service's `read_phone` that returns the number (`%s` above): one direct invocation of %s, "+
-		"one BatchGetItem and one TransactWriteItems (the access-log entry and its checks), priced as the verifications are.\n\n", opReadAllowed, readFunction)
 	p("| item | per read | price | per million reads |\n|---|---|---|---|\n")
 	for _, l := range lines {
 		p("| %s | %s | %s | %s |\n", l.item, l.quantity, l.price, usd(l.perMillion))

@@ -20,6 +20,7 @@ import (
 	"github.com/gosuslugi/phonebind/shared/app/core"
 	"github.com/gosuslugi/phonebind/shared/config"
 	"github.com/gosuslugi/phonebind/shared/notify"
+	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 // root is the module root, where template.yaml lives.
@@ -35,7 +36,7 @@ func root(t *testing.T) string {
 // loadTemplate parses the project's template.yaml.
 func loadTemplate(t *testing.T) *template.Template {
 	t.Helper()
-	tpl, err := template.Load(filepath.Join(root(t), template.FileName))
+	tpl, _, err := template.LoadProject()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,11 +168,6 @@ type answer struct {
 // send sends req and reads its answer.
 func (l *localAPI) send(req *http.Request) answer {
 	l.t.Helper()
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return answer{status: res.StatusCode, header: res.Header, body: raw}
+	a := testenv.Do(l.t, req)
+	return answer{status: a.Status, header: a.Header, body: a.Body}
 }

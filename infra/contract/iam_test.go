@@ -140,17 +140,6 @@ const starResourceSid = "SmsToPhoneNumbers"
 
 var starResourceFunctions = []string{"RequestCodeFunction", "AlertFunction"}
 
-// asList reads a policy element that may be one value or a list.
-func asList(v any) []any {
-	if l, ok := v.([]any); ok {
-		return l
-	}
-	if v == nil {
-		return nil
-	}
-	return []any{v}
-}
-
 // TestFunctionPoliciesAllowList checks every IAM grant in template.yaml,
 // the functions' Policies and the operators' managed policy: inline
 // statements only, no wildcard in any action, no NotAction/NotResource,
@@ -176,7 +165,7 @@ func TestFunctionPoliciesAllowList(t *testing.T) {
 			if res.Properties["Role"] != nil {
 				t.Errorf("%s sets Role: its permissions would escape this review", res.ID)
 			}
-			docs = asList(res.Properties["Policies"])
+			docs = template.OneOrMany(res.Properties["Policies"])
 		default:
 			continue
 		}
@@ -193,7 +182,7 @@ func TestFunctionPoliciesAllowList(t *testing.T) {
 				t.Errorf("%s Policies[%d] = %s: only inline policy documents (no managed policy ARNs, no SAM policy templates)", fn, i, template.Render(p))
 				continue
 			}
-			for j, s := range asList(doc["Statement"]) {
+			for j, s := range template.OneOrMany(doc["Statement"]) {
 				st, _ := s.(map[string]any)
 				where := fmt.Sprintf("%s Policies[%d].Statement[%d] (%v)", fn, i, j, st["Sid"])
 				effect := fmt.Sprint(st["Effect"])
@@ -205,7 +194,7 @@ func TestFunctionPoliciesAllowList(t *testing.T) {
 						t.Errorf("%s: %s is not allowed (it grants by exclusion)", where, k)
 					}
 				}
-				actions, resources := asList(st["Action"]), asList(st["Resource"])
+				actions, resources := template.OneOrMany(st["Action"]), template.OneOrMany(st["Resource"])
 				if len(actions) == 0 || len(resources) == 0 {
 					t.Errorf("%s: needs Action and Resource", where)
 				}
@@ -267,15 +256,15 @@ func TestSMSNeverReachesTopics(t *testing.T) {
 			continue
 		}
 		var sms, deny, events bool
-		for _, p := range asList(res.Properties["Policies"]) {
+		for _, p := range template.OneOrMany(res.Properties["Policies"]) {
 			doc, _ := p.(map[string]any)
-			for _, s := range asList(doc["Statement"]) {
+			for _, s := range template.OneOrMany(doc["Statement"]) {
 				st, _ := s.(map[string]any)
-				actions := asList(st["Action"])
+				actions := template.OneOrMany(st["Action"])
 				if !slices.ContainsFunc(actions, func(a any) bool { return template.Render(a) == "sns:Publish" }) {
 					continue
 				}
-				for _, r := range asList(st["Resource"]) {
+				for _, r := range template.OneOrMany(st["Resource"]) {
 					line := fmt.Sprint(st["Effect"]) + " sns:Publish on " + template.Render(r)
 					switch {
 					case line == "Allow "+smsToAnyNumber:
@@ -314,7 +303,7 @@ func TestServicePrincipalsScopedToAccount(t *testing.T) {
 			if !ok {
 				continue
 			}
-			for j, s := range asList(doc["Statement"]) {
+			for j, s := range template.OneOrMany(doc["Statement"]) {
 				st, _ := s.(map[string]any)
 				principal, _ := st["Principal"].(map[string]any)
 				if principal["Service"] == nil || st["Effect"] != "Allow" {

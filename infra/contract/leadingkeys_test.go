@@ -75,21 +75,7 @@ func keysGoPrefixes(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exprs := map[string]ast.Expr{}
-	for _, d := range f.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.CONST {
-			continue
-		}
-		for _, s := range g.Specs {
-			vs := s.(*ast.ValueSpec)
-			for i, n := range vs.Names {
-				if i < len(vs.Values) {
-					exprs[n.Name] = vs.Values[i]
-				}
-			}
-		}
-	}
+	exprs := declared([]*ast.File{f}, token.CONST)
 	var eval func(e ast.Expr) string
 	eval = func(e ast.Expr) string {
 		switch e := e.(type) {
@@ -158,12 +144,12 @@ type tableStatement struct {
 func tableStatements(t *testing.T, props map[string]any, fn string) []tableStatement {
 	t.Helper()
 	var out []tableStatement
-	for _, p := range asList(props["Policies"]) {
+	for _, p := range template.OneOrMany(props["Policies"]) {
 		doc, _ := p.(map[string]any)
-		for j, s := range asList(doc["Statement"]) {
+		for j, s := range template.OneOrMany(doc["Statement"]) {
 			st, _ := s.(map[string]any)
 			onTable := false
-			for _, r := range asList(st["Resource"]) {
+			for _, r := range template.OneOrMany(st["Resource"]) {
 				if template.Render(r) == tableArn {
 					onTable = true
 				}
@@ -172,7 +158,7 @@ func tableStatements(t *testing.T, props map[string]any, fn string) []tableState
 				continue
 			}
 			ts := tableStatement{where: fn + " Statement[" + strconv.Itoa(j) + "]", effect: template.Render(st["Effect"])}
-			for _, a := range asList(st["Action"]) {
+			for _, a := range template.OneOrMany(st["Action"]) {
 				ts.actions = append(ts.actions, template.Render(a))
 			}
 			cond, _ := st["Condition"].(map[string]any)
@@ -181,7 +167,7 @@ func tableStatements(t *testing.T, props map[string]any, fn string) []tableState
 				for k, v := range m {
 					if op == "ForAllValues:StringLike" && k == "dynamodb:LeadingKeys" {
 						ts.hasLeading = true
-						for _, x := range asList(v) {
+						for _, x := range template.OneOrMany(v) {
 							ts.leadingKeys = append(ts.leadingKeys, template.Render(x))
 						}
 					} else {

@@ -2,14 +2,12 @@ package contract
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,24 +16,6 @@ import (
 	"github.com/gosuslugi/phonebind/shared/app/core"
 	"github.com/gosuslugi/phonebind/shared/metrics"
 )
-
-// lockedBuffer collects EMF lines written from request goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // emittedSets reads EMF lines into metric name → the dimension sets
 // CloudWatch will create for it, each as sorted names joined with ",".
@@ -120,7 +100,7 @@ func (l *localAPI) verificationID(body []byte) string {
 // naming one dimension too many or too few watches a metric that never
 // gets data, and never fires.
 func TestAlarmsReadEmittedDimensions(t *testing.T) {
-	emf := &lockedBuffer{}
+	emf := &testenv.Buffer{}
 	clk := testenv.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	withMetrics := func(o *core.Options) { o.Metrics, o.Clock = emf, clk.Now }
 

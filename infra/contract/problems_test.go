@@ -39,27 +39,36 @@ func goPackage(t *testing.T, dir string) []*ast.File {
 	return files
 }
 
-// stringConsts maps every string constant declared in files to its value.
-func stringConsts(files []*ast.File) map[string]string {
-	out := map[string]string{}
+// declared maps every name declared with tok (token.CONST or token.VAR)
+// in files to the expression it is given; names without one are left out.
+func declared(files []*ast.File, tok token.Token) map[string]ast.Expr {
+	out := map[string]ast.Expr{}
 	for _, f := range files {
 		for _, decl := range f.Decls {
 			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.CONST {
+			if !ok || gd.Tok != tok {
 				continue
 			}
 			for _, spec := range gd.Specs {
 				vs := spec.(*ast.ValueSpec)
 				for i, name := range vs.Names {
-					if i >= len(vs.Values) {
-						continue
-					}
-					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-						if s, err := strconv.Unquote(lit.Value); err == nil {
-							out[name.Name] = s
-						}
+					if i < len(vs.Values) {
+						out[name.Name] = vs.Values[i]
 					}
 				}
+			}
+		}
+	}
+	return out
+}
+
+// stringConsts maps every string constant declared in files to its value.
+func stringConsts(files []*ast.File) map[string]string {
+	out := map[string]string{}
+	for name, v := range declared(files, token.CONST) {
+		if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+			if s, err := strconv.Unquote(lit.Value); err == nil {
+				out[name] = s
 			}
 		}
 	}
@@ -69,33 +78,19 @@ func stringConsts(files []*ast.File) map[string]string {
 // mapLiteral finds `var name = map[…]…{…}` and returns its entries.
 func mapLiteral(t *testing.T, files []*ast.File, name string) []*ast.KeyValueExpr {
 	t.Helper()
-	for _, f := range files {
-		for _, decl := range f.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.VAR {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				vs := spec.(*ast.ValueSpec)
-				for i, n := range vs.Names {
-					if n.Name != name || i >= len(vs.Values) {
-						continue
-					}
-					lit, ok := vs.Values[i].(*ast.CompositeLit)
-					if !ok {
-						t.Fatalf("var %s is not a composite literal", name)
-					}
-					var out []*ast.KeyValueExpr
-					for _, e := range lit.Elts {
-						out = append(out, e.(*ast.KeyValueExpr))
-					}
-					return out
-				}
-			}
-		}
+	v, ok := declared(files, token.VAR)[name]
+	if !ok {
+		t.Fatalf("no var %s", name)
 	}
-	t.Fatalf("no var %s", name)
-	return nil
+	lit, ok := v.(*ast.CompositeLit)
+	if !ok {
+		t.Fatalf("var %s is not a composite literal", name)
+	}
+	var out []*ast.KeyValueExpr
+	for _, e := range lit.Elts {
+		out = append(out, e.(*ast.KeyValueExpr))
+	}
+	return out
 }
 
 // httpStatuses resolves the net/http names messages.go uses.

@@ -140,7 +140,7 @@ func TestTemplateProductionSettings(t *testing.T) {
 			admin = true
 		case principal == "{Service: dynamodb.amazonaws.com}":
 			dynamo = true
-			for _, a := range asList(st["Action"]) {
+			for _, a := range template.OneOrMany(st["Action"]) {
 				if !regexp.MustCompile(`^kms:(Describe|Get|List)`).MatchString(template.Render(a)) {
 					t.Errorf("DynamoDB gets %s on the key; it needs read-only access", template.Render(a))
 				}
@@ -277,7 +277,7 @@ func TestAlarmsAndDashboard(t *testing.T) {
 		p := res[id].Properties
 		for _, k := range []string{"AlarmActions", "OKActions"} {
 			var targets []string
-			for _, a := range asList(p[k]) {
+			for _, a := range template.OneOrMany(p[k]) {
 				targets = append(targets, template.Render(a))
 			}
 			if !slices.Contains(targets, "!Ref AlarmTopic") {

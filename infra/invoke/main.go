@@ -11,7 +11,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -144,24 +143,7 @@ func port(api string) string {
 func viaRunner(ctx context.Context, api, fn string, event []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, api+runner.InvokePath+fn, bytes.NewReader(event))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, err
-	}
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s", res.Status, bytes.TrimSpace(body))
-	}
-	return body, nil
+	return runner.Invoke(ctx, api, fn, event)
 }
 
 // inProcess assembles the service from the environment, as `make run` does,

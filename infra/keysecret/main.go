@@ -14,9 +14,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -89,22 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // NewMaterial draws a fresh key ring: one HMAC key (never rotated) and the
 // first encryption key, k1, as the functions read them.
 func NewMaterial() ([]byte, error) {
-	key := func() (string, error) {
-		b := make([]byte, 32)
-		if _, err := rand.Read(b); err != nil {
-			return "", err
-		}
-		return base64.StdEncoding.EncodeToString(b), nil
-	}
-	hmacKey, err := key()
-	if err != nil {
-		return nil, err
-	}
-	k1, err := key()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(map[string]any{"current": "k1", "hmac_key": hmacKey, "keys": map[string]string{"k1": k1}})
+	return secure.Material(secure.NewKey(), map[string][]byte{"k1": secure.NewKey()}, "k1"), nil
 }
 
 // Create checks material as the functions will parse it and stores it as

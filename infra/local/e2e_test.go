@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,40 +18,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosuslugi/phonebind/shared/testenv"
-
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/gosuslugi/phonebind/infra/local/runner"
 	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
+	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 // The end-to-end suite drives the local runner over real HTTP, with the
 // handlers the Lambda functions run, on DynamoDB Local and moto's SNS.
 
-// syncBuffer collects logs written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type e2e struct {
 	t     *testing.T
 	url   string
 	clock *testenv.Clock
-	logs  *syncBuffer
+	logs  *testenv.Buffer
 	moto  string
 	db    *dynamodb.Client
 	table string
@@ -83,7 +63,7 @@ func startE2E(t *testing.T, env map[string]string, db *dynamodb.Client, moto, ta
 	t.Helper()
 	// A minute into the current hour: tests that move the clock stay inside
 	// one fixed hourly window, whatever the time of day they run at.
-	e := &e2e{t: t, clock: testenv.NewClock(time.Now().UTC().Truncate(time.Hour).Add(time.Minute)), logs: &syncBuffer{}, moto: moto, db: db, table: table}
+	e := &e2e{t: t, clock: testenv.NewClock(time.Now().UTC().Truncate(time.Hour).Add(time.Minute)), logs: &testenv.Buffer{}, moto: moto, db: db, table: table}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := newServer(context.Background(), func(k string) string { return env[k] }, io.Discard, logger, e.clock.Now)
 	if err != nil {
@@ -126,6 +106,19 @@ func (e *e2e) token(sub string) string {
 // call sends one request as account sub ("" sends no token).
 func (e *e2e) call(sub, method, path, body string, headers ...string) response {
 	e.t.Helper()
+	req := e.request(method, path, body)
+	if sub != "" {
+		req.Header.Set("Authorization", "Bearer "+e.token(sub))
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return e.send(req)
+}
+
+// request is a request to the runner, its body (if any) sent as JSON.
+func (e *e2e) request(method, path, body string) *http.Request {
+	e.t.Helper()
 	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
@@ -133,20 +126,15 @@ func (e *e2e) call(sub, method, path, body string, headers ...string) response {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if sub != "" {
-		req.Header.Set("Authorization", "Bearer "+e.token(sub))
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	r := response{status: res.StatusCode, header: res.Header, raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.body)
+	return req
+}
+
+// send sends req and reads the answer, its body decoded when it is JSON.
+func (e *e2e) send(req *http.Request) response {
+	e.t.Helper()
+	a := testenv.Do(e.t, req)
+	r := response{status: a.Status, header: a.Header, raw: string(a.Body)}
+	_ = json.Unmarshal(a.Body, &r.body)
 	return r
 }
 
@@ -180,21 +168,23 @@ func expect(t *testing.T, r response, status int, code string) {
 	}
 }
 
-type motoSMS struct {
-	PhoneNumber string `json:"phone_number"`
-	Message     string `json:"message"`
-}
-
-// motoState decodes moto's state (GET /moto-api/data.json) into v.
-func (e *e2e) motoState(v any) {
-	e.t.Helper()
-	testenv.MotoState(e.t, e.moto, v)
-}
-
 // sms reads every SMS moto's SNS accepted for a number, oldest first.
 func (e *e2e) sms(number string) []string {
 	e.t.Helper()
 	return e.smsByNumber()[number]
+}
+
+// smsByNumber reads every SMS moto's SNS accepted, by number, in one read
+// of moto's state (which every test adds to).
+func (e *e2e) smsByNumber() map[string][]string {
+	e.t.Helper()
+	return testenv.MotoState(e.t, e.moto).SMSByNumber()
+}
+
+// emails reads every e-mail moto's SES accepted for an address.
+func (e *e2e) emails(address string) []testenv.Email {
+	e.t.Helper()
+	return testenv.MotoState(e.t, e.moto).EmailsTo(address)
 }
 
 var codeRE = regexp.MustCompile(`\b\d{6}\b`)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -61,15 +59,7 @@ func (e *e2e) updateTicket(id, status, answer, operator string) string {
 // `make invoke` does against `make run`.
 func (e *e2e) invokeLocal(function, event string) response {
 	e.t.Helper()
-	res, err := http.Post(e.url+"/_local/invoke/"+function, "application/json", strings.NewReader(event))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	r := response{status: res.StatusCode, header: res.Header, raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.body)
-	return r
+	return e.send(e.request("POST", "/_local/invoke/"+function, event))
 }
 
 // sampleUpdate is infra/events/update-ticket.json aimed at ticket id.

@@ -121,11 +121,7 @@ func newServer(ctx context.Context, getenv func(string) string, console io.Write
 	if err != nil {
 		return nil, err
 	}
-	root, err := template.FindRoot()
-	if err != nil {
-		return nil, err
-	}
-	tpl, err := template.Load(filepath.Join(root, "template.yaml"))
+	tpl, root, err := template.LoadProject()
 	if err != nil {
 		return nil, err
 	}

@@ -29,8 +29,8 @@ func TestE2EMetricsAndLogLines(t *testing.T) {
 		"AWS_REGION": "us-east-1", "LOCAL_JWT_SECRET": "e2e-secret", "CHANGE_COOLDOWN": "1m",
 		"CODES_PER_ACCOUNT_HOUR": "3",
 	}
-	emf := &syncBuffer{}
-	e := &e2e{t: t, clock: testenv.NewClock(time.Now().UTC().Truncate(time.Hour).Add(time.Minute)), logs: &syncBuffer{}, moto: moto, db: db, table: table}
+	emf := &testenv.Buffer{}
+	e := &e2e{t: t, clock: testenv.NewClock(time.Now().UTC().Truncate(time.Hour).Add(time.Minute)), logs: &testenv.Buffer{}, moto: moto, db: db, table: table}
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
 	srv, err := newServer(context.Background(), func(k string) string { return env[k] }, io.Discard, logger, e.clock.Now,
 		func(o *core.Options) { o.Metrics = emf })

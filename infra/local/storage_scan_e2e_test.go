@@ -223,23 +223,6 @@ func otherAccountsPendingBind(it map[string]types.AttributeValue, account, path 
 		scanStr(it["state"]) == "pending" && scanStr(it["purpose"]) == "bind" && path == "destination_ciphertext"
 }
 
-// smsByNumber reads every SMS moto's SNS accepted, by number, in one read
-// of moto's state (which every test adds to).
-func (e *e2e) smsByNumber() map[string][]string {
-	e.t.Helper()
-	var data struct {
-		SNS struct {
-			SMS []motoSMS `json:"SMS"`
-		} `json:"sns"`
-	}
-	e.motoState(&data)
-	out := map[string][]string{}
-	for _, m := range data.SNS.SMS {
-		out[m.PhoneNumber] = append(out[m.PhoneNumber], m.Message)
-	}
-	return out
-}
-
 // scanRaw reads every item of the table with its attributes as stored.
 func (e *e2e) scanRaw() []map[string]types.AttributeValue {
 	e.t.Helper()

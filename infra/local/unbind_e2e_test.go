@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
@@ -42,44 +41,11 @@ func uniqueAddress() string {
 // verifies it in the console before the first deploy.
 func verifySender(t *testing.T, moto string) {
 	t.Helper()
-	ses := sesv2.New(sesv2.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(moto),
-	})
+	ses := sesv2.NewFromConfig(testenv.MotoConfig(moto))
 	if _, err := ses.CreateEmailIdentity(context.Background(), &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(emailSender)}); err != nil &&
 		!strings.Contains(err.Error(), "AlreadyExists") {
 		t.Fatalf("create SES identity: %v", err)
 	}
-}
-
-type motoEmail struct {
-	Subject      string `json:"subject"`
-	Body         string `json:"body"`
-	Source       string `json:"source"`
-	Destinations struct {
-		ToAddresses []string `json:"ToAddresses"`
-	} `json:"destinations"`
-}
-
-// emails reads every e-mail moto's SES accepted for an address.
-func (e *e2e) emails(address string) []motoEmail {
-	e.t.Helper()
-	var data struct {
-		SES struct {
-			Message []motoEmail `json:"Message"`
-		} `json:"ses"`
-	}
-	e.motoState(&data)
-	var out []motoEmail
-	for _, m := range data.SES.Message {
-		for _, to := range m.Destinations.ToAddresses {
-			if to == address {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
 }
 
 // callAs sends a request with a token carrying exactly these claims.
@@ -90,21 +56,10 @@ func (e *e2e) callAs(claims map[string]any, method, path, body string) response 
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	req := e.request(method, path, body)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+tok)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	r := response{status: res.StatusCode, header: res.Header, raw: string(raw)}
-	_ = json.Unmarshal([]byte(r.raw), &r.body)
-	return r
+	return e.send(req)
 }
 
 func (e *e2e) requestUnbindByEmail(sub, address string) response {
@@ -191,7 +146,7 @@ func TestE2EUnbindByEmailThroughSES(t *testing.T) {
 		t.Fatalf("SMS to the number: %q", sms)
 	}
 	// The letter goes to the token's verified e-mail (alice@example.org).
-	var letters []motoEmail
+	var letters []testenv.Email
 	for _, m := range e.emails("alice@example.org") {
 		if strings.Contains(m.Body, "***-**-"+num[len(num)-2:]+" будет отвязан") {
 			letters = append(letters, m)

@@ -138,10 +138,10 @@ func statementsOf(t *testing.T, doc any) []string {
 	t.Helper()
 	var out []string
 	d, _ := doc.(map[string]any)
-	for _, s := range asList(d["Statement"]) {
+	for _, s := range template.OneOrMany(d["Statement"]) {
 		st, _ := s.(map[string]any)
 		var actions []string
-		for _, a := range asList(st["Action"]) {
+		for _, a := range template.OneOrMany(st["Action"]) {
 			actions = append(actions, a.(string))
 		}
 		slices.Sort(actions)
@@ -149,16 +149,6 @@ func statementsOf(t *testing.T, doc any) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-func asList(v any) []any {
-	if l, ok := v.([]any); ok {
-		return l
-	}
-	if v == nil {
-		return nil
-	}
-	return []any{v}
 }
 
 // pythonRepr turns the Python repr moto's CloudFormation stores a role's
@@ -204,7 +194,7 @@ func checkRoles(t *testing.T, m *moto, tr map[string]any, physical map[string]st
 		if arn := first(xmlValues(m.query("iam", "2010-05-08", "GetRole", map[string]string{"RoleName": role}), "Arn")); !strings.HasSuffix(arn, ":role/"+role) {
 			t.Errorf("role %s: GetRole %s answered %q", id, role, arn)
 		}
-		for _, p := range asList(props["Policies"]) {
+		for _, p := range template.OneOrMany(props["Policies"]) {
 			pol := p.(map[string]any)
 			name := pol["PolicyName"].(string)
 			out := m.query("iam", "2010-05-08", "GetRolePolicy", map[string]string{"RoleName": role, "PolicyName": name})

@@ -70,10 +70,7 @@ func translate(t *testing.T, root string, params map[string]string) map[string]a
 		err = exec.Command(python, "-c", "import samtranslator").Run()
 	}
 	if err != nil {
-		if os.Getenv("REQUIRE_EMULATORS") == "1" {
-			t.Fatalf("python3 with samtranslator is needed for the stack rehearsal: %v", err)
-		}
-		t.Skipf("python3 with samtranslator is not installed: %v", err)
+		testenv.Unavailable(t, fmt.Sprintf("python3 with samtranslator, which the stack rehearsal needs, is not installed: %v", err))
 	}
 	paramsJSON, _ := json.Marshal(params)
 	cmd := exec.Command(python, filepath.Join(root, "infra", "rehearsal", "translate.py"),
@@ -168,11 +165,7 @@ type stackResource struct {
 func TestStackRehearsal(t *testing.T) {
 	testenv.MotoEndpoint(t) // skips, or fails under REQUIRE_EMULATORS=1, as every emulator test
 	endpoint := ownMoto(t)
-	root, err := template.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	declared, err := template.Load(filepath.Join(root, template.FileName))
+	declared, root, err := template.LoadProject()
 	if err != nil {
 		t.Fatal(err)
 	}

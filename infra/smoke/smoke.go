@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gosuslugi/phonebind/infra/local/runner"
 )
 
 // Check is one item of the smoke list: what it proves, and how.
@@ -169,24 +171,7 @@ type LocalInvoker struct {
 
 // Invoke implements Invoker.
 func (l LocalInvoker) Invoke(ctx context.Context, logicalID, event string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(l.URL, "/")+"/_local/invoke/"+logicalID, strings.NewReader(event))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, err
-	}
-	if res.StatusCode != 200 {
-		return nil, fmt.Errorf("invoke %s: status %d: %s", logicalID, res.StatusCode, snippet(raw))
-	}
-	return raw, nil
+	return runner.Invoke(ctx, l.URL, logicalID, []byte(event))
 }
 
 // AWSInvoker invokes deployed functions with the AWS CLI (v2), finding

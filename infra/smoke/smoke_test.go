@@ -28,11 +28,7 @@ var jwtSecret = []byte("smoke-test-secret")
 // in-memory store, /_local/invoke for ops events. wrap adjusts the handler.
 func localStack(t *testing.T, wrap func(http.Handler) http.Handler) (url, token string, outbox *notify.Outbox) {
 	t.Helper()
-	root, err := template.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := template.Load(filepath.Join(root, template.FileName))
+	tpl, _, err := template.LoadProject()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,23 +48,19 @@ func (t *Template) CreateTableInput(logicalID, tableName string) (*dynamodb.Crea
 	if in.KeySchema, err = keySchema(field(props, "KeySchema"), where("KeySchema")); err != nil {
 		return nil, err
 	}
-	for i, ix := range items(field(props, "GlobalSecondaryIndexes")) {
-		name, keys, proj, err := index(ix, where(fmt.Sprintf("GlobalSecondaryIndexes[%d]", i)))
-		if err != nil {
-			return nil, err
+	// The two kinds of index are read alike; each is added as its own type.
+	for _, kind := range []string{"GlobalSecondaryIndexes", "LocalSecondaryIndexes"} {
+		for i, ix := range items(field(props, kind)) {
+			name, keys, proj, err := index(ix, where(fmt.Sprintf("%s[%d]", kind, i)))
+			if err != nil {
+				return nil, err
+			}
+			if kind == "GlobalSecondaryIndexes" {
+				in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{IndexName: aws.String(name), KeySchema: keys, Projection: proj})
+			} else {
+				in.LocalSecondaryIndexes = append(in.LocalSecondaryIndexes, types.LocalSecondaryIndex{IndexName: aws.String(name), KeySchema: keys, Projection: proj})
+			}
 		}
-		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
-			IndexName: aws.String(name), KeySchema: keys, Projection: proj,
-		})
-	}
-	for i, ix := range items(field(props, "LocalSecondaryIndexes")) {
-		name, keys, proj, err := index(ix, where(fmt.Sprintf("LocalSecondaryIndexes[%d]", i)))
-		if err != nil {
-			return nil, err
-		}
-		in.LocalSecondaryIndexes = append(in.LocalSecondaryIndexes, types.LocalSecondaryIndex{
-			IndexName: aws.String(name), KeySchema: keys, Projection: proj,
-		})
 	}
 	return in, nil
 }

@@ -79,6 +79,17 @@ func Parse(data []byte) (*Template, error) {
 	return t, nil
 }
 
+// LoadProject reads the project's template.yaml, in the module root
+// (FindRoot), and returns it with that root.
+func LoadProject() (*Template, string, error) {
+	root, err := FindRoot()
+	if err != nil {
+		return nil, "", err
+	}
+	t, err := Load(filepath.Join(root, FileName))
+	return t, root, err
+}
+
 // FindRoot walks up from the working directory to the directory holding
 // go.mod, where template.yaml lives; tests run in their package's directory.
 func FindRoot() (string, error) {

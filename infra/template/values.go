@@ -158,3 +158,16 @@ func Render(v any) string {
 		return fmt.Sprint(v)
 	}
 }
+
+// OneOrMany reads a value that may be given once or as a list (an IAM
+// statement's Action or Resource, a policy's Statement) as a list; nil
+// stays empty.
+func OneOrMany(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	if v == nil {
+		return nil
+	}
+	return []any{v}
+}

@@ -15,7 +15,6 @@ import (
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/secure"
 	"github.com/gosuslugi/phonebind/shared/store"
-	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
 )
 
 // The defences of issue 6 against SMS pumping and brute force.
@@ -201,57 +200,46 @@ func (t throttled) RetryAfter() time.Duration { return t.after }
 // unbind, and bind the number again. Run on both stores: the store holds the
 // checks the domain hands it.
 func TestStrangersCannotLockOutOwner(t *testing.T) {
-	for _, c := range []struct {
-		name  string
-		store func(t *testing.T) binding.Store
-	}{
-		{"memory", func(*testing.T) binding.Store { return store.NewMemory() }},
-		{"dynamodb", func(t *testing.T) binding.Store {
-			db := dynamotest.Client(t)
-			return store.NewDynamo(db, dynamotest.Table(t, db))
-		}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			e := newEnvOn(t, c.store(t), func(c *binding.Config) { c.MaxFailuresDay = 15 })
-			e.clock.Advance(-9 * time.Hour) // 01:00 UTC: a whole day ahead
-			const bound = "+79123456789"
-			e.bind(t, "owner", bound)
-			// Three throwaway accounts, five wrong codes each: the number's
-			// count reaches 15, none of the accounts' does.
-			for _, stranger := range []string{"s1", "s2", "s3"} {
-				e.wrongCodes(t, stranger, bound, 5)
-			}
-			if n := e.signals.count(binding.SignalNumberLockOwnerSpared) + e.signals.count(binding.SignalNumberLockRefused); n != 0 {
-				t.Fatalf("%d number-lock signals under the limit", n)
-			}
-			_, err := e.request(t, "s4", bound)
-			rateLimit(t, err, binding.LimitFailuresPhone)
-			if n := e.signals.count(binding.SignalNumberLockRefused); n != 1 {
-				t.Fatalf("%d refused signals, want 1", n)
-			}
+	onStores(t, func(t *testing.T, fresh func() binding.Store) {
+		e := newEnvOn(t, fresh(), func(c *binding.Config) { c.MaxFailuresDay = 15 })
+		e.clock.Advance(-9 * time.Hour) // 01:00 UTC: a whole day ahead
+		const bound = "+79123456789"
+		e.bind(t, "owner", bound)
+		// Three throwaway accounts, five wrong codes each: the number's
+		// count reaches 15, none of the accounts' does.
+		for _, stranger := range []string{"s1", "s2", "s3"} {
+			e.wrongCodes(t, stranger, bound, 5)
+		}
+		if n := e.signals.count(binding.SignalNumberLockOwnerSpared) + e.signals.count(binding.SignalNumberLockRefused); n != 0 {
+			t.Fatalf("%d number-lock signals under the limit", n)
+		}
+		_, err := e.request(t, "s4", bound)
+		rateLimit(t, err, binding.LimitFailuresPhone)
+		if n := e.signals.count(binding.SignalNumberLockRefused); n != 1 {
+			t.Fatalf("%d refused signals, want 1", n)
+		}
 
-			sent, err := e.code(binding.CodeRequest{AccountID: "owner", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
-			if err != nil {
-				t.Fatalf("the owner's unbind code: %v", err)
-			}
-			if n := e.signals.count(binding.SignalNumberLockOwnerSpared); n != 1 {
-				t.Fatalf("%d owner-spared signals, want 1", n)
-			}
-			_, err = e.request(t, "s1", bound)
-			rateLimit(t, err, binding.LimitFailuresPhone)
-			st, err := e.svc.Unbind(context.Background(), binding.Confirmation{Session: e.strongSession(), AccountID: "owner", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, bound)})
-			if err != nil || st.Phone != "" {
-				t.Fatalf("the owner's unbind: %+v %v", st, err)
-			}
-			// The owner's success cleared the number's count: it binds the
-			// number again like anyone, without being spared.
-			e.clock.Advance(2 * time.Hour)
-			e.bind(t, "owner", bound)
-			if n := e.signals.count(binding.SignalNumberLockOwnerSpared); n != 1 {
-				t.Fatalf("%d owner-spared signals after the reset, want 1", n)
-			}
-		})
-	}
+		sent, err := e.code(binding.CodeRequest{AccountID: "owner", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS})
+		if err != nil {
+			t.Fatalf("the owner's unbind code: %v", err)
+		}
+		if n := e.signals.count(binding.SignalNumberLockOwnerSpared); n != 1 {
+			t.Fatalf("%d owner-spared signals, want 1", n)
+		}
+		_, err = e.request(t, "s1", bound)
+		rateLimit(t, err, binding.LimitFailuresPhone)
+		st, err := e.svc.Unbind(context.Background(), binding.Confirmation{Session: e.strongSession(), AccountID: "owner", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, bound)})
+		if err != nil || st.Phone != "" {
+			t.Fatalf("the owner's unbind: %+v %v", st, err)
+		}
+		// The owner's success cleared the number's count: it binds the
+		// number again like anyone, without being spared.
+		e.clock.Advance(2 * time.Hour)
+		e.bind(t, "owner", bound)
+		if n := e.signals.count(binding.SignalNumberLockOwnerSpared); n != 1 {
+			t.Fatalf("%d owner-spared signals after the reset, want 1", n)
+		}
+	})
 }
 
 // TestStrangersCannotSpendOwnersCodes (issue 12): other accounts' bind
@@ -261,57 +249,46 @@ func TestStrangersCannotLockOutOwner(t *testing.T) {
 // (its count stays true), the owner's own hourly limit still holds, and
 // operators hear of it. Both stores: the store keeps the count.
 func TestStrangersCannotSpendOwnersCodes(t *testing.T) {
-	for _, c := range []struct {
-		name  string
-		store func(t *testing.T) binding.Store
-	}{
-		{"memory", func(*testing.T) binding.Store { return store.NewMemory() }},
-		{"dynamodb", func(t *testing.T) binding.Store {
-			db := dynamotest.Client(t)
-			return store.NewDynamo(db, dynamotest.Table(t, db))
-		}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			e := newEnvOn(t, c.store(t), func(c *binding.Config) { c.CodesPerPhoneDay = 3; c.CodesPerAccountHour = 2 })
-			e.clock.Advance(-9 * time.Hour) // 01:00 UTC: a whole day ahead
-			const bound = "+79123456789"
-			e.bind(t, "owner", bound) // the number's first code of the day
-			for _, stranger := range []string{"s1", "s2"} {
-				if _, err := e.request(t, stranger, bound); err != nil {
-					t.Fatalf("%s: %v", stranger, err)
-				}
+	onStores(t, func(t *testing.T, fresh func() binding.Store) {
+		e := newEnvOn(t, fresh(), func(c *binding.Config) { c.CodesPerPhoneDay = 3; c.CodesPerAccountHour = 2 })
+		e.clock.Advance(-9 * time.Hour) // 01:00 UTC: a whole day ahead
+		const bound = "+79123456789"
+		e.bind(t, "owner", bound) // the number's first code of the day
+		for _, stranger := range []string{"s1", "s2"} {
+			if _, err := e.request(t, stranger, bound); err != nil {
+				t.Fatalf("%s: %v", stranger, err)
 			}
-			_, err := e.request(t, "s3", bound)
-			rateLimit(t, err, binding.LimitPhoneDay)
-			e.clock.Advance(2 * time.Minute) // past the owner's resend delay
-			if n := e.signals.count(binding.SignalNumberCapOwnerSpared); n != 0 {
-				t.Fatalf("%d owner-spared signals before the owner asked", n)
-			}
+		}
+		_, err := e.request(t, "s3", bound)
+		rateLimit(t, err, binding.LimitPhoneDay)
+		e.clock.Advance(2 * time.Minute) // past the owner's resend delay
+		if n := e.signals.count(binding.SignalNumberCapOwnerSpared); n != 0 {
+			t.Fatalf("%d owner-spared signals before the owner asked", n)
+		}
 
-			unbind := binding.CodeRequest{AccountID: "owner", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS, SourceIP: "198.51.100.20"}
-			sent, err := e.code(unbind)
-			if err != nil {
-				t.Fatalf("the owner's unbind code with the number's day used up: %v", err)
-			}
-			if got := e.sms.lastCode(t, bound); got == "" {
-				t.Fatal("no unbind code to the owner's number")
-			}
-			if n := e.signals.count(binding.SignalNumberCapOwnerSpared); n != 1 {
-				t.Fatalf("%d owner-spared signals, want 1", n)
-			}
-			// Counted: the number's day stays used up for others.
-			_, err = e.request(t, "s4", bound)
-			rateLimit(t, err, binding.LimitPhoneDay)
-			// The owner's own limits still hold: its second code of the
-			// hour went to the bind, this is the third.
-			e.clock.Advance(2 * time.Minute)
-			_, err = e.code(unbind)
-			rateLimit(t, err, binding.LimitAccountHour)
+		unbind := binding.CodeRequest{AccountID: "owner", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS, SourceIP: "198.51.100.20"}
+		sent, err := e.code(unbind)
+		if err != nil {
+			t.Fatalf("the owner's unbind code with the number's day used up: %v", err)
+		}
+		if got := e.sms.lastCode(t, bound); got == "" {
+			t.Fatal("no unbind code to the owner's number")
+		}
+		if n := e.signals.count(binding.SignalNumberCapOwnerSpared); n != 1 {
+			t.Fatalf("%d owner-spared signals, want 1", n)
+		}
+		// Counted: the number's day stays used up for others.
+		_, err = e.request(t, "s4", bound)
+		rateLimit(t, err, binding.LimitPhoneDay)
+		// The owner's own limits still hold: its second code of the
+		// hour went to the bind, this is the third.
+		e.clock.Advance(2 * time.Minute)
+		_, err = e.code(unbind)
+		rateLimit(t, err, binding.LimitAccountHour)
 
-			st, err := e.svc.Unbind(context.Background(), binding.Confirmation{Session: e.strongSession(), AccountID: "owner", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, bound)})
-			if err != nil || st.Phone != "" {
-				t.Fatalf("the owner's unbind: %+v %v", st, err)
-			}
-		})
-	}
+		st, err := e.svc.Unbind(context.Background(), binding.Confirmation{Session: e.strongSession(), AccountID: "owner", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, bound)})
+		if err != nil || st.Phone != "" {
+			t.Fatalf("the owner's unbind: %+v %v", st, err)
+		}
+	})
 }

@@ -1,4 +1,5 @@
-// Limits: the resend cooldown and the counters every code spends.
+// Limits: the resend cooldown, the change cooldown and the counters every
+// code spends.
 
 package binding
 
@@ -140,4 +141,26 @@ func resendWait(snap Snapshot, now time.Time) error {
 		return &RateLimitError{Limit: LimitCooldown, RetryAfter: v.ResendAfter.Sub(now)}
 	}
 	return nil
+}
+
+// maxResendDoublings caps the growth of the resend delay (60 s · 2^10 is
+// about 17 hours, far past the hourly limit anyway).
+const maxResendDoublings = 10
+
+// resendDelay is how long a new code waits before the next one may be
+// sent, and its place in the run of codes: each code within an hour of the
+// previous one waits twice as long before the next (60 s, 120 s, 240 s, …).
+// resendWait holds the instant this sets.
+func (s *Service) resendDelay(snap Snapshot, now time.Time) (seq int, wait time.Duration) {
+	seq = 1
+	if prev := snap.Verification; prev != nil && now.Sub(prev.CreatedAt) < time.Hour {
+		seq = max(prev.Sequence, 1) + 1
+	}
+	return seq, s.cfg.ResendCooldown << min(seq-1, maxResendDoublings)
+}
+
+// changeAllowedAfter is when the bound number may next be changed
+// (CHANGE_COOLDOWN after the last bind).
+func (s *Service) changeAllowedAfter(p Profile) time.Time {
+	return p.BoundAt.Add(s.cfg.ChangeCooldown)
 }

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
-	"github.com/gosuslugi/phonebind/shared/store"
-	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
 )
 
 // letters are the removal letters sent to addr.
@@ -28,53 +26,42 @@ func (e *env) letters(addr string) []string {
 // whose caller has no address (support unbind, an SMS unbind from a
 // session without email_verified) is told to the kept one. Both stores.
 func TestRemovalLettersWithoutSession(t *testing.T) {
-	for _, c := range []struct {
-		name  string
-		store func(t *testing.T) binding.Store
-	}{
-		{"memory", func(*testing.T) binding.Store { return store.NewMemory() }},
-		{"dynamodb", func(t *testing.T) binding.Store {
-			db := dynamotest.Client(t)
-			return store.NewDynamo(db, dynamotest.Table(t, db))
-		}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			e := newEnvOn(t, c.store(t))
-			ctx := context.Background()
-			const num = "+79123456789"
-			sent, err := e.request(t, "acc", num)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := e.svc.Confirm(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID,
-				Code: e.sms.lastCode(t, num), Email: "ivan@example.ru"}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := e.svc.SupportUnbind(ctx, "acc", "ivanova", "SIM lost", "FB-1"); err != nil {
-				t.Fatal(err)
-			}
-			if got := e.letters("ivan@example.ru"); len(got) != 1 || !strings.Contains(got[0], "+7 912 ***-**-89 отвязан") {
-				t.Fatalf("letters after the support unbind: %q", got)
-			}
+	onStores(t, func(t *testing.T, fresh func() binding.Store) {
+		e := newEnvOn(t, fresh())
+		ctx := context.Background()
+		const num = "+79123456789"
+		sent, err := e.request(t, "acc", num)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Confirm(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID,
+			Code: e.sms.lastCode(t, num), Email: "ivan@example.ru"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.SupportUnbind(ctx, "acc", "ivanova", "SIM lost", "FB-1"); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.letters("ivan@example.ru"); len(got) != 1 || !strings.Contains(got[0], "+7 912 ***-**-89 отвязан") {
+			t.Fatalf("letters after the support unbind: %q", got)
+		}
 
-			// Bound by a session without an address; the unbind request
-			// brings one, the confirming session none.
-			e.clock.Advance(time.Hour)
-			e.bind(t, "acc", num)
-			e.clock.Advance(2 * time.Minute)
-			sent, err = e.code(binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS, Email: "petr@example.ru"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := e.svc.Unbind(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, num)}); err != nil {
-				t.Fatal(err)
-			}
-			if got := e.letters("petr@example.ru"); len(got) != 1 {
-				t.Fatalf("letters after an SMS unbind from a session without an address: %q", got)
-			}
-			if got := e.letters("ivan@example.ru"); len(got) != 1 {
-				t.Fatalf("the old address heard of the second removal: %q", got)
-			}
-		})
-	}
+		// Bound by a session without an address; the unbind request
+		// brings one, the confirming session none.
+		e.clock.Advance(time.Hour)
+		e.bind(t, "acc", num)
+		e.clock.Advance(2 * time.Minute)
+		sent, err = e.code(binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS, Email: "petr@example.ru"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Unbind(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID, Code: e.sms.lastCode(t, num)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.letters("petr@example.ru"); len(got) != 1 {
+			t.Fatalf("letters after an SMS unbind from a session without an address: %q", got)
+		}
+		if got := e.letters("ivan@example.ru"); len(got) != 1 {
+			t.Fatalf("the old address heard of the second removal: %q", got)
+		}
+	})
 }

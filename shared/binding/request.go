@@ -71,12 +71,6 @@ func (s *Service) checkBind(snap Snapshot, sess Session, mac string, now time.Ti
 	return resendWait(snap, now)
 }
 
-// changeAllowedAfter is when the bound number may next be changed
-// (CHANGE_COOLDOWN after the last bind).
-func (s *Service) changeAllowedAfter(p Profile) time.Time {
-	return p.BoundAt.Add(s.cfg.ChangeCooldown)
-}
-
 func (s *Service) startBind(ctx context.Context, r CodeRequest, snap Snapshot, mac string, now time.Time) (CodeSent, error) {
 	p := snap.Profile
 	e164 := r.Phone.E164()
@@ -152,23 +146,14 @@ func (s *Service) smsPlan(r CodeRequest, owner Profile, e164, mac, format string
 	return p
 }
 
-// maxResendDoublings caps the growth of the resend delay (60 s · 2^10 is
-// about 17 hours, far past the hourly limit anyway).
-const maxResendDoublings = 10
-
 // issue makes a fresh verification about dest, whose code goes by channel;
-// deliver gives it its code. Each code within an hour of the previous one
-// waits twice as long before the next (60 s, 120 s, 240 s, …).
+// deliver gives it its code. Its resend delay comes from resendDelay.
 func (s *Service) issue(accountID string, purpose Purpose, channel Channel, dest SealedPhone, snap Snapshot, now time.Time) (Verification, error) {
 	id, err := newID()
 	if err != nil {
 		return Verification{}, err
 	}
-	seq := 1
-	if prev := snap.Verification; prev != nil && now.Sub(prev.CreatedAt) < time.Hour {
-		seq = max(prev.Sequence, 1) + 1
-	}
-	wait := s.cfg.ResendCooldown << min(seq-1, maxResendDoublings)
+	seq, wait := s.resendDelay(snap, now)
 	return Verification{
 		ID:             id,
 		AccountID:      accountID,

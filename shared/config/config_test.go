@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/gosuslugi/phonebind/shared/binding"
+	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 func env(kv map[string]string) func(string) string {
@@ -293,16 +295,11 @@ func TestLoadRegionAndEmulators(t *testing.T) {
 }
 
 func TestAWSCredentials(t *testing.T) {
-	// Keep the machine's own settings out of the SDK's way.
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"} {
-		t.Setenv(k, "")
-	}
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	testenv.NoAWSProfile(t)
 	ctx := context.Background()
-
-	t.Run("emulator without credentials uses local/local", func(t *testing.T) {
-		c, err := Load(env(map[string]string{"SNS_ENDPOINT": "http://127.0.0.1:5000"}))
+	awsFor := func(t *testing.T, vars map[string]string) aws.Config {
+		t.Helper()
+		c, err := Load(env(vars))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -310,6 +307,11 @@ func TestAWSCredentials(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		return cfg
+	}
+
+	t.Run("emulator without credentials uses local/local", func(t *testing.T) {
+		cfg := awsFor(t, map[string]string{"SNS_ENDPOINT": "http://127.0.0.1:5000"})
 		if cfg.Region != "us-east-1" {
 			t.Errorf("region = %q", cfg.Region)
 		}
@@ -325,14 +327,7 @@ func TestAWSCredentials(t *testing.T) {
 	t.Run("emulator with env credentials keeps them", func(t *testing.T) {
 		t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-		c, err := Load(env(map[string]string{"SNS_ENDPOINT": "http://127.0.0.1:5000", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE"}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := c.AWS(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := awsFor(t, map[string]string{"SNS_ENDPOINT": "http://127.0.0.1:5000", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE"})
 		creds, err := cfg.Credentials.Retrieve(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -345,14 +340,7 @@ func TestAWSCredentials(t *testing.T) {
 	t.Run("deployed: region from config", func(t *testing.T) {
 		t.Setenv("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE")
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-		c, err := Load(env(map[string]string{"AWS_REGION": "eu-north-1"}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := c.AWS(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := awsFor(t, map[string]string{"AWS_REGION": "eu-north-1"})
 		if cfg.Region != "eu-north-1" {
 			t.Errorf("region = %q", cfg.Region)
 		}

@@ -466,25 +466,25 @@ type flakyStore struct {
 	updateCalls int
 }
 
-func (s *flakyStore) CreateTicket(ctx context.Context, c feedback.Creation) error {
+// fails counts a call and reports whether it is one of the failures still
+// left to give.
+func (s *flakyStore) fails(calls, left *int) bool {
 	s.mu.Lock()
-	s.createCalls++
-	dup := s.duplicates > 0
-	s.duplicates--
-	s.mu.Unlock()
-	if dup {
+	defer s.mu.Unlock()
+	*calls++
+	*left--
+	return *left >= 0
+}
+
+func (s *flakyStore) CreateTicket(ctx context.Context, c feedback.Creation) error {
+	if s.fails(&s.createCalls, &s.duplicates) {
 		return feedback.ErrDuplicateID
 	}
 	return s.Store.CreateTicket(ctx, c)
 }
 
 func (s *flakyStore) UpdateTicket(ctx context.Context, c feedback.StatusChange) (feedback.Ticket, error) {
-	s.mu.Lock()
-	s.updateCalls++
-	stale := s.stale > 0
-	s.stale--
-	s.mu.Unlock()
-	if stale {
+	if s.fails(&s.updateCalls, &s.stale) {
 		return feedback.Ticket{}, feedback.ErrStale
 	}
 	return s.Store.UpdateTicket(ctx, c)

@@ -48,6 +48,24 @@ func newAPI(svc Binding, logs *bytes.Buffer) *API {
 }
 
 // decodeProblem checks the problem+json envelope and returns its fields.
+// problem checks that a handler answered a problem with status and code
+// (and no Go error, which API Gateway would turn into a bare 500), and
+// returns it decoded.
+func problem(t *testing.T, resp events.APIGatewayV2HTTPResponse, err error, status int, code string) map[string]any {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("handler returned a Go error: %v", err)
+	}
+	if resp.StatusCode != status {
+		t.Fatalf("status = %d, want %d (%s)", resp.StatusCode, status, resp.Body)
+	}
+	p := decodeProblem(t, resp)
+	if p["code"] != code {
+		t.Errorf("code = %v, want %s", p["code"], code)
+	}
+	return p
+}
+
 func decodeProblem(t *testing.T, resp events.APIGatewayV2HTTPResponse) map[string]any {
 	t.Helper()
 	if ct := resp.Headers["Content-Type"]; ct != "application/problem+json" {
@@ -133,16 +151,7 @@ func TestErrorMapping(t *testing.T) {
 			for _, lang := range []string{"ru", "en-US,en;q=0.9,ru;q=0.8"} {
 				api := newAPI(&fakeBinding{err: tt.err}, nil)
 				resp, err := api.ConfirmCode(context.Background(), event("POST", "/v1/phone/verification/confirm", confirmJSON, withLang(lang)))
-				if err != nil {
-					t.Fatalf("handler returned a Go error: %v", err)
-				}
-				if resp.StatusCode != tt.status {
-					t.Fatalf("status = %d, want %d (%s)", resp.StatusCode, tt.status, resp.Body)
-				}
-				p := decodeProblem(t, resp)
-				if p["code"] != tt.code {
-					t.Errorf("code = %v, want %s", p["code"], tt.code)
-				}
+				p := problem(t, resp, err, tt.status, tt.code)
 				for k, v := range tt.extras {
 					if p[k] != v {
 						t.Errorf("%s = %v (%T), want %v", k, p[k], p[k], v)
@@ -234,16 +243,7 @@ func TestRequestErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			svc := &fakeBinding{sent: someSent}
 			resp, err := tt.handle(newAPI(svc, nil))(context.Background(), tt.req)
-			if err != nil {
-				t.Fatalf("handler returned a Go error: %v", err)
-			}
-			if resp.StatusCode != tt.status {
-				t.Fatalf("status = %d, want %d (%s)", resp.StatusCode, tt.status, resp.Body)
-			}
-			p := decodeProblem(t, resp)
-			if p["code"] != tt.code {
-				t.Errorf("code = %v, want %s", p["code"], tt.code)
-			}
+			p := problem(t, resp, err, tt.status, tt.code)
 			if tt.field != "" && p["field"] != tt.field {
 				t.Errorf("field = %v, want %s", p["field"], tt.field)
 			}

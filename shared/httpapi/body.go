@@ -9,10 +9,13 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/gosuslugi/phonebind/shared/binding"
 )
 
 // maxBodyBytes is the largest request body the API reads (decoded). Every
@@ -90,8 +93,9 @@ func jsonError(err error) error {
 		if unquoted, uerr := strconv.Unquote(field); uerr == nil {
 			field = unquoted
 		}
-		return &requestError{code: codeInvalidRequest, detail: detailUnknownField, field: field,
-			args: []any{field}, err: err}
+		e := unknownField(field)
+		e.err = err
+		return e
 	default:
 		// Syntax errors, truncated input and anything else the decoder
 		// could not read as JSON.
@@ -130,21 +134,51 @@ func wrongType(field, jsonType string) error {
 		args: []any{field, jsonTypes[jsonType]}}
 }
 
-// unknownField reports a member the request does not take: a field of
-// another purpose is refused like any unknown one.
-func unknownField(field string) error {
+// unknownField reports a member the request does not take.
+func unknownField(field string) *requestError {
 	return &requestError{code: codeInvalidRequest, detail: detailUnknownField, field: field, args: []any{field}}
 }
 
-// optionalString reads a member that may be absent but, when sent, must be
-// a string: null is refused, not taken for absent.
-func optionalString(field string, raw json.RawMessage) (*string, error) {
+// notForPurpose reports a field of another purpose (SPEC §5: `phone` on an
+// unbind, `channel:"email"` on a bind): refused like an unknown field, with
+// a detail that says which purpose does not take it.
+func notForPurpose(field string, purpose binding.Purpose) error {
+	return &requestError{code: codeInvalidRequest, detail: detailOtherPurpose, field: field, args: []any{field, string(purpose)}}
+}
+
+// optional reads a member that may be absent but, when sent, must be of
+// jsonType ("string", "boolean", as jsonTypes names them): null is
+// refused, not taken for absent.
+func optional[T any](field, jsonType string, raw json.RawMessage) (*T, error) {
 	if raw == nil {
 		return nil, nil
 	}
-	var v string
+	var v T
 	if string(bytes.TrimSpace(raw)) == "null" || json.Unmarshal(raw, &v) != nil {
-		return nil, wrongType(field, "string")
+		return nil, wrongType(field, jsonType)
+	}
+	return &v, nil
+}
+
+// optionalString is optional for a string member.
+func optionalString(field string, raw json.RawMessage) (*string, error) {
+	return optional[string](field, "string", raw)
+}
+
+// optionalOneOf is optional for a string member that, when sent, must be
+// one of allowed.
+func optionalOneOf[T ~string](field string, raw json.RawMessage, allowed []T) (*T, error) {
+	s, err := optionalString(field, raw)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	v := T(*s)
+	if !slices.Contains(allowed, v) {
+		names := make([]string, len(allowed))
+		for i, a := range allowed {
+			names[i] = string(a)
+		}
+		return nil, notOneOf(field, names...)
 	}
 	return &v, nil
 }

@@ -115,6 +115,7 @@ const (
 	detailTrailingData         = "invalid_json.trailing"
 	detailNotObject            = "invalid_request.not_object"
 	detailUnknownField         = "invalid_request.unknown_field"
+	detailOtherPurpose         = "invalid_request.other_purpose"
 	detailWrongType            = "invalid_request.wrong_type"
 	detailRequired             = "invalid_request.required"
 	detailCodeFormat           = "invalid_request.code_format"
@@ -177,6 +178,9 @@ var details = map[string]text{
 	detailUnknownField: {
 		"Неизвестное поле «%s».",
 		`Unknown field "%s".`},
+	detailOtherPurpose: {
+		"Поле «%s» не принимается в запросе с purpose «%s».",
+		`Field "%s" is not accepted on a request with purpose "%s".`},
 	detailWrongType: {
 		"Поле «%s» имеет неверный тип: ожидается %s.",
 		`Field "%s" has the wrong type: expected %s.`},

@@ -88,6 +88,26 @@ type fault struct {
 // logged, since the client is told nothing about it.
 func (f fault) internal() bool { return f.code == codeInternal }
 
+// outcomes are the business outcomes that map to a code (and a detail)
+// alone, checked in this order after the typed errors.
+var outcomes = []struct {
+	err          error
+	code, detail string
+}{
+	{binding.ErrCodeExpired, codeCodeExpired, ""},
+	{binding.ErrVerificationNotFound, codeVerificationNotFound, ""},
+	{binding.ErrVerificationUsed, codeVerificationNotFound, detailVerificationUsed},
+	{binding.ErrStale, codeVerificationNotFound, detailVerificationStale},
+	{binding.ErrConsentRequired, codeConsentRequired, ""},
+	{binding.ErrSamePhone, codeSamePhone, ""},
+	{binding.ErrPhoneTaken, codePhoneTaken, ""},
+	{binding.ErrNoPhoneBound, codeNoPhoneBound, ""},
+	{binding.ErrEmailUnavailable, codeEmailUnavailable, ""},
+	{binding.ErrUnbindPending, codeUnbindPending, ""},
+	{binding.ErrNoUnbindPending, codeNoUnbindPending, ""},
+	{binding.ErrOptedOut, codePhoneOptedOut, ""},
+}
+
 // classify is the one place that decides what an error means to a client.
 // Anything it does not recognise is an internal error.
 func classify(err error) fault {
@@ -154,30 +174,13 @@ func classify(err error) fault {
 	case errors.Is(err, binding.ErrAttemptsExceeded):
 		zero := 0
 		return fault{code: codeAttemptsExceeded, body: problemBody{AttemptsLeft: &zero}}
-	case errors.Is(err, binding.ErrCodeExpired):
-		return fault{code: codeCodeExpired}
-	case errors.Is(err, binding.ErrVerificationNotFound):
-		return fault{code: codeVerificationNotFound}
-	case errors.Is(err, binding.ErrVerificationUsed):
-		return fault{code: codeVerificationNotFound, detail: detailVerificationUsed}
-	case errors.Is(err, binding.ErrStale):
-		return fault{code: codeVerificationNotFound, detail: detailVerificationStale}
-	case errors.Is(err, binding.ErrConsentRequired):
-		return fault{code: codeConsentRequired}
-	case errors.Is(err, binding.ErrSamePhone):
-		return fault{code: codeSamePhone}
-	case errors.Is(err, binding.ErrPhoneTaken):
-		return fault{code: codePhoneTaken}
-	case errors.Is(err, binding.ErrNoPhoneBound):
-		return fault{code: codeNoPhoneBound}
-	case errors.Is(err, binding.ErrEmailUnavailable):
-		return fault{code: codeEmailUnavailable}
-	case errors.Is(err, binding.ErrUnbindPending):
-		return fault{code: codeUnbindPending}
-	case errors.Is(err, binding.ErrNoUnbindPending):
-		return fault{code: codeNoUnbindPending}
-	case errors.Is(err, binding.ErrOptedOut):
-		return fault{code: codePhoneOptedOut}
+	}
+	for _, o := range outcomes {
+		if errors.Is(err, o.err) {
+			return fault{code: o.code, detail: o.detail}
+		}
+	}
+	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		// The time budget ran out in an AWS call: nothing half-written (every
 		// write is one conditional step), so the caller may simply retry.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -93,27 +92,11 @@ func settingsPatch(body settingsBody) (binding.SettingsPatch, error) {
 	if p.Autofill, err = optionalBool("autofill", body.Autofill); err != nil {
 		return binding.SettingsPatch{}, err
 	}
-	third, err := optionalString("third_party", body.ThirdParty)
-	if err != nil {
+	if p.ThirdParty, err = optionalOneOf("third_party", body.ThirdParty, binding.ThirdParties); err != nil {
 		return binding.SettingsPatch{}, err
 	}
-	if third != nil {
-		v := binding.ThirdParty(*third)
-		if !slices.Contains(binding.ThirdParties, v) {
-			return binding.SettingsPatch{}, notOneOf("third_party", names(binding.ThirdParties)...)
-		}
-		p.ThirdParty = &v
-	}
-	format, err := optionalString("display_format", body.DisplayFormat)
-	if err != nil {
+	if p.DisplayFormat, err = optionalOneOf("display_format", body.DisplayFormat, binding.DisplayFormats); err != nil {
 		return binding.SettingsPatch{}, err
-	}
-	if format != nil {
-		v := binding.DisplayFormat(*format)
-		if !slices.Contains(binding.DisplayFormats, v) {
-			return binding.SettingsPatch{}, notOneOf("display_format", names(binding.DisplayFormats)...)
-		}
-		p.DisplayFormat = &v
 	}
 	return p, nil
 }
@@ -151,25 +134,9 @@ func notificationsPatch(raw json.RawMessage) (binding.SettingsPatch, error) {
 	return p, nil
 }
 
-// optionalBool reads a member that may be absent but, when sent, must be
-// true or false: null is refused, not taken for absent.
+// optionalBool is optional for a true-or-false member.
 func optionalBool(field string, raw json.RawMessage) (*bool, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	var v bool
-	if string(bytes.TrimSpace(raw)) == "null" || json.Unmarshal(raw, &v) != nil {
-		return nil, wrongType(field, "boolean")
-	}
-	return &v, nil
-}
-
-func names[T ~string](values []T) []string {
-	out := make([]string, len(values))
-	for i, v := range values {
-		out[i] = string(v)
-	}
-	return out
+	return optional[bool](field, "boolean", raw)
 }
 
 func settingsViewOf(s binding.Settings) settingsView {

@@ -105,7 +105,7 @@ func (a *API) codeRequest(body codeRequestBody, c caller) (binding.CodeRequest, 
 func (a *API) bindRequest(body codeRequestBody, c caller) (binding.CodeRequest, error) {
 	if body.Channel != nil && binding.Channel(*body.Channel) != binding.ChannelSMS {
 		// A bind code goes by SMS only; e-mail is for removal.
-		return binding.CodeRequest{}, unknownField("channel")
+		return binding.CodeRequest{}, notForPurpose("channel", binding.PurposeBind)
 	}
 	if body.Phone == nil {
 		return binding.CodeRequest{}, missing("phone")
@@ -129,10 +129,10 @@ func unbindRequest(body codeRequestBody, c caller) (binding.CodeRequest, error) 
 	// The bound number is the one removed: a number or a consent sent
 	// with it would be ignored, so it is refused.
 	if body.Phone != nil {
-		return binding.CodeRequest{}, unknownField("phone")
+		return binding.CodeRequest{}, notForPurpose("phone", binding.PurposeUnbind)
 	}
 	if body.Consent != nil {
-		return binding.CodeRequest{}, unknownField("consent")
+		return binding.CodeRequest{}, notForPurpose("consent", binding.PurposeUnbind)
 	}
 	if body.Channel == nil {
 		return binding.CodeRequest{}, missing("channel")

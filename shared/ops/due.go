@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
@@ -20,6 +19,8 @@ type completeDueEvent struct {
 	Action   string `json:"action"`
 	Operator string `json:"operator"`
 }
+
+func (e completeDueEvent) required() [][2]string { return [][2]string{{"operator", e.Operator}} }
 
 // CompleteDueResult is what the operator (or the schedule's log) reads back.
 type CompleteDueResult struct {
@@ -41,17 +42,8 @@ type CompleteDueResult struct {
 // least once (its event id is the same each time). One failing account
 // fails no run: it is logged, counted and tried again by the next.
 func CompleteDueUnbinds(svc DueCompleter, logger *slog.Logger) Action {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return func(ctx context.Context, raw json.RawMessage) (any, error) {
-		var ev completeDueEvent
-		if err := Decode(raw, &ev); err != nil {
-			return nil, err
-		}
-		if err := Required([2]string{"operator", ev.Operator}); err != nil {
-			return nil, err
-		}
+	logger = orDiscard(logger)
+	return actionOf(func(ctx context.Context, _ completeDueEvent) (any, error) {
 		r, err := svc.CompleteDueUnbinds(ctx)
 		if r.Listed > 0 {
 			logger.InfoContext(ctx, "due unbinds", "listed", r.Listed, "completed", r.Completed, "gone", r.Gone, "failed", r.Failed, "left", r.Left)
@@ -68,5 +60,5 @@ func CompleteDueUnbinds(svc DueCompleter, logger *slog.Logger) Action {
 			out.Message = "some due removals are left to the next run"
 		}
 		return out, nil
-	}
+	})
 }

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +25,10 @@ type updateTicketEvent struct {
 	Operator string `json:"operator"`
 }
 
+func (e updateTicketEvent) required() [][2]string {
+	return [][2]string{{"ticket_id", e.TicketID}, {"status", e.Status}, {"operator", e.Operator}}
+}
+
 // UpdateTicketResult is what the operator reads back. It names no message
 // or contact: the invocation result may end up in a log.
 type UpdateTicketResult struct {
@@ -44,17 +47,8 @@ type UpdateTicketResult struct {
 // (new → in_progress → answered → closed, steps may be skipped). The same
 // event twice changes nothing the second time and says so.
 func UpdateTicket(svc TicketUpdater, logger *slog.Logger) Action {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return func(ctx context.Context, raw json.RawMessage) (any, error) {
-		var ev updateTicketEvent
-		if err := Decode(raw, &ev); err != nil {
-			return nil, err
-		}
-		if err := Required([2]string{"ticket_id", ev.TicketID}, [2]string{"status", ev.Status}, [2]string{"operator", ev.Operator}); err != nil {
-			return nil, err
-		}
+	logger = orDiscard(logger)
+	return actionOf(func(ctx context.Context, ev updateTicketEvent) (any, error) {
 		ch, err := svc.UpdateTicket(ctx, feedback.Update{
 			TicketID: ev.TicketID,
 			Status:   feedback.Status(strings.TrimSpace(ev.Status)),
@@ -80,7 +74,7 @@ func UpdateTicket(svc TicketUpdater, logger *slog.Logger) Action {
 		res.Message = fmt.Sprintf("the ticket moved from %s to %s", ch.Previous, t.Status)
 		logger.InfoContext(ctx, "ticket updated", "ticket_id", t.ID, "from", string(ch.Previous), "to", string(t.Status), "operator_claimed", t.UpdatedBy)
 		return res, nil
-	}
+	})
 }
 
 // ticketError turns the service's refusals into what the operator reads;

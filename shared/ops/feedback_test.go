@@ -2,7 +2,6 @@ package ops_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -28,15 +27,6 @@ func TestUpdateTicket(t *testing.T) {
 		httpCalls++
 		return events.APIGatewayV2HTTPResponse{StatusCode: 200}, nil
 	}, map[string]ops.Action{"update_ticket": ops.UpdateTicket(svc, nil)}, nil)
-	run := func(event string) string {
-		t.Helper()
-		out, err := h(ctx, json.RawMessage(event))
-		if err != nil {
-			t.Fatalf("%s: %v", event, err)
-		}
-		b, _ := json.Marshal(out)
-		return string(b)
-	}
 	ev := func(fields string) string {
 		return `{"action":"update_ticket","ticket_id":"` + tk.ID + `"` + fields + `}`
 	}
@@ -54,7 +44,7 @@ func TestUpdateTicket(t *testing.T) {
 		{`{"action":"update_ticket","ticket_id":"FB-ZZZZZZZZ","status":"closed","operator":"o"}`, `"code":"ticket_not_found"`},
 		{`{"action":"update_ticket","status":"closed","operator":"o"}`, `"field":"ticket_id"`},
 	} {
-		if got := run(c.event); !strings.Contains(got, c.want) || strings.Contains(got, `"ok":true`) && c.want != `"changed":false` {
+		if got := invoke(t, h, c.event); !strings.Contains(got, c.want) || strings.Contains(got, `"ok":true`) && c.want != `"changed":false` {
 			t.Errorf("%s\n  → %s\n  want %s", c.event, got, c.want)
 		}
 	}
@@ -63,7 +53,7 @@ func TestUpdateTicket(t *testing.T) {
 	}
 
 	now = now.Add(time.Hour)
-	got := run(ev(`,"status":"answered","answer":"Проверьте номер.","operator":"ivanova"`))
+	got := invoke(t, h, ev(`,"status":"answered","answer":"Проверьте номер.","operator":"ivanova"`))
 	for _, want := range []string{`"ok":true`, `"status":"answered"`, `"previous_status":"new"`, `"changed":true`, `"updated_by":"ivanova"`, `"updated_at":"2026-11-23T10:00:00Z"`} {
 		if !strings.Contains(got, want) {
 			t.Fatalf("answer: %s lacks %s", got, want)
@@ -72,17 +62,17 @@ func TestUpdateTicket(t *testing.T) {
 	if strings.Contains(got, "Не приходит") || strings.Contains(got, "Проверьте") {
 		t.Fatalf("the result carries ticket text: %s", got)
 	}
-	if got := run(ev(`,"status":"answered","answer":"Проверьте номер.","operator":"ivanova"`)); !strings.Contains(got, `"changed":false`) {
+	if got := invoke(t, h, ev(`,"status":"answered","answer":"Проверьте номер.","operator":"ivanova"`)); !strings.Contains(got, `"changed":false`) {
 		t.Fatalf("the same event again: %s", got)
 	}
-	if got := run(ev(`,"status":"answered","answer":"Другой ответ","operator":"ivanova"`)); !strings.Contains(got, `"code":"transition_not_allowed"`) || !strings.Contains(got, "may go to: closed") {
+	if got := invoke(t, h, ev(`,"status":"answered","answer":"Другой ответ","operator":"ivanova"`)); !strings.Contains(got, `"code":"transition_not_allowed"`) || !strings.Contains(got, "may go to: closed") {
 		t.Fatalf("a second answer: %s", got)
 	}
-	if got := run(ev(`,"status":"in_progress","operator":"ivanova"`)); !strings.Contains(got, `"code":"transition_not_allowed"`) || !strings.Contains(got, "from answered to in_progress") {
+	if got := invoke(t, h, ev(`,"status":"in_progress","operator":"ivanova"`)); !strings.Contains(got, `"code":"transition_not_allowed"`) || !strings.Contains(got, "from answered to in_progress") {
 		t.Fatalf("backwards: %s", got)
 	}
-	run(ev(`,"status":"closed","operator":"petrov"`))
-	if got := run(ev(`,"status":"answered","answer":"x","operator":"o"`)); !strings.Contains(got, "a closed ticket never moves") {
+	invoke(t, h, ev(`,"status":"closed","operator":"petrov"`))
+	if got := invoke(t, h, ev(`,"status":"answered","answer":"x","operator":"o"`)); !strings.Contains(got, "a closed ticket never moves") {
 		t.Fatalf("out of closed: %s", got)
 	}
 	final, _ := svc.Get(ctx, "acc-1", tk.ID)
@@ -90,7 +80,7 @@ func TestUpdateTicket(t *testing.T) {
 		t.Fatalf("final ticket %+v", final)
 	}
 	// An HTTP API event never reaches the action, whatever it carries.
-	run(`{"version":"2.0","routeKey":"POST /v1/feedback","requestContext":{},"action":"update_ticket","ticket_id":"` + tk.ID + `","status":"closed","operator":"x"}`)
+	invoke(t, h, `{"version":"2.0","routeKey":"POST /v1/feedback","requestContext":{},"action":"update_ticket","ticket_id":"`+tk.ID+`","status":"closed","operator":"x"}`)
 	if httpCalls != 1 {
 		t.Fatalf("the HTTP event went elsewhere (%d HTTP calls)", httpCalls)
 	}

@@ -68,9 +68,7 @@ type Handler func(ctx context.Context, raw json.RawMessage) (any, error)
 // Function builds a Lambda handler from an HTTP handler (nil when the
 // function has no route) and the ops actions it accepts (nil when none).
 func Function(http httpapi.Handler, actions map[string]Action, logger *slog.Logger) Handler {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger = orDiscard(logger)
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		var e envelope
 		if err := json.Unmarshal(raw, &e); err != nil {

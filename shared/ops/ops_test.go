@@ -118,3 +118,15 @@ func TestOpsInvocationIsTraceable(t *testing.T) {
 		}
 	}
 }
+
+// invoke runs event through h as Lambda would and returns the result as
+// the operator reads it (JSON); an invocation error fails the test.
+func invoke(t *testing.T, h ops.Handler, event string) string {
+	t.Helper()
+	out, err := h(context.Background(), json.RawMessage(event))
+	if err != nil {
+		t.Fatalf("%s: %v", event, err)
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 
@@ -23,6 +22,10 @@ type supportUnbindEvent struct {
 	TicketID  string `json:"ticket_id"`
 }
 
+func (e supportUnbindEvent) required() [][2]string {
+	return [][2]string{{"account_id", e.AccountID}, {"operator", e.Operator}, {"reason", e.Reason}, {"ticket_id", e.TicketID}}
+}
+
 // SupportUnbindResult is what the operator reads back.
 type SupportUnbindResult struct {
 	AccountID string `json:"account_id"`
@@ -34,17 +37,8 @@ type SupportUnbindResult struct {
 // SupportUnbind is the unbind function's support_unbind action (SPEC §4.3):
 // every field is required; a second call finds nothing bound and says so.
 func SupportUnbind(svc SupportUnbinder, logger *slog.Logger) Action {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return func(ctx context.Context, raw json.RawMessage) (any, error) {
-		var ev supportUnbindEvent
-		if err := Decode(raw, &ev); err != nil {
-			return nil, err
-		}
-		if err := Required([2]string{"account_id", ev.AccountID}, [2]string{"operator", ev.Operator}, [2]string{"reason", ev.Reason}, [2]string{"ticket_id", ev.TicketID}); err != nil {
-			return nil, err
-		}
+	logger = orDiscard(logger)
+	return actionOf(func(ctx context.Context, ev supportUnbindEvent) (any, error) {
 		st, err := svc.SupportUnbind(ctx, ev.AccountID, ev.Operator, ev.Reason, ev.TicketID)
 		if errors.Is(err, binding.ErrNoPhoneBound) {
 			return SupportUnbindResult{AccountID: ev.AccountID, Message: "nothing is bound to this account; nothing changed", Status: string(binding.StateNone)}, nil
@@ -54,7 +48,7 @@ func SupportUnbind(svc SupportUnbinder, logger *slog.Logger) Action {
 		}
 		logger.InfoContext(ctx, "support unbind", "operator_claimed", ev.Operator, "ticket_id", ev.TicketID, "reason", ev.Reason)
 		return SupportUnbindResult{AccountID: ev.AccountID, Unbound: true, Message: "the number was unbound and released", Status: string(st.State)}, nil
-	}
+	})
 }
 
 // HoldCanceller takes back a scheduled removal on an operator's word.
@@ -70,6 +64,10 @@ type cancelUnbindEvent struct {
 	Reason    string `json:"reason"`
 }
 
+func (e cancelUnbindEvent) required() [][2]string {
+	return [][2]string{{"account_id", e.AccountID}, {"operator", e.Operator}, {"reason", e.Reason}}
+}
+
 // CancelUnbindResult is what the operator reads back.
 type CancelUnbindResult struct {
 	AccountID string `json:"account_id"`
@@ -83,17 +81,8 @@ type CancelUnbindResult struct {
 // field is required; with no removal scheduled it says so and changes
 // nothing.
 func CancelUnbind(svc HoldCanceller, logger *slog.Logger) Action {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return func(ctx context.Context, raw json.RawMessage) (any, error) {
-		var ev cancelUnbindEvent
-		if err := Decode(raw, &ev); err != nil {
-			return nil, err
-		}
-		if err := Required([2]string{"account_id", ev.AccountID}, [2]string{"operator", ev.Operator}, [2]string{"reason", ev.Reason}); err != nil {
-			return nil, err
-		}
+	logger = orDiscard(logger)
+	return actionOf(func(ctx context.Context, ev cancelUnbindEvent) (any, error) {
 		st, err := svc.SupportCancelUnbind(ctx, ev.AccountID, ev.Operator, ev.Reason)
 		if errors.Is(err, binding.ErrNoUnbindPending) {
 			return nil, &Error{Code: "no_unbind_pending", Message: "no removal of the number is scheduled for this account; nothing changed", Field: "account_id"}
@@ -103,5 +92,5 @@ func CancelUnbind(svc HoldCanceller, logger *slog.Logger) Action {
 		}
 		logger.InfoContext(ctx, "support cancelled unbind", "operator_claimed", ev.Operator, "reason", ev.Reason)
 		return CancelUnbindResult{AccountID: ev.AccountID, Cancelled: true, Message: "the scheduled removal was cancelled; the number stays", Status: string(st.State)}, nil
-	}
+	})
 }

@@ -2,7 +2,6 @@ package ops_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"regexp"
 	"strings"
@@ -67,16 +66,7 @@ func TestCancelUnbindEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(event string) string {
-		t.Helper()
-		out, err := h(ctx, json.RawMessage(event))
-		if err != nil {
-			t.Fatalf("%s: %v", event, err)
-		}
-		b, _ := json.Marshal(out)
-		return string(b)
-	}
-	if got := run(string(sample)); !strings.Contains(got, `"code":"no_unbind_pending"`) || strings.Contains(got, `"ok":true`) {
+	if got := invoke(t, h, string(sample)); !strings.Contains(got, `"code":"no_unbind_pending"`) || strings.Contains(got, `"ok":true`) {
 		t.Fatalf("nothing scheduled: %s", got)
 	}
 
@@ -95,12 +85,12 @@ func TestCancelUnbindEvent(t *testing.T) {
 		{`{"action":"cancel_unbind","account_id":"acc-1","reason":"r"}`, `"field":"operator"`},
 		{`{"action":"cancel_unbind","account_id":"acc-1","operator":"o","reason":"r","ticket_id":"FB-1"}`, `unknown field ticket_id`},
 	} {
-		if got := run(c.event); !strings.Contains(got, c.want) || strings.Contains(got, `"ok":true`) {
+		if got := invoke(t, h, c.event); !strings.Contains(got, c.want) || strings.Contains(got, `"ok":true`) {
 			t.Errorf("%s\n  → %s\n  want %s", c.event, got, c.want)
 		}
 	}
 	clock.Advance(time.Hour)
-	got := run(string(sample))
+	got := invoke(t, h, string(sample))
 	if !strings.Contains(got, `"ok":true`) || !strings.Contains(got, `"cancelled":true`) || !strings.Contains(got, `"status":"verified"`) {
 		t.Fatalf("cancel_unbind: %s", got)
 	}

@@ -1,38 +1,12 @@
 package secure
 
 import (
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 )
-
-// material builds key-material JSON from raw keys, as an operator would put
-// it in Secrets Manager.
-func material(t *testing.T, hmacKey []byte, keys map[string][]byte, current string) []byte {
-	t.Helper()
-	m := keyMaterial{Current: current, HMACKey: base64.StdEncoding.EncodeToString(hmacKey), Keys: map[string]string{}}
-	for id, k := range keys {
-		m.Keys[id] = base64.StdEncoding.EncodeToString(k)
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func randomBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func mustParse(t *testing.T, data []byte) *Keyring {
 	t.Helper()
@@ -76,10 +50,10 @@ func TestSealUsesFreshNonce(t *testing.T) {
 }
 
 func TestRotation(t *testing.T) {
-	hmacKey := randomBytes(t, 32)
-	k1, k2 := randomBytes(t, 32), randomBytes(t, 32)
-	before := mustParse(t, material(t, hmacKey, map[string][]byte{"k1": k1}, "k1"))
-	after := mustParse(t, material(t, hmacKey, map[string][]byte{"k1": k1, "k2": k2}, "k2"))
+	hmacKey := NewKey()
+	k1, k2 := NewKey(), NewKey()
+	before := mustParse(t, Material(hmacKey, map[string][]byte{"k1": k1}, "k1"))
+	after := mustParse(t, Material(hmacKey, map[string][]byte{"k1": k1, "k2": k2}, "k2"))
 
 	id, ct, err := before.Seal("+79123456789")
 	if err != nil || id != "k1" {
@@ -131,8 +105,8 @@ func TestOpenDetectsTampering(t *testing.T) {
 }
 
 func TestOpenWrongKeyID(t *testing.T) {
-	hmacKey := randomBytes(t, 32)
-	k := mustParse(t, material(t, hmacKey, map[string][]byte{"k1": randomBytes(t, 32), "k2": randomBytes(t, 32)}, "k2"))
+	hmacKey := NewKey()
+	k := mustParse(t, Material(hmacKey, map[string][]byte{"k1": NewKey(), "k2": NewKey()}, "k2"))
 	id, ct, err := k.Seal("+79123456789")
 	if err != nil {
 		t.Fatal(err)
@@ -151,8 +125,8 @@ func TestOpenWrongKeyID(t *testing.T) {
 
 func TestKeyIDIsAdditionalData(t *testing.T) {
 	// Same key bytes under two ids: only the AAD differs.
-	key := randomBytes(t, 32)
-	k := mustParse(t, material(t, randomBytes(t, 32), map[string][]byte{"a": key, "b": key}, "a"))
+	key := NewKey()
+	k := mustParse(t, Material(NewKey(), map[string][]byte{"a": key, "b": key}, "a"))
 	_, ct, err := k.Seal("+79123456789")
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +138,7 @@ func TestKeyIDIsAdditionalData(t *testing.T) {
 
 func TestMACs(t *testing.T) {
 	k := DevKeyring()
-	other := mustParse(t, material(t, randomBytes(t, 32), map[string][]byte{"k1": randomBytes(t, 32)}, "k1"))
+	other := mustParse(t, Material(NewKey(), map[string][]byte{"k1": NewKey()}, "k1"))
 
 	if a, b := k.PhoneMAC("+79123456789"), k.PhoneMAC("+79123456789"); a != b {
 		t.Error("PhoneMAC is not deterministic")

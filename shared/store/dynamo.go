@@ -206,13 +206,7 @@ func (d *Dynamo) StartVerification(ctx context.Context, s binding.Start) error {
 		if s.Email != nil {
 			t.add(itemProfile, update(d.table, key(accountPK(v.AccountID), skProfile), check))
 		} else {
-			t.add(itemProfile, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-				TableName:                 &d.table,
-				Key:                       key(accountPK(v.AccountID), skProfile),
-				ConditionExpression:       check.Condition(),
-				ExpressionAttributeNames:  check.Names(),
-				ExpressionAttributeValues: check.Values(),
-			}})
+			t.add(itemProfile, checkItem(d.table, key(accountPK(v.AccountID), skProfile), check))
 		}
 	}
 	reasons, err := d.transact(ctx, t.items)
@@ -269,7 +263,7 @@ func (d *Dynamo) CountFailures(ctx context.Context, counters []binding.Counter) 
 // counterAdd adds delta to a counter item, creating it with its window.
 func counterAdd(c binding.Counter, delta int) expression.Builder {
 	upd := expression.Add(expression.Name(attrCount), expression.Value(delta)).
-		Set(expression.Name(attrType), expression.Value("counter")).
+		Set(expression.Name(attrType), expression.Value(typeCounter)).
 		Set(expression.Name(attrLimit), expression.Value(c.Name)).
 		Set(expression.Name(attrWindowStart), expression.Value(formatTime(c.WindowStart))).
 		Set(expression.Name(attrWindowEnd), expression.Value(formatTime(c.WindowEnd()))).
@@ -300,14 +294,7 @@ func (d *Dynamo) CancelVerification(ctx context.Context, s binding.Start) error 
 	if err != nil {
 		return err
 	}
-	_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 u.TableName,
-		Key:                       u.Key,
-		UpdateExpression:          u.UpdateExpression,
-		ConditionExpression:       u.ConditionExpression,
-		ExpressionAttributeNames:  u.ExpressionAttributeNames,
-		ExpressionAttributeValues: u.ExpressionAttributeValues,
-	})
+	_, err = d.db.UpdateItem(ctx, updateItem(u))
 	if err != nil && !isConditionFailed(err) {
 		errs = append(errs, fmt.Errorf("void verification: %w", err))
 	}
@@ -335,16 +322,10 @@ func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID str
 	if err != nil {
 		return binding.Verification{}, fmt.Errorf("build attempt update: %w", err)
 	}
-	out, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           &d.table,
-		Key:                                 key(accountPK(accountID), skVerification),
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValues:                        types.ReturnValueAllNew,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	in := conditionalUpdate(d.table, key(accountPK(accountID), skVerification), expr)
+	in.ReturnValues = types.ReturnValueAllNew
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	out, err := d.db.UpdateItem(ctx, in)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		old := ccf.Item
@@ -407,7 +388,7 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 		return fmt.Errorf("build profile condition: %w", err)
 	}
 	claim, err := attributevalue.MarshalMap(claimItem{
-		PK: claimPK(c.Profile.Phone.HMAC), SK: skClaim, Type: "claim",
+		PK: claimPK(c.Profile.Phone.HMAC), SK: skClaim, Type: typeClaim,
 		AccountID: account, ClaimedAt: formatTime(c.Now),
 	})
 	if err != nil {
@@ -437,27 +418,14 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 		if err != nil {
 			return fmt.Errorf("build release condition: %w", err)
 		}
-		t.add(itemRelease, types.TransactWriteItem{Delete: &types.Delete{
-			TableName:                 &d.table,
-			Key:                       key(claimPK(r.HMAC), skClaim),
-			ConditionExpression:       release.Condition(),
-			ExpressionAttributeNames:  release.Names(),
-			ExpressionAttributeValues: release.Values(),
-		}})
+		t.add(itemRelease, deleteIf(d.table, key(claimPK(r.HMAC), skClaim), release))
 	}
-	t.add(itemReset, d.resetItems(ctx, rest)...)
-	reasons, err := d.transact(ctx, t.items)
-	switch {
-	case reasons == nil:
-		return err
-	case t.refused(reasons, itemConsume):
-		return binding.ErrVerificationUsed
-	case t.refused(reasons, itemProfile), t.refused(reasons, itemRelease):
-		return binding.ErrStale
-	case t.refused(reasons, itemClaim):
-		return binding.ErrPhoneTaken
-	}
-	return err
+	return d.commit(ctx, &t, rest, func(reasons []types.CancellationReason) error {
+		if t.refused(reasons, itemClaim) {
+			return binding.ErrPhoneTaken
+		}
+		return nil
+	})
 }
 
 // CompleteUnbind implements binding.Store with one TransactWriteItems:
@@ -489,13 +457,7 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 	}
 	var t txn
 	t.add(itemProfile, putIf(d.table, profile, atVersion))
-	t.add(itemRelease, types.TransactWriteItem{Delete: &types.Delete{
-		TableName:                 &d.table,
-		Key:                       key(claimPK(p.Phone.HMAC), skClaim),
-		ConditionExpression:       ours.Condition(),
-		ExpressionAttributeNames:  ours.Names(),
-		ExpressionAttributeValues: ours.Values(),
-	}})
+	t.add(itemRelease, deleteIf(d.table, key(claimPK(p.Phone.HMAC), skClaim), ours))
 	t.add(itemHistory, putNew(d.table, history))
 	if p.UnbindID != "" {
 		// An SMS code or an operator ends a hold not yet due: it is never
@@ -518,6 +480,14 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 		}
 		t.add(itemVoid, types.TransactWriteItem{Update: void})
 	}
+	return d.commit(ctx, &t, rest, nil)
+}
+
+// commit runs a bind's or an unbind's transaction t, with the account's
+// counters kept on other items (rest) reset, and says why it was refused:
+// the code already spent, the profile (or the released claim) moved since
+// it was read, or what refusal finds among the other items (nil: none).
+func (d *Dynamo) commit(ctx context.Context, t *txn, rest []binding.Counter, refusal func([]types.CancellationReason) error) error {
 	t.add(itemReset, d.resetItems(ctx, rest)...)
 	reasons, err := d.transact(ctx, t.items)
 	switch {
@@ -528,23 +498,12 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 	case t.refused(reasons, itemProfile), t.refused(reasons, itemRelease):
 		return binding.ErrStale
 	}
+	if refusal != nil {
+		if rerr := refusal(reasons); rerr != nil {
+			return rerr
+		}
+	}
 	return err
-}
-
-// putIf is a transaction Put that holds only while cond does.
-func putIf(table string, item map[string]types.AttributeValue, cond expression.Expression) types.TransactWriteItem {
-	return types.TransactWriteItem{Put: &types.Put{
-		TableName:                 &table,
-		Item:                      item,
-		ConditionExpression:       cond.Condition(),
-		ExpressionAttributeNames:  cond.Names(),
-		ExpressionAttributeValues: cond.Values(),
-	}}
-}
-
-// putNew puts item only where no item has its key yet.
-func putNew(table string, item map[string]types.AttributeValue) types.TransactWriteItem {
-	return types.TransactWriteItem{Put: &types.Put{TableName: &table, Item: item, ConditionExpression: aws.String(absent)}}
 }
 
 // consumeUpdate marks a pending verification completed and drops its code.
@@ -575,14 +534,7 @@ func consumeUpdate(table string, v binding.Verification, now time.Time, scrub bo
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("build consume: %w", err)
 	}
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName:                 &table,
-		Key:                       key(accountPK(v.AccountID), skVerification),
-		UpdateExpression:          consume.Update(),
-		ConditionExpression:       consume.Condition(),
-		ExpressionAttributeNames:  consume.Names(),
-		ExpressionAttributeValues: consume.Values(),
-	}}, nil
+	return update(table, key(accountPK(v.AccountID), skVerification), consume), nil
 }
 
 // RejectVerification implements binding.Store; a verification that is no
@@ -719,19 +671,6 @@ func (t *txn) refused(reasons []types.CancellationReason, name string) bool {
 
 func failed(reasons []types.CancellationReason, i int) bool {
 	return i >= 0 && i < len(reasons) && aws.ToString(reasons[i].Code) == "ConditionalCheckFailed"
-}
-
-// conditionalUpdate is an UpdateItem of one item by an expression with
-// its condition.
-func conditionalUpdate(table string, k map[string]types.AttributeValue, e expression.Expression) *dynamodb.UpdateItemInput {
-	return &dynamodb.UpdateItemInput{
-		TableName:                 &table,
-		Key:                       k,
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	}
 }
 
 func isConditionFailed(err error) bool {

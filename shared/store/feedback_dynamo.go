@@ -38,14 +38,7 @@ func (d *Dynamo) CreateTicket(ctx context.Context, c feedback.Creation) error {
 	var tx txn
 	tx.add(itemTicket, putNew(d.table, ticket))
 	tx.add(itemTicketRef, putNew(d.table, ref))
-	tx.add(itemCounter, types.TransactWriteItem{Update: &types.Update{
-		TableName:                 &d.table,
-		Key:                       key(counterPK(counter), counterSK(counter)),
-		UpdateExpression:          upd.Update(),
-		ConditionExpression:       upd.Condition(),
-		ExpressionAttributeNames:  upd.Names(),
-		ExpressionAttributeValues: upd.Values(),
-	}})
+	tx.add(itemCounter, update(d.table, key(counterPK(counter), counterSK(counter)), upd))
 	reasons, err := d.transact(ctx, tx.items)
 	switch {
 	case reasons == nil:
@@ -191,15 +184,9 @@ func (d *Dynamo) UpdateTicket(ctx context.Context, c feedback.StatusChange) (fee
 	if err != nil {
 		return feedback.Ticket{}, fmt.Errorf("build ticket update: %w", err)
 	}
-	out, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &d.table,
-		Key:                       key(ticketsPK(t.AccountID), feedbackSK(t.CreatedAt, t.ID)),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ReturnValues:              types.ReturnValueAllNew,
-	})
+	in := conditionalUpdate(d.table, key(ticketsPK(t.AccountID), feedbackSK(t.CreatedAt, t.ID)), expr)
+	in.ReturnValues = types.ReturnValueAllNew
+	out, err := d.db.UpdateItem(ctx, in)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return feedback.Ticket{}, feedback.ErrStale

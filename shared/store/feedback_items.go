@@ -61,7 +61,7 @@ func newTicketItem(t feedback.Ticket) ticketItem {
 	return ticketItem{
 		PK:            ticketsPK(t.AccountID),
 		SK:            feedbackSK(t.CreatedAt, t.ID),
-		Type:          "ticket",
+		Type:          typeTicket,
 		TicketID:      t.ID,
 		AccountID:     t.AccountID,
 		Category:      string(t.Category),
@@ -126,7 +126,7 @@ func newTicketRefItem(t feedback.Ticket) ticketRefItem {
 	return ticketRefItem{
 		PK:        ticketRefPK(t.ID),
 		SK:        skTicketRef,
-		Type:      "ticket_ref",
+		Type:      typeTicketRef,
 		TicketID:  t.ID,
 		AccountID: t.AccountID,
 		TicketSK:  feedbackSK(t.CreatedAt, t.ID),

@@ -41,7 +41,7 @@ func newProfileItem(p binding.Profile, now time.Time) profileItem {
 	return profileItem{
 		PK:             accountPK(p.AccountID),
 		SK:             skProfile,
-		Type:           "profile",
+		Type:           typeProfile,
 		AccountID:      p.AccountID,
 		PhoneHMAC:      p.Phone.HMAC,
 		PhoneKeyID:     p.Phone.KeyID,
@@ -117,7 +117,7 @@ func newVerificationItem(v binding.Verification) verificationItem {
 	return verificationItem{
 		PK:             accountPK(v.AccountID),
 		SK:             skVerification,
-		Type:           "verification",
+		Type:           typeVerification,
 		VerificationID: v.ID,
 		AccountID:      v.AccountID,
 		Purpose:        string(v.Purpose),
@@ -193,7 +193,7 @@ func newHistoryItem(accountID string, h binding.HistoryEntry) historyItem {
 	it := historyItem{
 		PK:       accountPK(accountID),
 		SK:       historySK(h.At, h.ID),
-		Type:     "history",
+		Type:     typeHistory,
 		ID:       h.ID,
 		At:       formatTime(h.At),
 		Event:    h.Event,

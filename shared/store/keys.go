@@ -168,6 +168,20 @@ const (
 	attrWindowStart           = "window_start"
 )
 
+// Values of the type attribute: what an item is, for a reader of the table
+// in the console and for the scans in tests. The idempotency record's type
+// is set in idempotency.go.
+const (
+	typeProfile      = "profile"
+	typeVerification = "verification"
+	typeHistory      = "history"
+	typeClaim        = "claim"
+	typeSettings     = "settings"
+	typeCounter      = "counter"
+	typeTicket       = "ticket"
+	typeTicketRef    = "ticket_ref"
+)
+
 // Attributes of the settings item (ACCOUNT#<id>, SETTINGS): one per
 // setting, written only when set, so a missing one takes its default.
 const (

@@ -141,14 +141,7 @@ func (l *limitItem) transactItem(table string) (types.TransactWriteItem, error) 
 		if err != nil {
 			return types.TransactWriteItem{}, fmt.Errorf("build limit check: %w", err)
 		}
-		return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-			TableName:                           &table,
-			Key:                                 k,
-			ConditionExpression:                 expr.Condition(),
-			ExpressionAttributeNames:            expr.Names(),
-			ExpressionAttributeValues:           expr.Values(),
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}}, nil
+		return oldOnFailure(checkItem(table, k, expr)), nil
 	}
 	upd := limitTouch(l.end)
 	for _, c := range append(append([]binding.Counter{}, l.spend...), l.tally...) {
@@ -162,21 +155,13 @@ func (l *limitItem) transactItem(table string) (types.TransactWriteItem, error) 
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("build limit update: %w", err)
 	}
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName:                           &table,
-		Key:                                 k,
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}}, nil
+	return oldOnFailure(update(table, k, expr)), nil
 }
 
 // limitTouch marks a counter item and lets TTL remove it an hour after its
 // longest window.
 func limitTouch(end time.Time) expression.UpdateBuilder {
-	return expression.Set(expression.Name(attrType), expression.Value("counter")).
+	return expression.Set(expression.Name(attrType), expression.Value(typeCounter)).
 		Set(expression.Name(attrTTL), expression.Value(end.Add(time.Hour).Unix()))
 }
 
@@ -247,14 +232,7 @@ func (d *Dynamo) countOne(ctx context.Context, c binding.Counter) error {
 	if err != nil {
 		return fmt.Errorf("build failure count: %w", err)
 	}
-	_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &d.table,
-		Key:                       key(s.pk, s.sk),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
+	_, err = d.db.UpdateItem(ctx, conditionalUpdate(d.table, key(s.pk, s.sk), expr))
 	if err != nil && !(own && isConditionFailed(err)) {
 		return fmt.Errorf("count %s: %w", c.Name, err)
 	}
@@ -311,12 +289,7 @@ func (d *Dynamo) resetItems(ctx context.Context, counters []binding.Counter) []t
 		if err != nil {
 			continue // as a failed read above: the wrong codes stand
 		}
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName:                &d.table,
-			Key:                      key(s.pk, s.sk),
-			UpdateExpression:         expr.Update(),
-			ExpressionAttributeNames: expr.Names(),
-		}})
+		items = append(items, update(d.table, key(s.pk, s.sk), expr))
 	}
 	return items
 }

@@ -55,7 +55,7 @@ func (it settingsItem) patch() binding.SettingsPatch {
 // the item if need be) and the history entry. Nothing is read first, so
 // two changes of different fields both land.
 func (d *Dynamo) ChangeSettings(ctx context.Context, c binding.SettingsChange) error {
-	upd := expression.Set(expression.Name(attrType), expression.Value("settings")).
+	upd := expression.Set(expression.Name(attrType), expression.Value(typeSettings)).
 		Set(expression.Name(attrAccountID), expression.Value(c.AccountID)).
 		Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(c.History.At))).
 		Add(expression.Name(attrVersion), expression.Value(1))

@@ -109,15 +109,7 @@ func verificationWrite(table string, v binding.Verification, now time.Time, own 
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("build verification write: %w", err)
 	}
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName:                           &table,
-		Key:                                 key(accountPK(v.AccountID), skVerification),
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}}, nil
+	return oldOnFailure(update(table, key(accountPK(v.AccountID), skVerification), expr)), nil
 }
 
 // startRefusal says why the verification write of a start was refused:
@@ -164,14 +156,7 @@ func voidUpdate(table, accountID string, now time.Time, onlyID string, reset []s
 	if err != nil {
 		return nil, fmt.Errorf("build void update: %w", err)
 	}
-	return &types.Update{
-		TableName:                 &table,
-		Key:                       key(accountPK(accountID), skVerification),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}, nil
+	return update(table, key(accountPK(accountID), skVerification), expr).Update, nil
 }
 
 // destinations are the HMACs whose per-destination counters

@@ -1,6 +1,8 @@
-// Package testenv is the one home of what tests share: a settable clock
-// (and, as they are moved here, emulator endpoints and moto readers), so
-// that no test package keeps its own copy. Production code never imports it.
+// Package testenv is the one home of what tests share: a settable clock,
+// emulator endpoints and the rule for a missing emulator, and moto readers,
+// so that no test package keeps its own copy. Production code never
+// imports it; the tools that drive a local stack (make bench) do, for the
+// moto readers.
 package testenv
 
 import (

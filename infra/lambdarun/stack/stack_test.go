@@ -16,6 +16,7 @@ import (
 	"github.com/gosuslugi/phonebind/infra/lambdarun/stack"
 	"github.com/gosuslugi/phonebind/infra/template"
 	"github.com/gosuslugi/phonebind/shared/ops"
+	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 func moduleRoot(t *testing.T) string {
@@ -237,18 +238,11 @@ func TestItemSize(t *testing.T) {
 	}
 }
 
-// endpoints follows the emulator convention: skip without the emulators,
-// fail when REQUIRE_EMULATORS=1 (make test, CI).
+// endpoints are the emulators' addresses, by testenv's rule: skip without
+// them, fail when REQUIRE_EMULATORS=1 (make test, CI).
 func endpoints(t *testing.T) stack.Endpoints {
 	t.Helper()
-	ep, err := stack.EndpointsFromEnv()
-	if err != nil {
-		if os.Getenv("REQUIRE_EMULATORS") == "1" {
-			t.Fatalf("REQUIRE_EMULATORS=1 but %v", err)
-		}
-		t.Skipf("%v; `make test` starts them", err)
-	}
-	return ep
+	return stack.Endpoints{DynamoDB: testenv.DynamoDBEndpoint(t), Moto: testenv.MotoEndpoint(t)}
 }
 
 // expectation is what a sample event, sent as it is, answers on a fresh
@@ -552,7 +546,7 @@ func call(t *testing.T, st *stack.Stack, r stack.Request, status int) stack.Resp
 
 func code(t *testing.T, st *stack.Stack, number string) string {
 	t.Helper()
-	c, err := stack.LatestCode(context.Background(), st.Resources.Moto, number)
+	c, err := testenv.LatestSMSCode(context.Background(), st.Resources.Moto, number)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,21 +83,27 @@ func TemplateCORS(t *template.Template) (*CORS, error) {
 	if c.ExposeHeaders, err = stringList(m, "ExposeHeaders"); err != nil {
 		return nil, err
 	}
-	switch v := m["MaxAge"].(type) {
-	case nil:
-	case int:
-		c.MaxAge = v
-	default:
-		return nil, fmt.Errorf("CorsConfiguration.MaxAge: %s is not a number of seconds", template.Render(v))
+	if c.MaxAge, err = optionalScalar[int](m, "MaxAge", "a number of seconds"); err != nil {
+		return nil, err
 	}
-	switch v := m["AllowCredentials"].(type) {
-	case nil:
-	case bool:
-		c.AllowCredentials = v
-	default:
-		return nil, fmt.Errorf("CorsConfiguration.AllowCredentials: %s is not true or false", template.Render(v))
+	if c.AllowCredentials, err = optionalScalar[bool](m, "AllowCredentials", "true or false"); err != nil {
+		return nil, err
 	}
 	return &c, nil
+}
+
+// optionalScalar reads m[key], absent or of type T; what says what it must
+// be when it is not.
+func optionalScalar[T any](m map[string]any, key, what string) (T, error) {
+	var zero T
+	switch v := m[key].(type) {
+	case nil:
+		return zero, nil
+	case T:
+		return v, nil
+	default:
+		return zero, fmt.Errorf("CorsConfiguration.%s: %s is not %s", key, template.Render(v), what)
+	}
 }
 
 func stringList(m map[string]any, key string) ([]string, error) {

@@ -29,15 +29,23 @@ import (
 
 func loadTemplate(t *testing.T) (*template.Template, string) {
 	t.Helper()
-	root, err := template.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := template.Load(filepath.Join(root, template.FileName))
+	tpl, root, err := template.LoadProject()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tpl, root
+}
+
+// openAPIDocument is infra/openapi.yaml's path and contents.
+func openAPIDocument(t *testing.T) (string, []byte) {
+	t.Helper()
+	_, root := loadTemplate(t)
+	path := filepath.Join(root, "infra", "openapi.yaml")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, raw
 }
 
 // templateCORS is the template's CorsConfiguration with the runner's
@@ -262,12 +270,7 @@ func TestAllowedOrigins(t *testing.T) {
 }
 
 func TestOpenAPI(t *testing.T) {
-	_, root := loadTemplate(t)
-	doc := filepath.Join(root, "infra", "openapi.yaml")
-	want, err := os.ReadFile(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc, want := openAPIDocument(t)
 	s := start(t, func(o *Options) { o.OpenAPIFile = doc; o.CORS = templateCORS(t) })
 	resp, body := s.do(t, "GET", OpenAPIPath, "", "", "Origin", "http://localhost:8081")
 	if resp.StatusCode != 200 || body != string(want) || resp.Header.Get("Content-Type") != "application/yaml" ||
@@ -453,12 +456,7 @@ func TestOutboxCarriesCodes(t *testing.T) {
 // path, summary, each request body field, each response status and the
 // problem codes; read from the document itself, parsed here on its own.
 func TestReference(t *testing.T) {
-	_, root := loadTemplate(t)
-	file := filepath.Join(root, "infra", "openapi.yaml")
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	file, raw := openAPIDocument(t)
 	var doc struct {
 		Paths      map[string]map[string]any `yaml:"paths"`
 		Components struct {

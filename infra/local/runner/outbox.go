@@ -36,14 +36,7 @@ func (s *server) serveOutbox(w http.ResponseWriter, r *http.Request, req *events
 		s.logger.Error("encode outbox", slog.String("error", err.Error()))
 		return s.write(w, req, httpapi.ErrorResponse(*req, err))
 	}
-	return s.write(w, req, events.APIGatewayV2HTTPResponse{
-		StatusCode: http.StatusOK,
-		Headers: map[string]string{
-			"Content-Type":  "application/json; charset=utf-8",
-			"Cache-Control": "no-store",
-		},
-		Body: string(body),
-	})
+	return s.write(w, req, okResponse(body, map[string]string{"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}))
 }
 
 // destination reads ?to= as the outbox keeps it: an e-mail address as it

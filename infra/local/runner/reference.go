@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 
@@ -21,25 +20,20 @@ const ReferencePath = "/reference"
 
 // serveReference renders the OpenAPI document as it is on disk now.
 func (s *server) serveReference(w http.ResponseWriter, req *events.APIGatewayV2HTTPRequest) int {
-	doc, err := os.ReadFile(s.openAPIFile)
-	if err != nil {
-		s.logger.Error("read the OpenAPI document", "error", err.Error())
-		return writeMessage(w, http.StatusInternalServerError, "the OpenAPI document cannot be read: "+err.Error())
+	doc, status := s.openAPIDoc(w)
+	if doc == nil {
+		return status
 	}
 	page, err := RenderReference(doc)
 	if err != nil {
 		s.logger.Error("render the API reference", "error", err.Error())
 		return writeMessage(w, http.StatusInternalServerError, "the OpenAPI document cannot be rendered: "+err.Error())
 	}
-	return s.write(w, req, events.APIGatewayV2HTTPResponse{
-		StatusCode: http.StatusOK,
-		Headers: map[string]string{
-			"Content-Type":            "text/html; charset=utf-8",
-			"Cache-Control":           "no-cache",
-			"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-		},
-		Body: string(page),
-	})
+	return s.write(w, req, okResponse(page, map[string]string{
+		"Content-Type":            "text/html; charset=utf-8",
+		"Cache-Control":           "no-cache",
+		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+	}))
 }
 
 // reference is what the page shows of an OpenAPI document.

@@ -5,15 +5,11 @@ import (
 	"testing"
 
 	"github.com/gosuslugi/phonebind/shared/config"
+	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 func TestLoad(t *testing.T) {
-	// Keep the machine's own settings out of the SDK's way.
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"} {
-		t.Setenv(k, "")
-	}
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	testenv.NoAWSProfile(t)
 	ctx := context.Background()
 	load := func(t *testing.T, env map[string]string) (string, string, int) {
 		t.Helper()

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 // Region is the region moto is addressed in.
@@ -53,9 +53,9 @@ type Topic struct {
 func NewTopic(t testing.TB, endpoint string) *Topic {
 	t.Helper()
 	ctx := context.Background()
-	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
-	snsClient := sns.New(sns.Options{Region: Region, Credentials: creds, BaseEndpoint: aws.String(endpoint)})
-	sqsClient := sqs.New(sqs.Options{Region: Region, Credentials: creds, BaseEndpoint: aws.String(endpoint)})
+	cfg := testenv.MotoConfig(endpoint)
+	snsClient := sns.NewFromConfig(cfg)
+	sqsClient := sqs.NewFromConfig(cfg)
 
 	name := fmt.Sprintf("events-%s-%d", sanitize(t.Name()), time.Now().UnixNano())
 	topic, err := snsClient.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})

@@ -13,8 +13,6 @@ import (
 	"github.com/gosuslugi/phonebind/shared/testenv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/smithy-go"
@@ -103,14 +101,7 @@ func TestSNSSMSErrorHidesNumberAndCode(t *testing.T) {
 func TestSNSSMSMoto(t *testing.T) {
 	endpoint := testenv.MotoEndpoint(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithRegion("us-east-1"),
-		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	client := sns.NewFromConfig(testenv.MotoConfig(endpoint))
 
 	// Record the message id so the test finds its own SMS without resetting
 	// moto, which other tests may be using at the same time.
@@ -144,7 +135,7 @@ func TestSNSSMSMoto(t *testing.T) {
 	}
 
 	// moto refuses numbers that are not E.164; the error must not echo ours.
-	err = NewSNSSMS(client, "Gosuslugi").SendSMS(ctx, "+7912345678901234567", "Код: 654321")
+	err := NewSNSSMS(client, "Gosuslugi").SendSMS(ctx, "+7912345678901234567", "Код: 654321")
 	if err == nil {
 		t.Fatal("moto accepted a 19-digit number")
 	}

@@ -2,20 +2,17 @@ package awssecret
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gosuslugi/phonebind/shared/secure"
 	"github.com/gosuslugi/phonebind/shared/testenv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
@@ -32,7 +29,7 @@ func (f *fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSe
 
 func TestLoadFake(t *testing.T) {
 	ctx := context.Background()
-	devKeyMaterial := string(material(t, randomBytes(t, 32), map[string][]byte{"dev1": randomBytes(t, 32)}, "dev1"))
+	devKeyMaterial := string(secure.Material(secure.NewKey(), map[string][]byte{"dev1": secure.NewKey()}, "dev1"))
 	arn := "arn:aws:secretsmanager:us-east-1:123456789012:secret:keys-AbCdEf"
 
 	f := &fakeSecrets{out: &secretsmanager.GetSecretValueOutput{SecretString: aws.String(devKeyMaterial)}}
@@ -75,23 +72,14 @@ func TestLoadFake(t *testing.T) {
 func TestLoadMoto(t *testing.T) {
 	endpoint := testenv.MotoEndpoint(t)
 	ctx := context.Background()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithRegion("us-east-1"),
-		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-	})
+	client := secretsmanager.NewFromConfig(testenv.MotoConfig(endpoint))
 
-	hmacKey := randomBytes(t, 32)
-	k1, k2 := randomBytes(t, 32), randomBytes(t, 32)
+	hmacKey := secure.NewKey()
+	k1, k2 := secure.NewKey(), secure.NewKey()
 	name := fmt.Sprintf("phonebind-test-keys-%d", time.Now().UnixNano())
 	created, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name:         aws.String(name),
-		SecretString: aws.String(string(material(t, hmacKey, map[string][]byte{"k1": k1}, "k1"))),
+		SecretString: aws.String(string(secure.Material(hmacKey, map[string][]byte{"k1": k1}, "k1"))),
 	})
 	if err != nil {
 		t.Fatalf("CreateSecret: %v", err)
@@ -115,7 +103,7 @@ func TestLoadMoto(t *testing.T) {
 	// Rotate: add k2 and make it current; keep k1 for old ciphertexts.
 	if _, err := client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
 		SecretId:     created.ARN,
-		SecretString: aws.String(string(material(t, hmacKey, map[string][]byte{"k1": k1, "k2": k2}, "k2"))),
+		SecretString: aws.String(string(secure.Material(hmacKey, map[string][]byte{"k1": k1, "k2": k2}, "k2"))),
 	}); err != nil {
 		t.Fatalf("PutSecretValue: %v", err)
 	}
@@ -148,29 +136,4 @@ func TestLoadMoto(t *testing.T) {
 	if strings.Contains(err.Error(), base64.StdEncoding.EncodeToString(k1)) {
 		t.Errorf("error leaks key material: %v", err)
 	}
-}
-
-// material is key material in the secret's format (shared/secure).
-func material(t *testing.T, hmacKey []byte, keys map[string][]byte, current string) []byte {
-	t.Helper()
-	m := map[string]any{"current": current, "hmac_key": base64.StdEncoding.EncodeToString(hmacKey)}
-	ks := map[string]string{}
-	for id, k := range keys {
-		ks[id] = base64.StdEncoding.EncodeToString(k)
-	}
-	m["keys"] = ks
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func randomBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

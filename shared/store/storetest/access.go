@@ -12,10 +12,7 @@ import (
 )
 
 // Cases of the reads of the number (SPEC §4.8), run by Run.
-var accessCases = []struct {
-	name string
-	run  func(t *testing.T, s subject)
-}{
+var accessCases = []contractCase[subject]{
 	{"AccessItemsStayOutOfTheSnapshot", accessItemsStayOutOfTheSnapshot},
 	{"ReadViewAndCommit", readViewAndCommit},
 	{"CommitReadRefusedWhenAnythingMoved", commitReadRefusedWhenAnythingMoved},

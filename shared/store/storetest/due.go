@@ -12,10 +12,7 @@ import (
 )
 
 // Cases of the due-removals list the completion job reads, run by Run.
-var dueCases = []struct {
-	name string
-	run  func(t *testing.T, s subject)
-}{
+var dueCases = []contractCase[subject]{
 	{"DueHoldsListed", dueHoldsListed},
 	{"DueJobRacesCancel", dueJobRacesCancel},
 	{"HeldOutboxOutlivesTheProfile", heldOutboxOutlivesTheProfile},

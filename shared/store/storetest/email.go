@@ -9,10 +9,7 @@ import (
 )
 
 // Cases of the verified e-mail address kept on the profile, run by Run.
-var emailCases = []struct {
-	name string
-	run  func(t *testing.T, s subject)
-}{
+var emailCases = []contractCase[subject]{
 	{"EmailKeptOnProfile", emailKeptOnProfile},
 }
 

@@ -3,8 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,10 +13,7 @@ import (
 // by newStore: the memory store and the DynamoDB adapter run the same cases.
 func RunFeedback(t *testing.T, newStore func(t *testing.T) feedback.Store) {
 	t.Helper()
-	cases := []struct {
-		name string
-		run  func(t *testing.T, s feedback.Store)
-	}{
+	runCases(t, newStore, []contractCase[feedback.Store]{
 		{"CreateAndRead", createAndRead},
 		{"OnlyTheAuthorReads", onlyTheAuthorReads},
 		{"DuplicateIDWritesNothing", duplicateIDWritesNothing},
@@ -29,12 +24,7 @@ func RunFeedback(t *testing.T, newStore func(t *testing.T) feedback.Store) {
 		{"StaleUpdateWritesNothing", staleUpdateWritesNothing},
 		{"ConcurrentUpdates", concurrentUpdates},
 		{"ConcurrentCreatesHoldTheLimit", concurrentCreatesHoldTheLimit},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			c.run(t, newStore(t))
-		})
-	}
+	})
 }
 
 func dayLimit(at time.Time, max int) feedback.Limit {
@@ -315,31 +305,17 @@ func staleUpdateWritesNothing(t *testing.T, s feedback.Store) {
 func concurrentUpdates(t *testing.T, s feedback.Store) {
 	a := account("race-ticket")
 	tk := create(t, s, newTicket(t, a, base))
-	var won, stale atomic.Int64
-	var wg sync.WaitGroup
-	for i := range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			to := feedback.StatusInProgress
-			answer := ""
-			if i%2 == 1 {
-				to, answer = feedback.StatusAnswered, fmt.Sprintf("answer %d", i)
-			}
-			_, err := s.UpdateTicket(ctx, feedback.StatusChange{Ticket: tk, To: to, Answer: answer, Operator: fmt.Sprintf("op-%d", i), Now: base.Add(time.Minute)})
-			switch {
-			case err == nil:
-				won.Add(1)
-			case errors.Is(err, feedback.ErrStale):
-				stale.Add(1)
-			default:
-				t.Errorf("update: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if won.Load() != 1 || stale.Load() != 9 {
-		t.Fatalf("10 operators moving one new ticket: %d won, %d stale; want 1 and 9", won.Load(), stale.Load())
+	won, stale := race(t, 10, feedback.ErrStale, func(i int) error {
+		to := feedback.StatusInProgress
+		answer := ""
+		if i%2 == 1 {
+			to, answer = feedback.StatusAnswered, fmt.Sprintf("answer %d", i)
+		}
+		_, err := s.UpdateTicket(ctx, feedback.StatusChange{Ticket: tk, To: to, Answer: answer, Operator: fmt.Sprintf("op-%d", i), Now: base.Add(time.Minute)})
+		return err
+	})
+	if won != 1 || stale != 9 {
+		t.Fatalf("10 operators moving one new ticket: %d won, %d stale; want 1 and 9", won, stale)
 	}
 }
 
@@ -350,26 +326,11 @@ func concurrentCreatesHoldTheLimit(t *testing.T, s feedback.Store) {
 	for i := range tickets {
 		tickets[i] = newTicket(t, a, base.Add(time.Duration(i)*time.Millisecond))
 	}
-	var ok, limited atomic.Int64
-	var wg sync.WaitGroup
-	for _, tk := range tickets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := s.CreateTicket(ctx, feedback.Creation{Ticket: tk, Limit: limit})
-			switch {
-			case err == nil:
-				ok.Add(1)
-			case errors.Is(err, feedback.ErrDailyLimit):
-				limited.Add(1)
-			default:
-				t.Errorf("create: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if ok.Load() != 5 || limited.Load() != 15 {
-		t.Fatalf("20 tickets at once under a limit of 5: %d filed, %d refused", ok.Load(), limited.Load())
+	filed, limited := race(t, len(tickets), feedback.ErrDailyLimit, func(i int) error {
+		return s.CreateTicket(ctx, feedback.Creation{Ticket: tickets[i], Limit: limit})
+	})
+	if filed != 5 || limited != 15 {
+		t.Fatalf("20 tickets at once under a limit of 5: %d filed, %d refused", filed, limited)
 	}
 	if list, _, _ := s.Tickets(ctx, a, nil, 100); len(list) != 5 {
 		t.Fatalf("%d tickets stored, want 5", len(list))

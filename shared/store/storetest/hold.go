@@ -10,10 +10,7 @@ import (
 )
 
 // Cases of the hold on a removal by e-mail code (SPEC §4.3), run by Run.
-var holdCases = []struct {
-	name string
-	run  func(t *testing.T, s subject)
-}{
+var holdCases = []contractCase[subject]{
 	{"HoldScheduleCancelLapse", holdScheduleCancelLapse},
 	{"HoldClaimFreeAtEffectiveAt", holdClaimFreeAtEffectiveAt},
 	{"HoldLapseRacesCancel", holdLapseRacesCancel},

@@ -2,7 +2,7 @@ package storetest
 
 import (
 	"errors"
-	"sync"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,18 +12,12 @@ import (
 // RunIdempotency runs the idempotency.Store contract against fresh stores.
 func RunIdempotency(t *testing.T, newStore func(t *testing.T) idempotency.Store) {
 	t.Helper()
-	cases := []struct {
-		name string
-		run  func(t *testing.T, s idempotency.Store)
-	}{
+	runCases(t, newStore, []contractCase[idempotency.Store]{
 		{"ClaimFinishReplay", idemClaimFinishReplay},
 		{"InProgressThenLapse", idemInProgressThenLapse},
 		{"ReleaseFreesKey", idemReleaseFreesKey},
 		{"ConcurrentClaims", idemConcurrentClaims},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { c.run(t, newStore(t)) })
-	}
+	})
 }
 
 func idemRecord(account, token string, now time.Time) idempotency.Record {
@@ -96,25 +90,13 @@ func idemReleaseFreesKey(t *testing.T, s idempotency.Store) {
 
 func idemConcurrentClaims(t *testing.T, s idempotency.Store) {
 	acc := account("idem")
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	won := 0
-	for i := 0; i < 10; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := idemRecord(acc, "t"+string(rune('a'+i)), base)
-			old, err := s.Claim(ctx, r, base)
-			if err == nil && old == nil {
-				mu.Lock()
-				won++
-				mu.Unlock()
-			} else if !errors.Is(err, idempotency.ErrInProgress) {
-				t.Errorf("claim: %+v %v", old, err)
-			}
-		}()
-	}
-	wg.Wait()
+	won, _ := race(t, 10, idempotency.ErrInProgress, func(i int) error {
+		old, err := s.Claim(ctx, idemRecord(acc, "t"+string(rune('a'+i)), base), base)
+		if err == nil && old != nil {
+			return fmt.Errorf("a first claim found a record: %+v", old)
+		}
+		return err
+	})
 	if won != 1 {
 		t.Fatalf("%d requests claimed one key", won)
 	}

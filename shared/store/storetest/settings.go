@@ -10,10 +10,7 @@ import (
 )
 
 // Cases of the citizen's settings (SPEC §4.7), run by Run.
-var settingsCases = []struct {
-	name string
-	run  func(t *testing.T, s subject)
-}{
+var settingsCases = []contractCase[subject]{
 	{"SettingsDefaultsAndMerge", settingsDefaultsAndMerge},
 	{"SettingsSurviveBindAndHistory", settingsSurviveBindAndHistory},
 	{"SettingsConcurrentFieldsBothLand", settingsConcurrentFieldsBothLand},

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,48 +30,78 @@ type subject struct {
 	Probe
 }
 
+// contractCase is one case of a contract suite on stores of type S.
+type contractCase[S any] = struct {
+	name string
+	run  func(t *testing.T, s S)
+}
+
+// runCases runs every case on a fresh store made by newStore.
+func runCases[S any](t *testing.T, newStore func(t *testing.T) S, cases ...[]contractCase[S]) {
+	t.Helper()
+	for _, c := range slices.Concat(cases...) {
+		t.Run(c.name, func(t *testing.T) { c.run(t, newStore(t)) })
+	}
+}
+
+// race runs op(0) … op(n-1) at once, each in its own goroutine, and counts
+// the calls that succeeded and those refused with refusal; any other
+// answer fails the test.
+func race(t *testing.T, n int, refusal error, op func(i int) error) (ok, refused int64) {
+	t.Helper()
+	var oks, refusals atomic.Int64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch err := op(i); {
+			case err == nil:
+				oks.Add(1)
+			case errors.Is(err, refusal):
+				refusals.Add(1)
+			default:
+				t.Errorf("call %d of %d: %v", i, n, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return oks.Load(), refusals.Load()
+}
+
 // Run runs the contract against fresh stores made by newStore, each with
 // its probe.
 func Run(t *testing.T, newStore func(t *testing.T) (binding.Store, Probe)) {
 	t.Helper()
-	cases := []struct {
-		name string
-		run  func(t *testing.T, s subject)
-	}{
-		{"EmptySnapshot", emptySnapshot},
-		{"StartAndRead", startAndRead},
-		{"Cooldown", cooldown},
-		{"CounterCeiling", counterCeiling},
-		{"StaleProfileOnStart", staleProfileOnStart},
-		{"SharedCounterItems", sharedCounterItems},
-		{"GlobalCap", globalCap},
-		{"CancelGivesBack", cancelGivesBack},
-		{"CountAttempt", countAttempt},
-		{"CompleteBindAndChange", completeBindAndChange},
-		{"PhoneTakenWritesNothing", phoneTakenWritesNothing},
-		{"StaleProfileOnComplete", staleProfileOnComplete},
-		{"Reject", reject},
-		{"CompleteUnbind", completeUnbind},
-		{"HistoryNewestFirst", historyNewestFirst},
-		{"ConcurrentAttempts", concurrentAttempts},
-		{"ConcurrentClaims", concurrentClaims},
-		{"FailureChecksAndReset", failureChecksAndReset},
-		{"OnlyNamedChecksHold", onlyNamedChecksHold},
-		{"UnbindLeavesNoCiphertext", unbindLeavesNoCiphertext},
-		{"SequenceRoundTrips", sequenceRoundTrips},
-	}
-	cases = append(cases, holdCases...)
-	cases = append(cases, settingsCases...)
-	cases = append(cases, tallyCases...)
-	cases = append(cases, emailCases...)
-	cases = append(cases, dueCases...)
-	cases = append(cases, accessCases...)
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			s, p := newStore(t)
-			c.run(t, subject{s, p})
-		})
-	}
+	runCases(t, func(t *testing.T) subject {
+		s, p := newStore(t)
+		return subject{s, p}
+	}, bindingCases, holdCases, settingsCases, tallyCases, emailCases, dueCases, accessCases)
+}
+
+// Cases of codes, binds and unbinds, run by Run.
+var bindingCases = []contractCase[subject]{
+	{"EmptySnapshot", emptySnapshot},
+	{"StartAndRead", startAndRead},
+	{"Cooldown", cooldown},
+	{"CounterCeiling", counterCeiling},
+	{"StaleProfileOnStart", staleProfileOnStart},
+	{"SharedCounterItems", sharedCounterItems},
+	{"GlobalCap", globalCap},
+	{"CancelGivesBack", cancelGivesBack},
+	{"CountAttempt", countAttempt},
+	{"CompleteBindAndChange", completeBindAndChange},
+	{"PhoneTakenWritesNothing", phoneTakenWritesNothing},
+	{"StaleProfileOnComplete", staleProfileOnComplete},
+	{"Reject", reject},
+	{"CompleteUnbind", completeUnbind},
+	{"HistoryNewestFirst", historyNewestFirst},
+	{"ConcurrentAttempts", concurrentAttempts},
+	{"ConcurrentClaims", concurrentClaims},
+	{"FailureChecksAndReset", failureChecksAndReset},
+	{"OnlyNamedChecksHold", onlyNamedChecksHold},
+	{"UnbindLeavesNoCiphertext", unbindLeavesNoCiphertext},
+	{"SequenceRoundTrips", sequenceRoundTrips},
 }
 
 var (
@@ -558,24 +589,12 @@ func historyNewestFirst(t *testing.T, s subject) {
 func concurrentAttempts(t *testing.T, s subject) {
 	a := account("guess")
 	start(t, s, verification(a, "v1", sealed("1234567815"), 0, binding.SealedPhone{}), base)
-	var counted atomic.Int64
-	var wg sync.WaitGroup
-	for i := 0; i < 40; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := s.CountAttempt(ctx, a, "v1", binding.PurposeBind, base)
-			switch {
-			case err == nil:
-				counted.Add(1)
-			case !errors.Is(err, binding.ErrAttemptsExceeded):
-				t.Errorf("attempt: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if counted.Load() != 5 {
-		t.Fatalf("40 concurrent attempts counted %d, want exactly 5", counted.Load())
+	counted, _ := race(t, 40, binding.ErrAttemptsExceeded, func(int) error {
+		_, err := s.CountAttempt(ctx, a, "v1", binding.PurposeBind, base)
+		return err
+	})
+	if counted != 5 {
+		t.Fatalf("40 concurrent attempts counted %d, want exactly 5", counted)
 	}
 }
 
@@ -588,26 +607,11 @@ func concurrentClaims(t *testing.T, s subject) {
 		start(t, s, v, base)
 		vs = append(vs, v)
 	}
-	var won, taken atomic.Int64
-	var wg sync.WaitGroup
-	for _, v := range vs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := s.CompleteBind(ctx, completion(v, base))
-			switch {
-			case err == nil:
-				won.Add(1)
-			case errors.Is(err, binding.ErrPhoneTaken):
-				taken.Add(1)
-			default:
-				t.Errorf("complete: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if won.Load() != 1 || taken.Load() != 2 {
-		t.Fatalf("3 accounts claiming one number: %d won, %d taken; want 1 and 2", won.Load(), taken.Load())
+	won, taken := race(t, len(vs), binding.ErrPhoneTaken, func(i int) error {
+		return s.CompleteBind(ctx, completion(vs[i], base))
+	})
+	if won != 1 || taken != 2 {
+		t.Fatalf("3 accounts claiming one number: %d won, %d taken; want 1 and 2", won, taken)
 	}
 	holder := owner(t, s, n.HMAC)
 	bound := 0

@@ -10,10 +10,7 @@ import (
 
 // Cases of counters spent without a ceiling (binding.Start.Tallies), run by
 // Run.
-var tallyCases = []struct {
-	name string
-	run  func(t *testing.T, s subject)
-}{
+var tallyCases = []contractCase[subject]{
 	{"TalliesCountedNotHeld", talliesCountedNotHeld},
 }
 
