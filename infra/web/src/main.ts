@@ -185,7 +185,9 @@ function renderStatus(): void {
     ...s.history.map((h) => {
       const row = document.createElement("tr");
       const evKey = "ev_" + h.event;
-      for (const text of [formatDate(h.at), isKey(evKey) ? tr(evKey) : h.event, h.phone ?? "", h.channel ?? ""]) {
+      // A partner's approval or decline names the partner.
+      const event = (isKey(evKey) ? tr(evKey) : h.event) + (h.client_id ? " · " + h.client_id : "");
+      for (const text of [formatDate(h.at), event, h.phone ?? "", h.channel ?? ""]) {
         const td = document.createElement("td");
         td.textContent = text;
         row.append(td);
@@ -523,10 +525,12 @@ async function decide(r: AccessRequest, decision: "approve" | "decline"): Promis
     }
     return res;
   }, async (done) => {
+    // The answered request leaves the list, and its button with it: focus
+    // goes to the section's heading, where the notice is read.
+    await Promise.all([loadAccess(), loadStatusQuietly()]);
     notice(done.state === "approved"
       ? tr("approvedNotice", { name: done.client_name, date: formatDate(done.approved_until ?? done.expires_at) })
       : tr("declinedNotice", { name: done.client_name }));
-    await Promise.all([loadAccess(), loadStatusQuietly()]);
     el("access-h").focus();
   });
 }
