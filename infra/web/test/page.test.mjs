@@ -149,6 +149,7 @@ it("changes the settings with a strong session: the number shown in the national
   assert.equal(await text(page, "#status-phone"), "8 (" + number.replace(/\D/g, "").slice(1, 4) + ") ***-**-" + number.slice(-2));
   assert.match(await text(page, "#history tbody"), /Настройки изменены/);
   assert.doesNotMatch(await text(page, "#history tbody"), /\+7 \d{3} \*/, "every number in the history in the national form");
+  await screenshot(page, "settings.png");
 
   // Read back from the API on a fresh load: kept, the others untouched.
   const again = await open(browser, dev);
@@ -216,6 +217,7 @@ it("removes the number by e-mail", async () => {
   await page.waitForSelector("#hold-section:not([hidden])");
   assert.match(await text(page, "#hold-text"), /^Номер будет удалён .+ Если это не вы, отмените удаление\.$/);
   assert.match(await text(page, "#history tbody"), /Удаление запланировано/);
+  await screenshot(page, "hold.png");
   await page.waitForSelector("#outbox li[data-to]");
   await page.click("#cancel-unbind");
   await waitText(page, "#notice", /^Удаление номера отменено\.$/);
