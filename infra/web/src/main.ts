@@ -1,10 +1,14 @@
 // The citizen's «Контактные данные» page: the phone number's status and
 // history, binding and changing it with an SMS code, removing it by SMS or
-// e-mail, step-up sign-in when the API asks for it, and support requests.
-// Served by the local runner it also shows a side panel that mints dev
-// tokens and lists the outbox.
+// e-mail, step-up sign-in when the API asks for it, the settings, partners'
+// access to the number and its log, the personal-data report, and support
+// requests. Served by the local runner it also shows a side panel that
+// mints dev tokens, reads the number as a partner would and lists the
+// outbox.
 import {
   api,
+  type AccessLogEntry,
+  type AccessRequest,
   type CodeRequest,
   type CodeSent,
   type Failure,
@@ -52,6 +56,11 @@ const state = {
   lastPhone: sessionStorage.getItem("phonebind.phone") ?? "",
   tickets: [] as Ticket[],
   settings: null as Settings | null,
+  // Partners' pending requests (null until loaded) and the access log's
+  // pages so far, with the cursor of the next one ("" on the last).
+  requests: null as AccessRequest[] | null,
+  log: [] as AccessLogEntry[],
+  logCursor: "",
 };
 
 // The API is on the page's own origin unless the host names another
@@ -151,6 +160,7 @@ function applyLang(): void {
   renderStatus();
   renderCode();
   renderTickets();
+  renderAccess();
   renderToken();
 }
 
@@ -175,7 +185,9 @@ function renderStatus(): void {
     ...s.history.map((h) => {
       const row = document.createElement("tr");
       const evKey = "ev_" + h.event;
-      for (const text of [formatDate(h.at), isKey(evKey) ? tr(evKey) : h.event, h.phone ?? "", h.channel ?? ""]) {
+      // A partner's approval or decline names the partner.
+      const event = (isKey(evKey) ? tr(evKey) : h.event) + (h.client_id ? " · " + h.client_id : "");
+      for (const text of [formatDate(h.at), event, h.phone ?? "", h.channel ?? ""]) {
         const td = document.createElement("td");
         td.textContent = text;
         row.append(td);
@@ -270,6 +282,7 @@ async function saveSettings(): Promise<void> {
   await call(() => api.changeSettings(session, patch), async (s) => {
     state.settings = s;
     renderSettings();
+    renderAccess();
     notice(tr("settingsSaved"));
     // The display format changes how the status shows the number.
     await loadStatusQuietly();
@@ -281,6 +294,7 @@ async function loadSettings(): Promise<void> {
   await call(() => api.settings(session), (s) => {
     state.settings = s;
     renderSettings();
+    renderAccess();
   }, false);
 }
 
@@ -393,6 +407,152 @@ async function sendTicket(): Promise<void> {
   });
 }
 
+// ---- partners' access, the access log, the data report ----
+
+const logPage = 20;
+
+// renderAccess shows what the setting means, the pending requests with
+// their buttons, and the log as far as it was read.
+function renderAccess(): void {
+  const reqs = state.requests;
+  el("access-section").hidden = reqs === null;
+  if (reqs === null) return;
+  const mode = state.settings?.third_party;
+  el("access-mode").textContent = mode ? tr(`access_${mode}`) : "";
+  el("access-requests").replaceChildren(
+    ...reqs.map((r) => {
+      const li = document.createElement("li");
+      li.dataset.requestId = r.request_id;
+      li.dataset.client = r.client_id;
+      const name = document.createElement("strong");
+      name.textContent = r.client_name;
+      const purpose = document.createElement("span");
+      purpose.textContent = " · " + purposeText(r.purpose);
+      const when = document.createElement("div");
+      when.className = "when";
+      when.textContent = tr("requestAsked", { date: formatDate(r.created_at), until: formatDate(r.expires_at) });
+      const buttons = document.createElement("div");
+      for (const decision of ["approve", "decline"] as const) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = decision;
+        b.textContent = tr(decision);
+        // Two lists of "Approve" would be ambiguous to a screen reader.
+        b.setAttribute("aria-label", tr(decision === "approve" ? "approveLabel" : "declineLabel", { name: r.client_name }));
+        b.addEventListener("click", () => void decide(r, decision));
+        buttons.append(b);
+      }
+      li.append(name, purpose, when, buttons);
+      return li;
+    }),
+  );
+  el("requests-empty").hidden = reqs.length > 0;
+  const body = el("access-log").querySelector("tbody") as HTMLTableSectionElement;
+  body.replaceChildren(...state.log.map(logRow));
+  el("access-log").hidden = state.log.length === 0;
+  el("log-empty").hidden = state.log.length > 0;
+  el("log-more").hidden = state.logCursor === "";
+}
+
+function logRow(e: AccessLogEntry): HTMLTableRowElement {
+  const row = document.createElement("tr");
+  row.dataset.result = e.result;
+  row.dataset.client = e.client_id;
+  for (const text of [formatDate(e.at), e.client_name, purposeText(e.purpose), resultText(e.result)]) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    row.append(td);
+  }
+  return row;
+}
+
+function purposeText(p: AccessLogEntry["purpose"]): string {
+  const key = "purpose_" + p;
+  return isKey(key) ? tr(key) : p;
+}
+
+function resultText(r: AccessLogEntry["result"]): string {
+  const key = "res_" + r;
+  return isKey(key) ? tr(key) : r;
+}
+
+// loadAccess reads the pending requests and the log's first page afresh.
+async function loadAccess(): Promise<void> {
+  if (!state.token) return;
+  await Promise.all([
+    call(() => api.accessRequests(session), (list) => {
+      state.requests = list.items;
+      renderAccess();
+    }, false),
+    call(() => api.accessLog(session, { limit: logPage }), (page) => {
+      state.log = page.items;
+      state.logCursor = page.next_cursor ?? "";
+      if (state.requests === null) state.requests = [];
+      renderAccess();
+    }, false),
+  ]);
+}
+
+// loadMoreLog follows next_cursor and moves focus to the first entry it
+// added, so a keyboard user goes on reading where the new ones begin.
+async function loadMoreLog(): Promise<void> {
+  const cursor = state.logCursor;
+  if (!cursor) return;
+  await call(() => api.accessLog(session, { limit: logPage, cursor }), (page) => {
+    const first = state.log.length;
+    state.log = [...state.log, ...page.items];
+    state.logCursor = page.next_cursor ?? "";
+    renderAccess();
+    const row = el("access-log").querySelectorAll<HTMLTableRowElement>("tbody tr")[first];
+    if (row) {
+      row.tabIndex = -1;
+      row.focus();
+    }
+  });
+}
+
+// decide answers a partner's request. A refusal for a weak session comes
+// back as a step-up prompt whose sign-in repeats it; a request gone or
+// already closed (404, 409) is shown in the API's words and the list is
+// read again, so what is shown is what can still be answered.
+async function decide(r: AccessRequest, decision: "approve" | "decline"): Promise<void> {
+  await call(async () => {
+    const res = await api.decideAccessRequest(session, r.request_id, { decision });
+    if (!res.ok && (res.failure.status === 404 || res.failure.status === 409)) {
+      state.requests = (state.requests ?? []).filter((x) => x.request_id !== r.request_id);
+      renderAccess();
+      void loadAccess();
+    }
+    return res;
+  }, async (done) => {
+    // The answered request leaves the list, and its button with it: focus
+    // goes to the section's heading, where the notice is read.
+    await Promise.all([loadAccess(), loadStatusQuietly()]);
+    notice(done.state === "approved"
+      ? tr("approvedNotice", { name: done.client_name, date: formatDate(done.approved_until ?? done.expires_at) })
+      : tr("declinedNotice", { name: done.client_name }));
+    el("access-h").focus();
+  });
+}
+
+// downloadData fetches the report with the token (a link could not carry
+// it) and saves it under the name the API gives.
+async function downloadData(): Promise<void> {
+  await call(() => api.personalData(session), (file) => {
+    const url = URL.createObjectURL(file.blob);
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = file.filename;
+    a.hidden = true;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    // The browser reads the Blob after the click returns.
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    notice(tr("dataDownloaded", { name: file.filename }));
+  });
+}
+
 // ---- the local side panel ----
 
 async function detectLocal(): Promise<boolean> {
@@ -431,10 +591,44 @@ function setToken(token: string): void {
     state.tickets = [];
     state.settings = null;
     renderSettings();
+    state.requests = null;
+    state.log = [];
+    state.logCursor = "";
+    renderAccess();
     state.changeAfter = "";
     el("ticket-view").hidden = true;
   }
   renderToken();
+}
+
+// readAsPartner invokes PhoneReadFunction through the runner, as a portal
+// service would (read_phone), for the signed-in account; then the page
+// shows the request or log entry it made.
+async function readAsPartner(): Promise<void> {
+  const sub = claimsOf(state.token)?.sub;
+  if (!sub) return;
+  clearError();
+  const event = {
+    action: "read_phone",
+    account_id: sub,
+    purpose: el<HTMLSelectElement>("read-purpose").value,
+    client_id: el<HTMLInputElement>("read-client-id").value.trim(),
+    client_name: el<HTMLInputElement>("read-client-name").value.trim(),
+  };
+  const r = await fetch(session.base + "/_local/invoke/phone-read", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(event),
+  });
+  const answer = (await r.json().catch(() => ({}))) as { ok?: boolean; error?: string; errorMessage?: string };
+  if (!r.ok) {
+    showError({ status: r.status, message: answer.errorMessage ?? r.statusText });
+    return;
+  }
+  const out = el("read-result");
+  out.textContent = tr("devReadAnswer", { answer: JSON.stringify(answer) });
+  out.dataset.result = answer.ok ? "allowed" : answer.error ?? "";
+  await loadAccess();
 }
 
 async function refreshOutbox(): Promise<void> {
@@ -476,7 +670,7 @@ async function main(): Promise<void> {
     state.lang = state.lang === "ru" ? "en" : "ru";
     sessionStorage.setItem("phonebind.lang", state.lang);
     applyLang();
-    await Promise.all([loadStatus(), loadTickets(), loadSettings()]);
+    await Promise.all([loadStatus(), loadTickets(), loadSettings(), loadAccess()]);
   });
   on("bind-form", "submit", async () => {
     const phone = el<HTMLInputElement>("phone").value;
@@ -521,9 +715,12 @@ async function main(): Promise<void> {
       el<HTMLInputElement>("dev-mfa").checked,
       Number(el<HTMLSelectElement>("dev-age").value),
     );
-    if (ok) await Promise.all([loadStatus(), loadTickets(), loadSettings(), refreshOutbox()]);
+    if (ok) await Promise.all([loadStatus(), loadTickets(), loadSettings(), loadAccess(), refreshOutbox()]);
   });
   on("outbox-refresh", "click", refreshOutbox);
+  on("read-form", "submit", readAsPartner);
+  on("log-more", "click", loadMoreLog);
+  on("data-download", "click", downloadData);
   setInterval(tick, 1000);
 
   applyLang();
@@ -534,7 +731,7 @@ async function main(): Promise<void> {
   }
   renderStatus();
   renderSettings();
-  await Promise.all([loadStatus(), loadTickets(), loadSettings(), refreshOutbox()]);
+  await Promise.all([loadStatus(), loadTickets(), loadSettings(), loadAccess(), refreshOutbox()]);
   document.body.dataset.ready = "1";
 }
 

@@ -4,13 +4,13 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { startRunner, launchBrowser, devSettings, skipReason, cleanup, screenshot, freshNumber } from "./harness.mjs";
+import {
+  startRunner, launchBrowser, devSettings, skipReason, cleanup, screenshot, freshNumber,
+  open, signIn, waitText, text, focusedId, codeFor, bind, checkAxe,
+} from "./harness.mjs";
 
 const skip = skipReason();
 if (skip) console.log(`# browser tests skipped: ${skip}; set REQUIRE_BROWSER=1 to fail instead`);
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 let dev, strict, browser;
 
@@ -32,62 +32,8 @@ after(async () => {
 
 const it = (name, fn) => test(name, { skip: skip || false, timeout: 30000 }, fn);
 
-async function open(runner, options = {}) {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, ...options });
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e));
-  await page.goto(runner.url + "/");
-  await page.waitForSelector("body[data-ready='1']");
-  page.errors = errors;
-  return page;
-}
-
-// signIn mints a token in the side panel for account sub.
-async function signIn(page, sub, { mfa = true, old = false, email = `${sub}@example.ru` } = {}) {
-  await page.fill("#dev-sub", sub);
-  await page.fill("#dev-email", email);
-  await page.setChecked("#dev-mfa", mfa);
-  await page.selectOption("#dev-age", old ? "3600" : "0");
-  await page.click("#dev-mint");
-  await page.waitForFunction((s) => document.getElementById("dev-token").textContent.includes(s + ","), sub);
-  await waitText(page, "#status-text", /\S/);
-}
-
-async function waitText(page, selector, re) {
-  try {
-    await page.waitForFunction(([s, src, flags]) => new RegExp(src, flags).test(document.querySelector(s)?.textContent ?? ""),
-      [selector, re.source, re.flags], { timeout: 10000 });
-  } catch (e) {
-    const text = await page.textContent(selector).catch(() => "(none)");
-    throw new Error(`${selector} never matched ${re}: it says ${JSON.stringify(text)}; error shown: ${JSON.stringify(await page.textContent("#error-text"))}`, { cause: e });
-  }
-}
-
-const text = (page, selector) => page.textContent(selector).then((s) => (s ?? "").trim());
-const focusedId = (page) => page.evaluate(() => document.activeElement?.id ?? "");
-
-// codeFor reads the newest code sent to a number or address from the
-// runner's outbox.
-async function codeFor(runner, to) {
-  const r = await fetch(runner.url + "/_local/outbox?to=" + encodeURIComponent(to));
-  const msgs = (await r.json()).filter((m) => m.code);
-  assert.ok(msgs.length > 0, `no code in the outbox for ${to}`);
-  return msgs[msgs.length - 1].code;
-}
-
-async function bind(page, runner, number) {
-  await page.fill("#phone", number);
-  await page.check("#consent");
-  await page.click("#send-code");
-  await page.waitForSelector("#code-section:not([hidden])");
-  await page.fill("#code", await codeFor(runner, number));
-  await page.click("#confirm");
-  await waitText(page, "#notice", /Номер сохранён|number is saved/);
-}
-
 it("binds a number: consent refused, a wrong code, then the right one (Russian)", async () => {
-  const page = await open(dev);
+  const page = await open(browser, dev);
   assert.equal(await page.getAttribute("html", "lang"), "ru");
   assert.equal(await text(page, "h1"), "Контактные данные");
   await signIn(page, "bind-ru");
@@ -128,7 +74,7 @@ it("binds a number: consent refused, a wrong code, then the right one (Russian)"
 });
 
 it("switches to English and back: lang, the page's words and the API's", async () => {
-  const page = await open(dev);
+  const page = await open(browser, dev);
   await signIn(page, "lang-en");
   await page.click("#lang-switch");
   await waitText(page, "#status-text", /^No number saved$/);
@@ -152,7 +98,7 @@ it("switches to English and back: lang, the page's words and the API's", async (
 });
 
 it("asks for a second factor on a change, then changes after signing in again", async () => {
-  const page = await open(dev);
+  const page = await open(browser, dev);
   await signIn(page, "change-weak", { mfa: false });
   await bind(page, dev, freshNumber());
 
@@ -178,7 +124,7 @@ it("asks for a second factor on a change, then changes after signing in again", 
 });
 
 it("changes the settings with a strong session: the number shown in the national form, by keyboard", async () => {
-  const page = await open(dev);
+  const page = await open(browser, dev);
   await signIn(page, "settings-strong");
   const number = freshNumber();
   await bind(page, dev, number);
@@ -203,9 +149,10 @@ it("changes the settings with a strong session: the number shown in the national
   assert.equal(await text(page, "#status-phone"), "8 (" + number.replace(/\D/g, "").slice(1, 4) + ") ***-**-" + number.slice(-2));
   assert.match(await text(page, "#history tbody"), /Настройки изменены/);
   assert.doesNotMatch(await text(page, "#history tbody"), /\+7 \d{3} \*/, "every number in the history in the national form");
+  await screenshot(page, "settings.png");
 
   // Read back from the API on a fresh load: kept, the others untouched.
-  const again = await open(dev);
+  const again = await open(browser, dev);
   await signIn(again, "settings-strong");
   await again.waitForSelector("#settings-section:not([hidden])");
   assert.equal(await again.isChecked("#set-email"), false);
@@ -216,7 +163,7 @@ it("changes the settings with a strong session: the number shown in the national
 });
 
 it("asks a weak session to sign in again before changing the settings, then saves them", async () => {
-  const page = await open(dev);
+  const page = await open(browser, dev);
   await signIn(page, "settings-weak", { mfa: false });
   await page.waitForSelector("#settings-section:not([hidden])");
   await page.uncheck("#set-autofill");
@@ -239,7 +186,7 @@ it("asks a weak session to sign in again before changing the settings, then save
 });
 
 it("removes the number by SMS", async () => {
-  const page = await open(dev);
+  const page = await open(browser, dev);
   await signIn(page, "unbind-sms");
   const number = freshNumber();
   await bind(page, dev, number);
@@ -255,7 +202,7 @@ it("removes the number by SMS", async () => {
 });
 
 it("removes the number by e-mail", async () => {
-  const page = await open(dev);
+  const page = await open(browser, dev);
   await signIn(page, "unbind-mail", { email: "unbind-mail@example.ru" });
   await bind(page, dev, freshNumber());
   await page.click("#unbind-email");
@@ -270,6 +217,7 @@ it("removes the number by e-mail", async () => {
   await page.waitForSelector("#hold-section:not([hidden])");
   assert.match(await text(page, "#hold-text"), /^Номер будет удалён .+ Если это не вы, отмените удаление\.$/);
   assert.match(await text(page, "#history tbody"), /Удаление запланировано/);
+  await screenshot(page, "hold.png");
   await page.waitForSelector("#outbox li[data-to]");
   await page.click("#cancel-unbind");
   await waitText(page, "#notice", /^Удаление номера отменено\.$/);
@@ -279,7 +227,7 @@ it("removes the number by e-mail", async () => {
 });
 
 it("counts down the resend cooldown and a 429's Retry-After", async () => {
-  const page = await open(strict);
+  const page = await open(browser, strict);
   await signIn(page, "cooldown");
   const number = freshNumber();
   await page.fill("#phone", number);
@@ -312,7 +260,7 @@ it("counts down the resend cooldown and a 429's Retry-After", async () => {
 });
 
 it("shows the date a change is allowed after", async () => {
-  const page = await open(strict);
+  const page = await open(browser, strict);
   await signIn(page, "change-date");
   await bind(page, strict, freshNumber());
   await waitText(page, "#change-after", /^Сменить номер можно после \d{1,2} [а-я]+\.? \d{4}/);
@@ -320,7 +268,7 @@ it("shows the date a change is allowed after", async () => {
 });
 
 it("writes a support ticket, lists it and reads the answer", async () => {
-  const page = await open(dev);
+  const page = await open(browser, dev);
   await signIn(page, "tickets");
   await page.selectOption("#ticket-category", "problem");
   await page.fill("#ticket-message", "Не приходит SMS с кодом");
@@ -352,7 +300,7 @@ it("writes a support ticket, lists it and reads the answer", async () => {
 });
 
 it("binds a number by keyboard alone", async () => {
-  const page = await open(dev);
+  const page = await open(browser, dev);
   await signIn(page, "keyboard");
   await page.evaluate(() => document.activeElement?.blur());
   const number = freshNumber();
@@ -375,14 +323,9 @@ it("binds a number by keyboard alone", async () => {
 
 it("has no serious or critical axe-core violation on its screens", async () => {
   // bypassCSP lets axe's script in; the page's own CSP forbids inline scripts.
-  const page = await open(dev, { bypassCSP: true });
+  const page = await open(browser, dev, { bypassCSP: true });
   await signIn(page, "axe");
-  await page.addScriptTag({ content: axeSource });
-  const check = async (screen) => {
-    const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
-    const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-    assert.deepEqual(bad.map((v) => `${screen}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), []);
-  };
+  const check = (screen) => checkAxe(page, screen);
   await check("status");
   await page.fill("#phone", "12");
   await page.check("#consent");
