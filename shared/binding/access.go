@@ -176,7 +176,9 @@ type AccessStore interface {
 	// LogRefusal writes a refused read's log entry and, when r.NewRequest
 	// is set and the partner has no open request, creates it. It reports
 	// whether the request was created; a request that could not be created
-	// (one is open) never stops the entry.
+	// (one is open) never stops the entry. Where the account has no
+	// profile item (nothing is held about it: unknown, or erased) it
+	// writes nothing, so a read never puts data under such an account.
 	LogRefusal(ctx context.Context, r Refusal) (created bool, err error)
 	// AccessRequests lists the account's access requests, whatever their
 	// state.

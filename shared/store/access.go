@@ -239,15 +239,25 @@ func requestFree(now time.Time) expression.ConditionBuilder {
 		Or(expression.Name(attrExpiresAt).LessThanEqual(expression.Value(formatTime(now))))
 }
 
-// LogRefusal implements binding.AccessStore: the log entry alone (PutItem),
-// or with a new request, both in one TransactWriteItems whose request Put
-// holds only where the partner has no open request. When that condition
-// fails (another read created one meanwhile) the entry is written alone.
+// LogRefusal implements binding.AccessStore with one TransactWriteItems:
+// the log entry's Put, a ConditionCheck that the account's profile item
+// exists and, when r.NewRequest is set, the request's Put, which holds
+// only where the partner has no open request. When the profile item is
+// missing (an erased or unknown account) nothing is written; when only
+// the request's condition fails (another read created one meanwhile) the
+// entry is written again without it.
 func (d *Dynamo) LogRefusal(ctx context.Context, r binding.Refusal) (bool, error) {
 	item, err := attributevalue.MarshalMap(newAccessLogItem(r.AccountID, r.Entry))
 	if err != nil {
 		return false, fmt.Errorf("marshal access log: %w", err)
 	}
+	held, err := conditionCheck(d.table, key(accountPK(r.AccountID), skProfile), expression.AttributeExists(expression.Name(attrPK)))
+	if err != nil {
+		return false, err
+	}
+	var t txn
+	t.add(itemAccessLog, putNew(d.table, item))
+	t.add(itemProfile, held)
 	if r.NewRequest != nil {
 		req, err := attributevalue.MarshalMap(newAccessRequestItem(*r.NewRequest))
 		if err != nil {
@@ -257,21 +267,18 @@ func (d *Dynamo) LogRefusal(ctx context.Context, r binding.Refusal) (bool, error
 		if err != nil {
 			return false, fmt.Errorf("build request condition: %w", err)
 		}
-		var t txn
-		t.add(itemAccessLog, putNew(d.table, item))
 		t.add(itemAccessRequest, putIf(d.table, req, cond))
-		reasons, err := d.transact(ctx, t.items)
-		switch {
-		case err == nil:
-			return true, nil
-		case !t.refused(reasons, itemAccessRequest):
-			return false, fmt.Errorf("log refused read: %w", err)
-		}
 	}
-	if _, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item, ConditionExpression: aws.String(absent)}); err != nil {
-		return false, fmt.Errorf("log refused read: %w", err)
+	reasons, err := d.transact(ctx, t.items)
+	switch {
+	case err == nil:
+		return r.NewRequest != nil, nil
+	case t.refused(reasons, itemProfile):
+		return false, nil // nothing held about the account: nothing logged
+	case r.NewRequest != nil && t.refused(reasons, itemAccessRequest):
+		return d.LogRefusal(ctx, binding.Refusal{AccountID: r.AccountID, Entry: r.Entry})
 	}
-	return false, nil
+	return false, fmt.Errorf("log refused read: %w", err)
 }
 
 // accessRequestsQuery reads every access request of the account: a handful

@@ -63,6 +63,9 @@ func (m *Memory) logAccess(accountID string, e binding.AccessLogEntry) {
 func (m *Memory) LogRefusal(_ context.Context, r binding.Refusal) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := m.profiles[r.AccountID]; !ok {
+		return false, nil // nothing held about the account: nothing logged
+	}
 	m.logAccess(r.AccountID, r.Entry)
 	n := r.NewRequest
 	if n == nil {
