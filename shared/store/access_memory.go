@@ -100,11 +100,8 @@ func (m *Memory) DecideAccessRequest(_ context.Context, w binding.AccessDecision
 		if r.ID != w.RequestID {
 			continue
 		}
-		switch {
-		case r.State != binding.AccessPending:
-			return binding.AccessRequest{}, binding.ErrAccessRequestDecided
-		case !r.Open(w.Now):
-			return binding.AccessRequest{}, binding.ErrAccessRequestExpired
+		if err := r.Undecidable(w.State, w.Now); err != nil {
+			return binding.AccessRequest{}, err
 		}
 		r.State, r.DecidedAt, r.ExpiresAt, r.ApprovedUntil = w.State, w.Now, w.ExpiresAt, w.ApprovedUntil
 		m.accessRequests[w.AccountID][client] = r
