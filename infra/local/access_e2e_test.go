@@ -55,7 +55,7 @@ func TestE2EPartnerRead(t *testing.T) {
 	if r.status != 200 || r.str("state") != "approved" || r.str("approved_until") == "" {
 		t.Fatalf("approve: %d %s", r.status, r.raw)
 	}
-	expect(t, e.call("alice", "POST", "/v1/phone/access-requests/"+id, `{"decision":"decline"}`), 409, "access_request_closed")
+	expect(t, e.call("alice", "POST", "/v1/phone/access-requests/"+id, `{"decision":"approve"}`), 409, "access_request_closed")
 
 	e.clock.Advance(time.Second)
 	if r := e.invokeLocal("phone-read", sample); r.body["ok"] != true || r.str("phone") != number || r.str("verified_at") == "" {
@@ -87,6 +87,14 @@ func TestE2EPartnerRead(t *testing.T) {
 	}
 	if strings.Join(names, ",") != "phone.bound,settings.changed,phone.access_requested,phone.access_approved" {
 		t.Fatalf("events: %v", names)
+	}
+	// The citizen withdraws the approval: the partner's next read is refused.
+	e.clock.Advance(time.Second)
+	if r := e.call("alice", "POST", "/v1/phone/access-requests/"+id, `{"decision":"decline"}`); r.status != 200 || r.str("state") != "declined" || r.str("approved_until") != "" {
+		t.Fatalf("withdraw: %d %s", r.status, r.raw)
+	}
+	if r := e.invokeLocal("phone-read", sample); r.body["ok"] != false || r.str("error") != "not_allowed" {
+		t.Fatalf("read after the withdrawal: %d %s", r.status, r.raw)
 	}
 	if strings.Contains(e.logs.String(), number[1:]) {
 		t.Fatalf("the full number is in the logs")

@@ -83,6 +83,23 @@ func (r AccessRequest) Pending(now time.Time) bool {
 	return r.State == AccessPending && r.Open(now)
 }
 
+// Undecidable says why the decision state cannot be taken at now, or nil
+// when it can: a pending, unexpired request takes either; an approval in
+// force can be declined (the citizen withdraws it). Otherwise
+// ErrAccessRequestExpired for a request lapsed unanswered or an approval
+// run out, ErrAccessRequestDecided for the rest.
+func (r AccessRequest) Undecidable(state AccessState, now time.Time) error {
+	switch {
+	case r.Pending(now):
+		return nil
+	case state == AccessDeclined && r.Approved(now):
+		return nil
+	case r.State == AccessPending, state == AccessDeclined && r.State == AccessApproved:
+		return ErrAccessRequestExpired
+	}
+	return ErrAccessRequestDecided
+}
+
 // AccessLogEntry is one read of the number, allowed or refused.
 type AccessLogEntry struct {
 	// ID is random; it keeps two entries of one millisecond apart.
@@ -137,7 +154,10 @@ type Refusal struct {
 
 // AccessDecisionWrite is the citizen's decision on a request, written with
 // its history entry in one atomic step, only while the request (found by
-// RequestID) is pending and unexpired at Now.
+// RequestID) can take it at Now (AccessRequest.Undecidable is nil): pending
+// and unexpired, or, for a decline, an approval in force, which it
+// withdraws. ApprovedUntil is zero for a decline (an approval's end is
+// removed).
 type AccessDecisionWrite struct {
 	AccountID     string
 	RequestID     string
@@ -176,16 +196,18 @@ type AccessStore interface {
 	// LogRefusal writes a refused read's log entry and, when r.NewRequest
 	// is set and the partner has no open request, creates it. It reports
 	// whether the request was created; a request that could not be created
-	// (one is open) never stops the entry.
+	// (one is open) never stops the entry. Where the account has no
+	// profile item (nothing is held about it: unknown, or erased) it
+	// writes nothing, so a read never puts data under such an account.
 	LogRefusal(ctx context.Context, r Refusal) (created bool, err error)
 	// AccessRequests lists the account's access requests, whatever their
 	// state.
 	AccessRequests(ctx context.Context, accountID string) ([]AccessRequest, error)
 	// DecideAccessRequest writes a decision and returns the request as it
 	// is then. It fails with ErrAccessRequestNotFound when the account has
-	// no request of that id, ErrAccessRequestDecided when it is no longer
-	// pending and ErrAccessRequestExpired when it lapsed; then nothing is
-	// written.
+	// no request of that id, and otherwise with what
+	// AccessRequest.Undecidable says (ErrAccessRequestDecided,
+	// ErrAccessRequestExpired); then nothing is written.
 	DecideAccessRequest(ctx context.Context, d AccessDecisionWrite) (AccessRequest, error)
 	// AccessLog reads up to size entries dated after since, newest first,
 	// starting after the position given (nil: the newest).

@@ -22,9 +22,10 @@ const (
 // ErrInvalidCursor is an access-log cursor this service did not hand out.
 var ErrInvalidCursor = errors.New("invalid page cursor")
 
-// PendingAccessRequests lists the partners waiting for the citizen's answer
-// (pending, not lapsed), newest first.
-func (s *Service) PendingAccessRequests(ctx context.Context, accountID string) ([]AccessRequest, error) {
+// CurrentAccessRequests lists the partners' requests that need or have
+// the citizen's answer in force: pending (not lapsed), and approved (the
+// approval not run out, so the citizen can withdraw it), newest first.
+func (s *Service) CurrentAccessRequests(ctx context.Context, accountID string) ([]AccessRequest, error) {
 	all, err := s.store.AccessRequests(ctx, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("read access requests: %w", err)
@@ -32,7 +33,7 @@ func (s *Service) PendingAccessRequests(ctx context.Context, accountID string) (
 	now := s.now().UTC()
 	out := make([]AccessRequest, 0, len(all))
 	for _, r := range all {
-		if r.Pending(now) {
+		if r.Pending(now) || r.Approved(now) {
 			out = append(out, r)
 		}
 	}
@@ -41,10 +42,13 @@ func (s *Service) PendingAccessRequests(ctx context.Context, accountID string) (
 }
 
 // DecideAccessRequest approves or declines a partner's pending request,
-// with step-up as a change of the settings has (it decides who reads the
-// number). An approval lets the partner read for SHARE_APPROVAL_TTL; a
-// decline keeps the partner from asking again for as long. The decision
-// is an access_approved or access_declined history entry and event.
+// or withdraws an approval in force (a decline of it), with step-up as a
+// change of the settings has (it decides who reads the number). An
+// approval lets the partner read for SHARE_APPROVAL_TTL; a decline keeps
+// the partner from asking again for as long, and a withdrawal refuses the
+// partner's reads from its commit on (a read checks the approval again
+// when it logs). The decision is an access_approved or access_declined
+// history entry and event.
 func (s *Service) DecideAccessRequest(ctx context.Context, d AccessDecision) (AccessRequest, error) {
 	now := s.now().UTC()
 	if err := s.demand(d.Session, true, now); err != nil {

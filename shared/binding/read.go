@@ -63,6 +63,13 @@ func (s *Service) ReadPhone(ctx context.Context, r ReadRequest) (ReadResult, err
 			ExpiresAt: now.Add(s.cfg.AccessLogRetention),
 		}
 		verdict := readAllowed(view, r.Purpose, now)
+		if verdict == ReadNoPhoneBound && view.Profile.Version == 0 {
+			// No profile item: nothing is held about the account (never
+			// bound, or erased), and the read is not logged: there is no
+			// citizen to show it to, and an erased account stays erased.
+			// The store's LogRefusal writes nothing there either.
+			return ReadResult{Refusal: verdict}, nil
+		}
 		if verdict != ReadAllowed {
 			entry.Result = verdict
 			return s.refuse(ctx, r, view, entry)

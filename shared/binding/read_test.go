@@ -99,14 +99,19 @@ func TestReadPhoneFollowsTheSettings(t *testing.T) {
 	}
 }
 
-// No number, or a removal whose hold is due: no_phone_bound, logged.
+// No number, or a removal whose hold is due: no_phone_bound, logged;
+// an account the service holds nothing about (no profile: never bound, or
+// erased) is refused no_phone_bound too, whatever the purpose, and not
+// logged.
 func TestReadPhoneWithoutNumber(t *testing.T) {
 	e := newEnv(t, withReads, withHold)
-	if res := e.read(t, "acc-none", binding.ReadNotification, "svc"); res.Refusal != binding.ReadNoPhoneBound {
-		t.Fatalf("no number: %+v", res)
+	for _, p := range binding.ReadPurposes {
+		if res := e.read(t, "acc-none", p, "svc"); res.Refusal != binding.ReadNoPhoneBound || res.RequestCreated {
+			t.Fatalf("%s read of an unknown account: %+v", p, res)
+		}
 	}
-	if l := e.log(t, "acc-none"); len(l) != 1 || l[0].Result != binding.ReadNoPhoneBound {
-		t.Fatalf("log = %+v", l)
+	if l := e.log(t, "acc-none"); len(l) != 0 {
+		t.Fatalf("log of an unknown account = %+v, want none", l)
 	}
 	st := e.scheduleRemoval(t, "acc-held")
 	if res := e.read(t, "acc-held", binding.ReadAutofill, "svc"); !res.Allowed() {
@@ -146,7 +151,7 @@ func TestPartnerApprovalFlow(t *testing.T) {
 		evs[0].Access.ClientID != "bank" || evs[0].AccountID != a || evs[0].Phone != "" {
 		t.Fatalf("events = %+v, want one phone.access_requested without the number", evs)
 	}
-	pending, err := e.svc.PendingAccessRequests(context.Background(), a)
+	pending, err := e.svc.CurrentAccessRequests(context.Background(), a)
 	if err != nil || len(pending) != 1 || pending[0].ClientID != "bank" || pending[0].ClientName != "Сервис bank" ||
 		pending[0].State != binding.AccessPending || !pending[0].ExpiresAt.Equal(pending[0].CreatedAt.Add(approvalTTL)) {
 		t.Fatalf("pending = %+v, %v", pending, err)
@@ -165,8 +170,8 @@ func TestPartnerApprovalFlow(t *testing.T) {
 	if err != nil || got.State != binding.AccessApproved || !got.ApprovedUntil.Equal(approvedAt.Add(approvalTTL)) {
 		t.Fatalf("approve = %+v, %v", got, err)
 	}
-	if p, _ := e.svc.PendingAccessRequests(context.Background(), a); len(p) != 0 {
-		t.Fatalf("pending after the approval = %+v", p)
+	if p, _ := e.svc.CurrentAccessRequests(context.Background(), a); len(p) != 1 || p[0].State != binding.AccessApproved || p[0].ID != got.ID {
+		t.Fatalf("listed after the approval = %+v, want it, approved (it may be withdrawn)", p)
 	}
 	st, _ := e.svc.Status(context.Background(), a)
 	if st.History[0].Event != binding.EventAccessApproved || st.History[0].ClientID != "bank" {
@@ -176,8 +181,8 @@ func TestPartnerApprovalFlow(t *testing.T) {
 	if last.Name != binding.EventNameAccessApproved || last.ID != st.History[0].ID {
 		t.Fatalf("event = %+v", last)
 	}
-	if _, err := e.svc.DecideAccessRequest(context.Background(), binding.AccessDecision{AccountID: a, RequestID: got.ID, Approve: false, Session: e.strongSession()}); !errors.Is(err, binding.ErrAccessRequestDecided) {
-		t.Fatalf("deciding twice: %v", err)
+	if _, err := e.svc.DecideAccessRequest(context.Background(), binding.AccessDecision{AccountID: a, RequestID: got.ID, Approve: true, Session: e.strongSession()}); !errors.Is(err, binding.ErrAccessRequestDecided) {
+		t.Fatalf("approving twice: %v", err)
 	}
 	e.clock.Advance(time.Minute)
 	if res := e.read(t, a, binding.ReadThirdParty, "bank"); res.Phone != readNumber {
@@ -214,7 +219,7 @@ func TestPartnerDeclinedAndLapsed(t *testing.T) {
 	e.clock.Advance(time.Minute)
 	e.read(t, a, binding.ReadThirdParty, "bank")
 	e.read(t, a, binding.ReadThirdParty, "shop")
-	pending, _ := e.svc.PendingAccessRequests(context.Background(), a)
+	pending, _ := e.svc.CurrentAccessRequests(context.Background(), a)
 	if len(pending) != 2 {
 		t.Fatalf("pending = %+v", pending)
 	}
@@ -237,6 +242,83 @@ func TestPartnerDeclinedAndLapsed(t *testing.T) {
 	e.clock.Set(got.ExpiresAt)
 	if res := e.read(t, a, binding.ReadThirdParty, "bank"); res.Refusal != binding.ReadApprovalRequired || !res.RequestCreated {
 		t.Fatalf("after the decline ran out: %+v, want a new request", res)
+	}
+}
+
+// A citizen withdraws an approval in force with a decline: the request is
+// declined from then on (decided now, no approval end), the partner's
+// reads are refused, the withdrawal is an access_declined history entry
+// and event, and the list no longer shows it; a second withdrawal finds it
+// decided.
+func TestPartnerApprovalWithdrawn(t *testing.T) {
+	e := newEnv(t, withReads)
+	const a = "acc-withdraw"
+	e.bind(t, a, readNumber)
+	e.clock.Advance(time.Minute)
+	if _, err := e.patch(a, binding.SettingsPatch{ThirdParty: ptr(binding.ThirdPartyAsk)}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Minute)
+	e.read(t, a, binding.ReadThirdParty, "bank")
+	listed, _ := e.svc.CurrentAccessRequests(context.Background(), a)
+	if len(listed) != 1 || listed[0].State != binding.AccessPending {
+		t.Fatalf("listed = %+v, want the pending request", listed)
+	}
+	approved, err := e.svc.DecideAccessRequest(context.Background(), binding.AccessDecision{AccountID: a, RequestID: listed[0].ID, Approve: true, Session: e.strongSession()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Minute)
+	if res := e.read(t, a, binding.ReadThirdParty, "bank"); res.Phone != readNumber {
+		t.Fatalf("approved partner's read = %+v", res)
+	}
+	e.clock.Advance(time.Minute)
+	withdrawnAt := e.clock.Now()
+	got, err := e.svc.DecideAccessRequest(context.Background(), binding.AccessDecision{AccountID: a, RequestID: approved.ID, Session: e.strongSession(), SourceIP: "198.51.100.11"})
+	if err != nil || got.State != binding.AccessDeclined || !got.DecidedAt.Equal(withdrawnAt) || !got.ApprovedUntil.IsZero() ||
+		!got.ExpiresAt.Equal(withdrawnAt.Add(approvalTTL)) {
+		t.Fatalf("withdrawal = %+v, %v", got, err)
+	}
+	if res := e.read(t, a, binding.ReadThirdParty, "bank"); res.Refusal != binding.ReadNotAllowed || res.RequestCreated {
+		t.Fatalf("read after the withdrawal = %+v, want not_allowed", res)
+	}
+	if p, _ := e.svc.CurrentAccessRequests(context.Background(), a); len(p) != 0 {
+		t.Fatalf("listed after the withdrawal = %+v, want none", p)
+	}
+	st, _ := e.svc.Status(context.Background(), a)
+	if st.History[0].Event != binding.EventAccessDeclined || st.History[0].ClientID != "bank" || !st.History[0].At.Equal(withdrawnAt) {
+		t.Fatalf("history = %+v", st.History[0])
+	}
+	last := e.events.all()[len(e.events.all())-1]
+	if last.Name != binding.EventNameAccessDeclined || last.ID != st.History[0].ID || last.Access == nil || last.Access.State != binding.AccessDeclined {
+		t.Fatalf("event = %+v", last)
+	}
+	if _, err := e.svc.DecideAccessRequest(context.Background(), binding.AccessDecision{AccountID: a, RequestID: approved.ID, Session: e.strongSession()}); !errors.Is(err, binding.ErrAccessRequestDecided) {
+		t.Fatalf("withdrawing twice: %v, want decided", err)
+	}
+}
+
+// An approval that ran out cannot be withdrawn: it is expired.
+func TestPartnerApprovalRunOutNotWithdrawn(t *testing.T) {
+	e := newEnv(t, withReads)
+	const a = "acc-withdraw-late"
+	e.bind(t, a, readNumber)
+	e.clock.Advance(time.Minute)
+	if _, err := e.patch(a, binding.SettingsPatch{ThirdParty: ptr(binding.ThirdPartyAsk)}); err != nil {
+		t.Fatal(err)
+	}
+	e.read(t, a, binding.ReadThirdParty, "bank")
+	listed, _ := e.svc.CurrentAccessRequests(context.Background(), a)
+	approved, err := e.svc.DecideAccessRequest(context.Background(), binding.AccessDecision{AccountID: a, RequestID: listed[0].ID, Approve: true, Session: e.strongSession()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(approved.ApprovedUntil)
+	if p, _ := e.svc.CurrentAccessRequests(context.Background(), a); len(p) != 0 {
+		t.Fatalf("listed once the approval ran out = %+v, want none", p)
+	}
+	if _, err := e.svc.DecideAccessRequest(context.Background(), binding.AccessDecision{AccountID: a, RequestID: approved.ID, Session: e.strongSession()}); !errors.Is(err, binding.ErrAccessRequestExpired) {
+		t.Fatalf("withdrawing a run-out approval: %v, want expired", err)
 	}
 }
 

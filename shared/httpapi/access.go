@@ -28,7 +28,7 @@ const (
 
 // Access is the part of the binding service the access routes call.
 type Access interface {
-	PendingAccessRequests(ctx context.Context, accountID string) ([]binding.AccessRequest, error)
+	CurrentAccessRequests(ctx context.Context, accountID string) ([]binding.AccessRequest, error)
 	DecideAccessRequest(ctx context.Context, d binding.AccessDecision) (binding.AccessRequest, error)
 	AccessLog(ctx context.Context, accountID, cursor string, size int) (binding.AccessLogPage, error)
 }
@@ -53,8 +53,9 @@ type accessRequestView struct {
 	DecidedAt     stamp  `json:"decided_at,omitzero"`
 }
 
-// accessRequestsView is GET /v1/phone/access-requests: the pending
-// requests, newest first.
+// accessRequestsView is GET /v1/phone/access-requests: the requests that
+// need or have the citizen's answer in force (pending, and approved until
+// the approval runs out), newest first.
 type accessRequestsView struct {
 	Items []accessRequestView `json:"items"`
 }
@@ -92,7 +93,7 @@ func (a *API) AccessRequests(ctx context.Context, req events.APIGatewayV2HTTPReq
 		if a.access == nil {
 			return events.APIGatewayV2HTTPResponse{}, errNoAccess
 		}
-		reqs, err := a.access.PendingAccessRequests(ctx, c.accountID)
+		reqs, err := a.access.CurrentAccessRequests(ctx, c.accountID)
 		if err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
 		}

@@ -155,19 +155,42 @@ func TestAccessRequestsListAndApprove(t *testing.T) {
 	if got["state"] != "approved" || got["approved_until"] != until || got["decided_at"] != timestamp(w.clock.Now()) || got["client_id"] != "bank" {
 		t.Fatalf("approved = %s", resp.Body)
 	}
-	if items := w.pending(t, event("GET", AccessRequestsPath, "")); len(items) != 1 || items[0].ClientID != "shop" {
-		t.Fatalf("pending after the approval = %+v", items)
+	if items := w.pending(t, event("GET", AccessRequestsPath, "")); len(items) != 2 || items[0].ClientID != "shop" || items[0].State != "pending" ||
+		items[1].ClientID != "bank" || items[1].State != "approved" {
+		t.Fatalf("listed after the approval = %+v, want shop pending and bank approved (it may be withdrawn)", items)
 	}
 	res, err := w.svc.ReadPhone(context.Background(), binding.ReadRequest{AccountID: "alice", Purpose: binding.ReadThirdParty, ClientID: "bank", ClientName: "Банк"})
 	if err != nil || res.Phone != "+79990000001" {
 		t.Fatalf("the approved partner's read: %+v, %v", res, err)
 	}
-	// Decided already: 409 with the reason; the request stays approved.
-	resp = w.decide(items[1].RequestID, `{"decision":"decline"}`, withLang("en"))
+	// Approved already: 409 with the reason; the request stays approved.
+	resp = w.decide(items[1].RequestID, `{"decision":"approve"}`, withLang("en"))
 	p := decodeProblem(t, resp)
 	if resp.StatusCode != http.StatusConflict || p["code"] != "access_request_closed" || p["reason"] != "decided" ||
 		p["detail"] != "This access request has already been decided." {
-		t.Fatalf("second decision: %d %v", resp.StatusCode, p)
+		t.Fatalf("second approval: %d %v", resp.StatusCode, p)
+	}
+	// A decline withdraws the approval: declined now, no approval end, the
+	// partner's reads refused, the list without it; once more is 409.
+	w.clock.Advance(time.Minute)
+	resp = w.decide(items[1].RequestID, `{"decision":"decline"}`)
+	got = nil
+	if err := json.Unmarshal([]byte(resp.Body), &got); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("withdraw: %d %s", resp.StatusCode, resp.Body)
+	}
+	if _, ok := got["approved_until"]; ok || got["state"] != "declined" || got["decided_at"] != timestamp(w.clock.Now()) {
+		t.Fatalf("withdrawn = %s", resp.Body)
+	}
+	res, err = w.svc.ReadPhone(context.Background(), binding.ReadRequest{AccountID: "alice", Purpose: binding.ReadThirdParty, ClientID: "bank", ClientName: "Банк"})
+	if err != nil || res.Phone != "" || res.Refusal != binding.ReadNotAllowed {
+		t.Fatalf("the partner's read after the withdrawal: %+v, %v", res, err)
+	}
+	if items := w.pending(t, event("GET", AccessRequestsPath, "")); len(items) != 1 || items[0].ClientID != "shop" {
+		t.Fatalf("listed after the withdrawal = %+v", items)
+	}
+	resp = w.decide(items[1].RequestID, `{"decision":"decline"}`)
+	if p := decodeProblem(t, resp); resp.StatusCode != http.StatusConflict || p["reason"] != "decided" {
+		t.Fatalf("withdrawing twice: %d %v", resp.StatusCode, p)
 	}
 	// Lapsed: 409, reason expired.
 	w.clock.Advance(720 * time.Hour)

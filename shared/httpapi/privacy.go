@@ -134,9 +134,8 @@ func dataViewOf(r privacy.Report) dataView {
 	}
 	for _, h := range r.History {
 		v.History = append(v.History, dataEntryView{
-			historyEntry: historyEntry{At: stamp(h.At), Event: h.Event, Phone: h.Phone, Actor: h.Actor,
-				Channel: string(h.Channel), SourceIP: h.SourceIP, Fields: h.Fields},
-			TicketID: h.TicketID, Reason: h.Reason,
+			historyEntry: historyEntryOf(h),
+			TicketID:     h.TicketID, Reason: h.Reason,
 		})
 	}
 	if q := r.Verification; q != nil {

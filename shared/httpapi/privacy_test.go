@@ -42,8 +42,9 @@ func (b *lastCodes) SendEmail(_ context.Context, to, _, body string) error {
 
 // TestPersonalDataReport: GET /v1/phone/data with step-up answers the whole
 // account as an attachment no cache keeps: the bound number in full, the
-// ticket and its contact, the settings, every history entry, the pending
-// request; and never a code, an HMAC, a key id or a ciphertext. Without a
+// ticket and its contact, the settings, every history entry (an approval's
+// with the partner's client_id), the pending request, the partner's read
+// and request; and never a code, an HMAC, a key id or a ciphertext. Without a
 // second factor it is 401 insufficient_authentication and shows nothing.
 func TestPersonalDataReport(t *testing.T) {
 	ctx := context.Background()
@@ -52,7 +53,8 @@ func TestPersonalDataReport(t *testing.T) {
 	box := &lastCodes{codes: map[string]string{}}
 	cfg := binding.Config{CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, CodesPerAccountHour: 5, CodesPerPhoneDay: 10,
 		CodesPerIPHour: 20, MaxFailuresDay: 15, CodesPerPrefixDay: 50, CodesGlobalDay: 1000, UnbindEmailHold: 24 * time.Hour,
-		HistoryRetention: 24 * time.Hour, StepUp: binding.StepUp{AMR: []string{"mfa"}, MaxAge: 15 * time.Minute}}
+		HistoryRetention: 24 * time.Hour, StepUp: binding.StepUp{AMR: []string{"mfa"}, MaxAge: 15 * time.Minute},
+		ShareApprovalTTL: 24 * time.Hour, AccessLogRetention: 24 * time.Hour}
 	mem, tickets, idem := store.NewMemory(), store.NewFeedbackMemory(), store.NewMemoryIdempotency()
 	keys := secure.DevKeyring()
 	svc := binding.New(cfg, mem, binding.Senders{SMS: box, Email: box}, keys, clock.Now, nil)
@@ -69,8 +71,19 @@ func TestPersonalDataReport(t *testing.T) {
 	if _, err := svc.Confirm(ctx, binding.Confirmation{AccountID: "alice", VerificationID: sent.VerificationID, Code: box.codes["+79123456789"], SourceIP: "203.0.113.7"}); err != nil {
 		t.Fatal(err)
 	}
-	national := binding.DisplayNational
-	if _, err := svc.ChangeSettings(ctx, binding.SettingsUpdate{AccountID: "alice", Patch: binding.SettingsPatch{DisplayFormat: &national}, Session: session}); err != nil {
+	national, ask := binding.DisplayNational, binding.ThirdPartyAsk
+	if _, err := svc.ChangeSettings(ctx, binding.SettingsUpdate{AccountID: "alice", Patch: binding.SettingsPatch{DisplayFormat: &national, ThirdParty: &ask}, Session: session}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(30 * time.Second)
+	if res, err := svc.ReadPhone(ctx, binding.ReadRequest{AccountID: "alice", Purpose: binding.ReadThirdParty, ClientID: "bank", ClientName: "Банк"}); err != nil || !res.RequestCreated {
+		t.Fatalf("partner's read = %+v, %v", res, err)
+	}
+	asked, err := svc.CurrentAccessRequests(ctx, "alice")
+	if err != nil || len(asked) != 1 {
+		t.Fatalf("requests = %+v, %v", asked, err)
+	}
+	if _, err := svc.DecideAccessRequest(ctx, binding.AccessDecision{AccountID: "alice", RequestID: asked[0].ID, Approve: true, Session: session}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(time.Minute)
@@ -115,6 +128,7 @@ func TestPersonalDataReport(t *testing.T) {
 		} `json:"settings"`
 		History []struct {
 			Event, Phone string
+			ClientID     string `json:"client_id"`
 		} `json:"history"`
 		Verification *struct {
 			VerificationID string `json:"verification_id"`
@@ -139,7 +153,8 @@ func TestPersonalDataReport(t *testing.T) {
 		doc.Consent == nil || doc.Settings.DisplayFormat != "national" {
 		t.Fatalf("report: %s", resp.Body)
 	}
-	if len(doc.History) != 2 || doc.History[0].Event != binding.EventSettingsChanged || doc.History[1].Phone != "8 (912) ***-**-89" {
+	if len(doc.History) != 3 || doc.History[0].Event != binding.EventAccessApproved || doc.History[0].ClientID != "bank" ||
+		doc.History[1].Event != binding.EventSettingsChanged || doc.History[2].Phone != "8 (912) ***-**-89" {
 		t.Fatalf("history: %+v", doc.History)
 	}
 	if v := doc.Verification; v == nil || v.VerificationID != pending.VerificationID || v.Purpose != "unbind" || v.Channel != "email" ||
@@ -150,8 +165,8 @@ func TestPersonalDataReport(t *testing.T) {
 		doc.Tickets[0].Contact != "+79161234567" || doc.Tickets[0].ContactKind != "phone" {
 		t.Fatalf("tickets: %+v", doc.Tickets)
 	}
-	if doc.AccessLog == nil || doc.AccessRequests == nil {
-		t.Fatalf("access_log and access_requests must be arrays: %s", resp.Body)
+	if len(doc.AccessLog) != 1 || len(doc.AccessRequests) != 1 {
+		t.Fatalf("access_log and access_requests: want the partner's read and its request: %s", resp.Body)
 	}
 
 	held, err := store.MemoryPrivacy{Binding: mem, Tickets: tickets, Idempotency: idem}.Held(ctx, "alice")

@@ -41,6 +41,8 @@ type requestView struct {
 	EffectiveAt    stamp  `json:"effective_at,omitzero"`
 }
 
+// historyEntry is one history entry as the status and the data report
+// show it (historyEntryOf).
 type historyEntry struct {
 	At      stamp  `json:"at"`
 	Event   string `json:"event"`
@@ -55,6 +57,19 @@ type historyEntry struct {
 	// ClientID is the partner an access_approved or access_declined entry
 	// decided on.
 	ClientID string `json:"client_id,omitempty"`
+}
+
+func historyEntryOf(h binding.HistoryEntry) historyEntry {
+	return historyEntry{
+		At:       stamp(h.At),
+		Event:    h.Event,
+		Phone:    h.Phone,
+		Actor:    h.Actor,
+		Channel:  string(h.Channel),
+		SourceIP: h.SourceIP,
+		Fields:   h.Fields,
+		ClientID: h.ClientID,
+	}
 }
 
 // Status is GET /v1/phone: where the caller's number stands, the latest
@@ -112,16 +127,7 @@ func statusViewOf(st binding.Status, l lang) statusView {
 		}
 	}
 	for _, h := range st.History {
-		v.History = append(v.History, historyEntry{
-			At:       stamp(h.At),
-			Event:    h.Event,
-			Phone:    h.Phone,
-			Actor:    h.Actor,
-			Channel:  string(h.Channel),
-			SourceIP: h.SourceIP,
-			Fields:   h.Fields,
-			ClientID: h.ClientID,
-		})
+		v.History = append(v.History, historyEntryOf(h))
 	}
 	return v
 }

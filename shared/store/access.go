@@ -239,15 +239,25 @@ func requestFree(now time.Time) expression.ConditionBuilder {
 		Or(expression.Name(attrExpiresAt).LessThanEqual(expression.Value(formatTime(now))))
 }
 
-// LogRefusal implements binding.AccessStore: the log entry alone (PutItem),
-// or with a new request, both in one TransactWriteItems whose request Put
-// holds only where the partner has no open request. When that condition
-// fails (another read created one meanwhile) the entry is written alone.
+// LogRefusal implements binding.AccessStore with one TransactWriteItems:
+// the log entry's Put, a ConditionCheck that the account's profile item
+// exists and, when r.NewRequest is set, the request's Put, which holds
+// only where the partner has no open request. When the profile item is
+// missing (an erased or unknown account) nothing is written; when only
+// the request's condition fails (another read created one meanwhile) the
+// entry is written again without it.
 func (d *Dynamo) LogRefusal(ctx context.Context, r binding.Refusal) (bool, error) {
 	item, err := attributevalue.MarshalMap(newAccessLogItem(r.AccountID, r.Entry))
 	if err != nil {
 		return false, fmt.Errorf("marshal access log: %w", err)
 	}
+	held, err := conditionCheck(d.table, key(accountPK(r.AccountID), skProfile), expression.AttributeExists(expression.Name(attrPK)))
+	if err != nil {
+		return false, err
+	}
+	var t txn
+	t.add(itemAccessLog, putNew(d.table, item))
+	t.add(itemProfile, held)
 	if r.NewRequest != nil {
 		req, err := attributevalue.MarshalMap(newAccessRequestItem(*r.NewRequest))
 		if err != nil {
@@ -257,21 +267,18 @@ func (d *Dynamo) LogRefusal(ctx context.Context, r binding.Refusal) (bool, error
 		if err != nil {
 			return false, fmt.Errorf("build request condition: %w", err)
 		}
-		var t txn
-		t.add(itemAccessLog, putNew(d.table, item))
 		t.add(itemAccessRequest, putIf(d.table, req, cond))
-		reasons, err := d.transact(ctx, t.items)
-		switch {
-		case err == nil:
-			return true, nil
-		case !t.refused(reasons, itemAccessRequest):
-			return false, fmt.Errorf("log refused read: %w", err)
-		}
 	}
-	if _, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item, ConditionExpression: aws.String(absent)}); err != nil {
-		return false, fmt.Errorf("log refused read: %w", err)
+	reasons, err := d.transact(ctx, t.items)
+	switch {
+	case err == nil:
+		return r.NewRequest != nil, nil
+	case t.refused(reasons, itemProfile):
+		return false, nil // nothing held about the account: nothing logged
+	case r.NewRequest != nil && t.refused(reasons, itemAccessRequest):
+		return d.LogRefusal(ctx, binding.Refusal{AccountID: r.AccountID, Entry: r.Entry})
 	}
-	return false, nil
+	return false, fmt.Errorf("log refused read: %w", err)
 }
 
 // accessRequestsQuery reads every access request of the account: a handful
@@ -319,10 +326,11 @@ func (d *Dynamo) AccessRequests(ctx context.Context, accountID string) ([]bindin
 // DecideAccessRequest implements binding.AccessStore: the request is found
 // by its id among the account's (a Query of its partition, so another
 // account's id is never found), then one TransactWriteItems writes the
-// decision, only while that request is still there, pending and unexpired,
-// and the history entry. What the Query saw decides nothing: a request
-// decided or replaced meanwhile fails the condition, and the item as it is
-// then tells why.
+// decision, only while that request is still there and decidable (pending
+// and unexpired; for a decline, an approval in force too), and the history
+// entry. What the Query saw decides nothing: a request
+// decided or replaced meanwhile fails the condition (decidable), and the
+// item as it is then tells why.
 func (d *Dynamo) DecideAccessRequest(ctx context.Context, w binding.AccessDecisionWrite) (binding.AccessRequest, error) {
 	all, err := d.accessRequestsQuery(ctx, w.AccountID)
 	if err != nil {
@@ -341,13 +349,12 @@ func (d *Dynamo) DecideAccessRequest(ctx context.Context, w binding.AccessDecisi
 		Set(expression.Name(attrDecidedAt), expression.Value(formatTime(w.Now))).
 		Set(expression.Name(attrExpiresAt), expression.Value(formatTime(w.ExpiresAt))).
 		Set(expression.Name(attrTTL), expression.Value(w.ExpiresAt.Unix()))
-	if !w.ApprovedUntil.IsZero() {
+	if w.ApprovedUntil.IsZero() {
+		upd = upd.Remove(expression.Name(attrApprovedUntil))
+	} else {
 		upd = upd.Set(expression.Name(attrApprovedUntil), expression.Value(formatTime(w.ApprovedUntil)))
 	}
-	cond := expression.Name(attrRequestID).Equal(expression.Value(w.RequestID)).
-		And(expression.Name(attrState).Equal(expression.Value(string(binding.AccessPending)))).
-		And(expression.Name(attrExpiresAt).GreaterThan(expression.Value(formatTime(w.Now))))
-	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(decidable(w)).Build()
 	if err != nil {
 		return binding.AccessRequest{}, fmt.Errorf("build decision: %w", err)
 	}
@@ -383,6 +390,21 @@ func (d *Dynamo) DecideAccessRequest(ctx context.Context, w binding.AccessDecisi
 	return r, nil
 }
 
+// decidable is where the decision w may be written: the same request,
+// pending and unexpired at w.Now, or, for a decline, approved and in force
+// (the citizen withdraws the approval); binding.AccessRequest.Decidable
+// says the same.
+func decidable(w binding.AccessDecisionWrite) expression.ConditionBuilder {
+	now := expression.Value(formatTime(w.Now))
+	open := expression.Name(attrState).Equal(expression.Value(string(binding.AccessPending))).
+		And(expression.Name(attrExpiresAt).GreaterThan(now))
+	if w.State == binding.AccessDeclined {
+		open = open.Or(expression.Name(attrState).Equal(expression.Value(string(binding.AccessApproved))).
+			And(expression.Name(attrApprovedUntil).GreaterThan(now)))
+	}
+	return expression.Name(attrRequestID).Equal(expression.Value(w.RequestID)).And(open)
+}
+
 // whyUndecidable names why the request w decides cannot be decided, from
 // the requests as they are: gone or replaced, decided, or lapsed.
 func whyUndecidable(requests []binding.AccessRequest, w binding.AccessDecisionWrite) error {
@@ -390,11 +412,8 @@ func whyUndecidable(requests []binding.AccessRequest, w binding.AccessDecisionWr
 		if r.ID != w.RequestID {
 			continue
 		}
-		if r.State != binding.AccessPending {
-			return binding.ErrAccessRequestDecided
-		}
-		if !r.Open(w.Now) {
-			return binding.ErrAccessRequestExpired
+		if err := r.Undecidable(w.State, w.Now); err != nil {
+			return err
 		}
 		return errors.New("decide access request: the request did not change, yet its condition failed")
 	}

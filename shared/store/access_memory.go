@@ -63,6 +63,9 @@ func (m *Memory) logAccess(accountID string, e binding.AccessLogEntry) {
 func (m *Memory) LogRefusal(_ context.Context, r binding.Refusal) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := m.profiles[r.AccountID]; !ok {
+		return false, nil // nothing held about the account: nothing logged
+	}
 	m.logAccess(r.AccountID, r.Entry)
 	n := r.NewRequest
 	if n == nil {
@@ -97,11 +100,8 @@ func (m *Memory) DecideAccessRequest(_ context.Context, w binding.AccessDecision
 		if r.ID != w.RequestID {
 			continue
 		}
-		switch {
-		case r.State != binding.AccessPending:
-			return binding.AccessRequest{}, binding.ErrAccessRequestDecided
-		case !r.Open(w.Now):
-			return binding.AccessRequest{}, binding.ErrAccessRequestExpired
+		if err := r.Undecidable(w.State, w.Now); err != nil {
+			return binding.AccessRequest{}, err
 		}
 		r.State, r.DecidedAt, r.ExpiresAt, r.ApprovedUntil = w.State, w.Now, w.ExpiresAt, w.ApprovedUntil
 		m.accessRequests[w.AccountID][client] = r

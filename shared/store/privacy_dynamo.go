@@ -163,14 +163,43 @@ func allTickets(ctx context.Context, st feedback.Store, accountID string) ([]fee
 // of one of its numbers.
 var numberAttrs = []string{attrPhoneHMAC, attrDestinationHMAC, attrPreviousHMAC}
 
+// erasePasses bounds the passes of an erasure over the account's
+// partition: a write racing it (a first bind's confirm, a read's log
+// entry) puts items after a pass read the partition, and the next pass
+// finds them; one that keeps doing so fails the erasure, to be run again.
+const erasePasses = 3
+
 // Erase implements privacy.Store (the layout comment above says what goes
-// in which order).
-func (d *Dynamo) Erase(ctx context.Context, accountID string, now time.Time) (privacy.Erased, error) {
+// in which order). It ends only when the account's partition is read
+// empty after a pass: items put meanwhile (a profile with its claim
+// included) go in the next pass, and an erasure whose partition is still
+// not empty after erasePasses fails, saying to run it again.
+func (d *Dynamo) Erase(ctx context.Context, accountID string, _ time.Time) (privacy.Erased, error) {
 	var e privacy.Erased
 	items, err := d.queryAll(ctx, accountPK(accountID))
 	if err != nil {
 		return e, err
 	}
+	for pass := 1; ; pass++ {
+		if err := d.erasePass(ctx, accountID, items, &e); err != nil {
+			return e, err
+		}
+		if items, err = d.queryAll(ctx, accountPK(accountID)); err != nil {
+			return e, err
+		}
+		if len(items) == 0 {
+			return e, nil
+		}
+		if pass == erasePasses {
+			return e, fmt.Errorf("erase: %d items were put in the account's partition during the erasure (a bind or a read racing it); run it again", len(items))
+		}
+	}
+}
+
+// erasePass erases what one read of the account's partition found, and
+// what is keyed by the account or by a number its items name, adding
+// what it deleted to e.
+func (d *Dynamo) erasePass(ctx context.Context, accountID string, items []map[string]types.AttributeValue, e *privacy.Erased) error {
 	var profile map[string]types.AttributeValue
 	numbers := map[string]bool{}
 	for _, item := range items {
@@ -192,11 +221,15 @@ func (d *Dynamo) Erase(ctx context.Context, accountID string, now time.Time) (pr
 	}
 	bound := stringAttr(profile, attrPhoneHMAC)
 
-	if e.Tickets, err = d.stripTickets(ctx, accountID); err != nil {
-		return e, err
+	tickets, err := d.stripTickets(ctx, accountID)
+	e.Tickets += tickets
+	if err != nil {
+		return err
 	}
-	if e.Idempotency, err = d.deleteAll(ctx, idempotencyPK(accountID)); err != nil {
-		return e, err
+	idempotency, err := d.deleteAll(ctx, idempotencyPK(accountID))
+	e.Idempotency += idempotency
+	if err != nil {
+		return err
 	}
 	counterPartitions := []string{CounterPrefix(feedback.LimitDaily) + accountID}
 	for h := range numbers {
@@ -205,7 +238,7 @@ func (d *Dynamo) Erase(ctx context.Context, accountID string, now time.Time) (pr
 	for _, pk := range counterPartitions {
 		n, err := d.deleteAll(ctx, pk)
 		if err != nil {
-			return e, err
+			return err
 		}
 		e.Counters += n
 	}
@@ -215,7 +248,7 @@ func (d *Dynamo) Erase(ctx context.Context, accountID string, now time.Time) (pr
 		}
 		released, err := d.releaseClaim(ctx, accountID, h)
 		if err != nil {
-			return e, err
+			return err
 		}
 		if released {
 			e.Claims++
@@ -227,21 +260,21 @@ func (d *Dynamo) Erase(ctx context.Context, accountID string, now time.Time) (pr
 		}
 		gone, err := d.deleteItem(ctx, item)
 		if err != nil {
-			return e, err
+			return err
 		}
 		if gone {
-			countKind(&e, stringAttr(item, attrSK), stringAttr(item, attrType))
+			countKind(e, stringAttr(item, attrSK), stringAttr(item, attrType))
 		}
 	}
 	if profile != nil {
 		claims, err := d.deleteProfile(ctx, accountID, profile)
 		if err != nil {
-			return e, err
+			return err
 		}
 		e.Profile++
 		e.Claims += claims
 	}
-	return e, nil
+	return nil
 }
 
 // countKind counts one deleted item of the account's partition.

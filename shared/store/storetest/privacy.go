@@ -37,6 +37,8 @@ func RunPrivacy(t *testing.T, newStores func(t *testing.T) Stores) {
 		{"EraseLeavesNothing", privacyEraseLeavesNothing},
 		{"EraseSparesAnotherAccountsClaim", privacyEraseSparesAnotherAccountsClaim},
 		{"EraseRacesTicketAnswer", privacyEraseRacesTicketAnswer},
+		{"ReadAfterEraseWritesNothing", privacyReadAfterEraseWritesNothing},
+		{"EraseRacesFirstBind", privacyEraseRacesFirstBind},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, newStores(t)) })
