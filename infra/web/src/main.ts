@@ -56,7 +56,7 @@ const state = {
   lastPhone: sessionStorage.getItem("phonebind.phone") ?? "",
   tickets: [] as Ticket[],
   settings: null as Settings | null,
-  // Partners' pending requests (null until loaded) and the access log's
+  // Partners' pending requests and approvals in force (null until loaded) and the access log's
   // pages so far, with the cursor of the next one ("" on the last).
   requests: null as AccessRequest[] | null,
   log: [] as AccessLogEntry[],
@@ -411,8 +411,8 @@ async function sendTicket(): Promise<void> {
 
 const logPage = 20;
 
-// renderAccess shows what the setting means, the pending requests with
-// their buttons, and the log as far as it was read.
+// renderAccess shows what the setting means, the pending requests and the
+// approvals in force with their buttons, and the log as far as it was read.
 function renderAccess(): void {
   const reqs = state.requests;
   el("access-section").hidden = reqs === null;
@@ -424,23 +424,25 @@ function renderAccess(): void {
       const li = document.createElement("li");
       li.dataset.requestId = r.request_id;
       li.dataset.client = r.client_id;
+      li.dataset.state = r.state;
       const name = document.createElement("strong");
       name.textContent = r.client_name;
       const purpose = document.createElement("span");
       purpose.textContent = " · " + purposeText(r.purpose);
       const when = document.createElement("div");
       when.className = "when";
-      when.textContent = tr("requestAsked", { date: formatDate(r.created_at), until: formatDate(r.expires_at) });
       const buttons = document.createElement("div");
-      for (const decision of ["approve", "decline"] as const) {
-        const b = document.createElement("button");
-        b.type = "button";
-        b.className = decision;
-        b.textContent = tr(decision);
+      if (r.state === "approved") {
+        // An approval in force: until when, and the one way back.
+        when.textContent = tr("approvedUntil", { date: formatDate(r.approved_until ?? r.expires_at) });
+        buttons.append(decisionButton(r, "decline", "withdraw", tr("withdraw"), tr("withdrawLabel", { name: r.client_name })));
+      } else {
+        when.textContent = tr("requestAsked", { date: formatDate(r.created_at), until: formatDate(r.expires_at) });
         // Two lists of "Approve" would be ambiguous to a screen reader.
-        b.setAttribute("aria-label", tr(decision === "approve" ? "approveLabel" : "declineLabel", { name: r.client_name }));
-        b.addEventListener("click", () => void decide(r, decision));
-        buttons.append(b);
+        buttons.append(
+          decisionButton(r, "approve", "approve", tr("approve"), tr("approveLabel", { name: r.client_name })),
+          decisionButton(r, "decline", "decline", tr("decline"), tr("declineLabel", { name: r.client_name })),
+        );
       }
       li.append(name, purpose, when, buttons);
       return li;
@@ -452,6 +454,17 @@ function renderAccess(): void {
   el("access-log").hidden = state.log.length === 0;
   el("log-empty").hidden = state.log.length > 0;
   el("log-more").hidden = state.logCursor === "";
+}
+
+// decisionButton is one answer to r, its accessible name naming the partner.
+function decisionButton(r: AccessRequest, decision: "approve" | "decline", cls: string, label: string, aria: string): HTMLButtonElement {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = cls;
+  b.textContent = label;
+  b.setAttribute("aria-label", aria);
+  b.addEventListener("click", () => void decide(r, decision));
+  return b;
 }
 
 function logRow(e: AccessLogEntry): HTMLTableRowElement {
@@ -476,7 +489,7 @@ function resultText(r: AccessLogEntry["result"]): string {
   return isKey(key) ? tr(key) : r;
 }
 
-// loadAccess reads the pending requests and the log's first page afresh.
+// loadAccess reads the requests and approvals and the log's first page afresh.
 async function loadAccess(): Promise<void> {
   if (!state.token) return;
   await Promise.all([
@@ -511,11 +524,14 @@ async function loadMoreLog(): Promise<void> {
   });
 }
 
-// decide answers a partner's request. A refusal for a weak session comes
-// back as a step-up prompt whose sign-in repeats it; a request gone or
-// already closed (404, 409) is shown in the API's words and the list is
-// read again, so what is shown is what can still be answered.
+// decide answers a partner's request, or withdraws an approval in force (a
+// decline of an approved request). A refusal for a weak session comes back
+// as a step-up prompt whose sign-in repeats it; a request gone or already
+// closed (404; 409 for one answered elsewhere, or an approval withdrawn or
+// ended meanwhile) is shown in the API's words and the list is read again,
+// so what is shown is what can still be answered.
 async function decide(r: AccessRequest, decision: "approve" | "decline"): Promise<void> {
+  const withdrawal = r.state === "approved";
   await call(async () => {
     const res = await api.decideAccessRequest(session, r.request_id, { decision });
     if (!res.ok && (res.failure.status === 404 || res.failure.status === 409)) {
@@ -525,12 +541,12 @@ async function decide(r: AccessRequest, decision: "approve" | "decline"): Promis
     }
     return res;
   }, async (done) => {
-    // The answered request leaves the list, and its button with it: focus
-    // goes to the section's heading, where the notice is read.
+    // The buttons answered go with the list read again: focus goes to the
+    // section's heading, where the notice is read.
     await Promise.all([loadAccess(), loadStatusQuietly()]);
     notice(done.state === "approved"
       ? tr("approvedNotice", { name: done.client_name, date: formatDate(done.approved_until ?? done.expires_at) })
-      : tr("declinedNotice", { name: done.client_name }));
+      : tr(withdrawal ? "withdrawnNotice" : "declinedNotice", { name: done.client_name }));
     el("access-h").focus();
   });
 }

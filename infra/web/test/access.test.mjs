@@ -1,7 +1,8 @@
 // The number in use, in Chromium against the local runner: a partner
 // reads it (the side panel's read_phone), the citizen approves or declines
-// the request it made, sees every read in the access log, and downloads
-// the personal-data report; step-up, keyboard, axe-core and both languages.
+// the request it made, withdraws an approval, sees every read in the access
+// log, and downloads the personal-data report; step-up, keyboard, axe-core
+// and both languages.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -69,7 +70,8 @@ it("shows a partner's request, approves it by keyboard with a strong session, an
   await bind(page, dev, number);
   assert.equal(await text(page, "#access-h"), "Доступ к номеру");
   assert.equal(await text(page, "#log-h"), "Кто обращался к номеру");
-  assert.equal(await text(page, "#requests-empty"), "Запросов на доступ нет.");
+  assert.equal(await text(page, "#requests-h"), "Запросы и разрешения партнёров");
+  assert.equal(await text(page, "#requests-empty"), "Запросов и действующих разрешений нет.");
   assert.equal(await text(page, "#log-empty"), "Обращений к номеру не было.");
   assert.match(await text(page, "#access-mode"), /^Партнёрским сервисам номер не передаётся/);
 
@@ -81,15 +83,15 @@ it("shows a partner's request, approves it by keyboard with a strong session, an
   assert.match(await item.textContent(), /^Банк «Пример» · Передача партнёру\s*Запрошено .+ · ждёт ответа до .+/);
   assert.equal(await page.isHidden("#requests-empty"), true);
   assert.deepEqual(await rows(page), [["Банк «Пример»", "Передача партнёру", "Отказ: ждёт вашего разрешения"]]);
-  await screenshot(page, "access-request.png");
 
   // By keyboard: Tab to the approve button (named for the partner), Enter.
   await tabTo(page, () => document.activeElement?.getAttribute("aria-label") === "Разрешить доступ: Банк «Пример»", "the approve button");
   await page.keyboard.press("Enter");
   await waitText(page, "#notice", /^Доступ разрешён: Банк «Пример», до .+\.$/);
   assert.equal(await focusedId(page), "access-h");
-  await page.waitForSelector("#access-requests li", { state: "detached" });
-  assert.equal(await page.isVisible("#requests-empty"), true);
+  // The request stays listed, now as the approval in force.
+  await page.waitForSelector("#access-requests li[data-client='partner.bank-example'][data-state='approved']");
+  assert.equal(await page.isHidden("#requests-empty"), true);
   assert.match(await text(page, "#history tbody"), /Доступ к номеру разрешён · partner\.bank-example/);
 
   // The partner reads again and gets the number; the log shows both reads, newest first.
@@ -101,7 +103,7 @@ it("shows a partner's request, approves it by keyboard with a strong session, an
   ]);
   // The API agrees: nothing pending, the approval in force.
   const api = await fetch(dev.url + "/v1/phone/access-requests", { headers: { Authorization: "Bearer " + (await token(dev, sub)) } });
-  assert.deepEqual((await api.json()).items, []);
+  assert.deepEqual((await api.json()).items.map((r) => [r.client_id, r.state]), [["partner.bank-example", "approved"]]);
   assert.deepEqual(await readPhone(dev, sub).then((r) => r.ok), true);
   await screenshot(page, "access-log.png");
   assert.deepEqual(page.errors, []);
@@ -140,11 +142,12 @@ it("asks a weak session to sign in again before an approval, declines another pa
   await readInPanel(page, {}, "approval_required");
   await page.click("#access-requests li[data-client='partner.bank-example'] button.decline");
   await waitText(page, "#notice", /^Запрос отклонён: Банк «Пример»\.$/);
-  await page.waitForSelector("#access-requests li", { state: "detached" });
+  await page.waitForSelector("#access-requests li[data-client='partner.bank-example']", { state: "detached" });
   assert.match(await text(page, "#history tbody"), /В доступе к номеру отказано · partner\.bank-example/);
   await readInPanel(page, {}, "not_allowed");
   assert.deepEqual((await rows(page))[0], ["Банк «Пример»", "Передача партнёру", "Отказ: не разрешено"]);
-  assert.equal(await page.locator("#access-requests li").count(), 0);
+  assert.deepEqual(await page.$$eval("#access-requests li", (lis) => lis.map((li) => [li.dataset.client, li.dataset.state])),
+    [["partner.shop", "approved"]], "only the shop's approval is left");
 
   // A request answered elsewhere (another device) while the page showed it: 409 in the API's words.
   const other = { clientId: "partner.other", clientName: "Сервис «Другой»" };
@@ -163,7 +166,7 @@ it("asks a weak session to sign in again before an approval, declines another pa
   await waitText(page, "#error-text", /\S/);
   assert.equal(await text(page, "#error-text"), closed.detail);
   assert.equal(await focusedId(page), "error");
-  await page.waitForSelector("#access-requests li", { state: "detached" });
+  await page.waitForSelector("#access-requests li[data-client='partner.other']", { state: "detached" });
 
   // More reads than a page holds: "show more" follows next_cursor.
   for (let i = 0; i < 20; i++) await readPhone(dev, sub, other);
@@ -179,6 +182,117 @@ it("asks a weak session to sign in again before an approval, declines another pa
     "focus moves to the first entry added");
   const all = await rows(page);
   assert.deepEqual(all.at(-1), ["Магазин «Тест»", "Передача партнёру", "Отказ: ждёт вашего разрешения"], "the oldest read comes last");
+  assert.deepEqual(page.errors, []);
+});
+
+// requestsShown is the list as the page shows it: partner, state, the
+// line under the name, and each button's text and accessible name.
+const requestsShown = (page) => page.$$eval("#access-requests li", (lis) => lis.map((li) => ({
+  client: li.dataset.client,
+  state: li.dataset.state,
+  when: li.querySelector(".when").textContent,
+  buttons: [...li.querySelectorAll("button")].map((b) => [b.textContent, b.getAttribute("aria-label")]),
+})));
+
+// shownDate is how the page writes iso in lang (its formatDate).
+const shownDate = (page, iso, lang) => page.evaluate(([iso, lang]) =>
+  new Intl.DateTimeFormat(lang === "ru" ? "ru-RU" : "en-GB", { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso)), [iso, lang]);
+
+it("lists an approval in force with its date beside a pending request, withdraws it after a step-up, and the partner is refused; a withdrawal made elsewhere is the API's 409", async () => {
+  const page = await open(browser, dev, { bypassCSP: true });
+  const sub = "access-withdraw";
+  await signIn(page, sub);
+  await bind(page, dev, freshNumber());
+  await askForApproval(page);
+  const strong = await token(dev, sub);
+  const listed = async () => (await (await fetch(dev.url + "/v1/phone/access-requests", { headers: { Authorization: "Bearer " + strong } })).json()).items;
+
+  // The bank asks and is approved; the shop asks and waits.
+  await readInPanel(page, {}, "approval_required");
+  await page.click("#access-requests li[data-client='partner.bank-example'] button.approve");
+  await waitText(page, "#notice", /^Доступ разрешён: Банк «Пример», до .+\.$/);
+  const shop = { clientId: "partner.shop", clientName: "Магазин «Тест»" };
+  await readInPanel(page, shop, "approval_required");
+  const approval = (await listed()).find((r) => r.client_id === "partner.bank-example");
+  assert.equal(approval.state, "approved");
+  assert.ok(approval.approved_until, "an approval in force has approved_until");
+  const until = await shownDate(page, approval.approved_until, "ru");
+  await page.waitForSelector("#access-requests li[data-client='partner.shop'][data-state='pending']");
+  const shown = await requestsShown(page);
+  assert.deepEqual(shown.map(({ when, ...r }) => r), [
+    { client: "partner.shop", state: "pending", buttons: [["Разрешить", "Разрешить доступ: Магазин «Тест»"], ["Отклонить", "Отклонить запрос: Магазин «Тест»"]] },
+    { client: "partner.bank-example", state: "approved", buttons: [["Отозвать разрешение", "Отозвать разрешение: Банк «Пример»"]] },
+  ]);
+  assert.match(shown[0].when, /^Запрошено .+ · ждёт ответа до .+$/);
+  assert.equal(shown[1].when, `Разрешено до ${until}`);
+  assert.match(await text(page, "#access-requests li[data-state='approved']"), /^Банк «Пример» · Передача партнёру\s*Разрешено до /);
+  await checkAxe(page, "an approval and a request, Russian");
+  await screenshot(page, "access-request.png");
+
+  // A weak session is asked to sign in again; nothing is withdrawn until it does.
+  await signIn(page, sub, { mfa: false });
+  await waitText(page, "#dev-token", /amr pwd, /);
+  await page.waitForSelector("#access-requests li[data-state='approved']");
+  await tabTo(page, () => document.activeElement?.getAttribute("aria-label") === "Отозвать разрешение: Банк «Пример»", "the withdraw button");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#stepup:not([hidden])");
+  assert.equal(await focusedId(page), "error");
+  assert.match(await text(page, "#error-text"), /втор\S* фактор/);
+  assert.equal((await listed()).find((r) => r.client_id === "partner.bank-example")?.state, "approved", "nothing withdrawn yet");
+  assert.equal((await readPhone(dev, sub)).ok, true, "the bank still reads");
+  await page.click("#stepup-signin");
+  await waitText(page, "#notice", /^Разрешение отозвано: Банк «Пример»\.$/);
+  assert.equal(await page.isHidden("#error"), true);
+  assert.equal(await focusedId(page), "access-h");
+  await page.waitForSelector("#access-requests li[data-client='partner.bank-example']", { state: "detached" });
+  assert.deepEqual((await listed()).map((r) => [r.client_id, r.state]), [["partner.shop", "pending"]]);
+  assert.match(await text(page, "#history tbody"), /В доступе к номеру отказано · partner\.bank-example/);
+
+  // The bank's next reads are refused, from the panel and from the harness.
+  await readInPanel(page, {}, "not_allowed");
+  assert.deepEqual((await rows(page))[0], ["Банк «Пример»", "Передача партнёру", "Отказ: не разрешено"]);
+  const refused = await readPhone(dev, sub);
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error, "not_allowed");
+  assert.equal(refused.phone, undefined, "no number in a refusal");
+
+  // The shop is approved here and withdrawn on another device while the
+  // page shows it: the page's withdrawal is the API's 409, in its words.
+  await page.click("#access-requests li[data-client='partner.shop'] button.approve");
+  await waitText(page, "#notice", /^Доступ разрешён: Магазин «Тест», до .+\.$/);
+  await page.waitForSelector("#access-requests li[data-client='partner.shop'][data-state='approved']");
+  const id = await page.getAttribute("#access-requests li[data-client='partner.shop']", "data-request-id");
+  const withdraw = () => fetch(dev.url + "/v1/phone/access-requests/" + id, {
+    method: "POST",
+    headers: { Authorization: "Bearer " + strong, "Content-Type": "application/json", "Accept-Language": "ru" },
+    body: JSON.stringify({ decision: "decline" }),
+  });
+  assert.equal((await withdraw()).status, 200);
+  await page.click("#access-requests li[data-client='partner.shop'] button.withdraw");
+  const closed = await (await withdraw()).json();
+  assert.equal(closed.code, "access_request_closed");
+  await waitText(page, "#error-text", /\S/);
+  assert.equal(await text(page, "#error-text"), closed.detail);
+  assert.equal(await focusedId(page), "error");
+  await page.waitForSelector("#access-requests li", { state: "detached" });
+  assert.equal(await page.isVisible("#requests-empty"), true);
+  assert.equal((await readPhone(dev, sub, shop)).error, "not_allowed");
+
+  // In English: an approval again (a third partner), its words and names.
+  const third = { clientId: "partner.third", clientName: "Сервис «Третий»" };
+  await readInPanel(page, third, "approval_required");
+  await page.click("#access-requests li[data-client='partner.third'] button.approve");
+  await page.waitForSelector("#access-requests li[data-client='partner.third'][data-state='approved']");
+  await page.click("#lang-switch");
+  await waitText(page, "#access-requests li", /Approved until .+/);
+  const thirdUntil = (await listed()).find((r) => r.client_id === "partner.third").approved_until;
+  assert.deepEqual((await requestsShown(page)).map(({ when, buttons }) => ({ when, buttons })), [
+    { when: `Approved until ${await shownDate(page, thirdUntil, "en")}`, buttons: [["Withdraw access", "Withdraw access: Сервис «Третий»"]] },
+  ]);
+  await checkAxe(page, "an approval, English");
+  await page.click("#access-requests li button.withdraw");
+  await waitText(page, "#notice", /^Access withdrawn: Сервис «Третий»\.$/);
+  assert.equal(await text(page, "#requests-empty"), "No requests, no approvals in force.");
   assert.deepEqual(page.errors, []);
 });
 
@@ -229,7 +343,7 @@ it("shows the access and data sections in English, with no serious axe-core viol
   await page.click("#lang-switch");
   await waitText(page, "#access-h", /^Access to the number$/);
   assert.equal(await page.getAttribute("html", "lang"), "en");
-  assert.equal(await text(page, "#requests-h"), "Partners' requests");
+  assert.equal(await text(page, "#requests-h"), "Partners' requests and approvals");
   assert.equal(await text(page, "#log-h"), "Who read the number");
   assert.equal(await text(page, "#data-h"), "My data");
   assert.equal(await text(page, "#data-download"), "Download my data");
