@@ -268,7 +268,7 @@ func (d *Dynamo) LogRefusal(ctx context.Context, r binding.Refusal) (bool, error
 			return false, fmt.Errorf("log refused read: %w", err)
 		}
 	}
-	if _, err := d.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &d.table, Item: item, ConditionExpression: aws.String(absent)}); err != nil {
+	if _, err := d.db.PutItem(ctx, newItem(d.table, item)); err != nil {
 		return false, fmt.Errorf("log refused read: %w", err)
 	}
 	return false, nil
@@ -284,31 +284,19 @@ func (d *Dynamo) accessRequestsQuery(ctx context.Context, accountID string) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("build access requests query: %w", err)
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 &d.table,
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ConsistentRead:            aws.Bool(true),
+	items, err := allPages(ctx, d.db, consistentQuery(d.table, expr))
+	if err != nil {
+		return nil, fmt.Errorf("query access requests: %w", err)
 	}
 	var out []binding.AccessRequest
-	for {
-		page, err := d.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("query access requests: %w", err)
+	for _, item := range items {
+		var it accessRequestItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return nil, fmt.Errorf("read access request: %w", err)
 		}
-		for _, item := range page.Items {
-			var it accessRequestItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, fmt.Errorf("read access request: %w", err)
-			}
-			out = append(out, it.request())
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
+		out = append(out, it.request())
 	}
+	return out, nil
 }
 
 // AccessRequests implements binding.AccessStore with one Query.
@@ -414,18 +402,11 @@ func (d *Dynamo) AccessLog(ctx context.Context, accountID string, since time.Tim
 	if err != nil {
 		return binding.AccessLogPage{}, fmt.Errorf("build access log query: %w", err)
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 &d.table,
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(int32(size) + 1),
-	}
+	var start map[string]types.AttributeValue
 	if after != nil {
-		in.ExclusiveStartKey = key(pk, accessLogSK(after.At, after.ID))
+		start = key(pk, accessLogSK(after.At, after.ID))
 	}
-	out, err := d.db.Query(ctx, in)
+	out, err := d.db.Query(ctx, pageNewestFirst(keyQuery(d.table, expr), size, start))
 	if err != nil {
 		return binding.AccessLogPage{}, fmt.Errorf("query access log: %w", err)
 	}

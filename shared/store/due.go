@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
@@ -119,13 +118,8 @@ func (d *Dynamo) DueUnbinds(ctx context.Context, now time.Time, limit int) ([]bi
 	if err != nil {
 		return nil, fmt.Errorf("build due holds query: %w", err)
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 &d.table,
-		IndexName:                 aws.String(DueUnbindsIndex),
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}
+	in := keyQuery(d.table, expr)
+	in.IndexName = aws.String(DueUnbindsIndex)
 	var out []binding.DueHold
 	for len(out) < limit {
 		in.Limit = aws.Int32(int32(limit - len(out)))
@@ -159,15 +153,9 @@ func (d *Dynamo) TakeNotice(ctx context.Context, h binding.DueHold, now, until t
 	if err != nil {
 		return binding.HoldNotice{}, fmt.Errorf("build take notice: %w", err)
 	}
-	out, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &d.table,
-		Key:                       key(accountPK(h.AccountID), heldSK(h.UnbindID)),
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-		ReturnValues:              types.ReturnValueAllNew,
-	})
+	in := conditionalUpdate(d.table, key(accountPK(h.AccountID), heldSK(h.UnbindID)), e)
+	in.ReturnValues = types.ReturnValueAllNew
+	out, err := d.db.UpdateItem(ctx, in)
 	if isConditionFailed(err) {
 		return binding.HoldNotice{}, binding.ErrStale
 	}
@@ -179,7 +167,7 @@ func (d *Dynamo) TakeNotice(ctx context.Context, h binding.DueHold, now, until t
 		return binding.HoldNotice{}, fmt.Errorf("read held: %w", err)
 	}
 	n := it.notice()
-	claim, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(claimPK(n.Phone.HMAC), skClaim), ConsistentRead: aws.Bool(true)})
+	claim, err := d.db.GetItem(ctx, consistentGet(d.table, key(claimPK(n.Phone.HMAC), skClaim)))
 	if err != nil {
 		return binding.HoldNotice{}, fmt.Errorf("read claim: %w", err)
 	}
@@ -197,13 +185,7 @@ func (d *Dynamo) NoticeSent(ctx context.Context, h binding.DueHold, until time.T
 	if err != nil {
 		return fmt.Errorf("build notice sent: %w", err)
 	}
-	_, err = d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 &d.table,
-		Key:                       key(accountPK(h.AccountID), heldSK(h.UnbindID)),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
+	_, err = d.db.DeleteItem(ctx, conditionalDelete(d.table, key(accountPK(h.AccountID), heldSK(h.UnbindID)), e))
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("delete held: %w", err)
 	}

@@ -68,15 +68,9 @@ func (d *Dynamo) Snapshot(ctx context.Context, accountID string, historyLimit in
 	if err != nil {
 		return binding.Snapshot{}, fmt.Errorf("build snapshot query: %w", err)
 	}
-	out, err := d.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 &d.table,
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(limit),
-		ConsistentRead:            aws.Bool(true),
-	})
+	in := consistentQuery(d.table, expr)
+	in.ScanIndexForward, in.Limit = aws.Bool(false), aws.Int32(limit)
+	out, err := d.db.Query(ctx, in)
 	if err != nil {
 		return binding.Snapshot{}, fmt.Errorf("query account: %w", err)
 	}
@@ -332,11 +326,7 @@ func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID str
 		if len(old) == 0 {
 			// Some DynamoDB-compatible engines (DynamoDB Local among them)
 			// return no item with a failed condition; read it to say why.
-			got, gerr := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-				TableName:      &d.table,
-				Key:            key(accountPK(accountID), skVerification),
-				ConsistentRead: aws.Bool(true),
-			})
+			got, gerr := d.db.GetItem(ctx, consistentGet(d.table, key(accountPK(accountID), skVerification)))
 			if gerr != nil {
 				return binding.Verification{}, fmt.Errorf("read refused verification: %w", gerr)
 			}

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gosuslugi/phonebind/shared/feedback"
@@ -53,11 +51,7 @@ func (d *Dynamo) CreateTicket(ctx context.Context, c feedback.Creation) error {
 
 // ticketRef reads the item that says whose ticket an id is.
 func (d *Dynamo) ticketRef(ctx context.Context, ticketID string) (ticketRefItem, error) {
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      &d.table,
-		Key:            key(ticketRefPK(ticketID), skTicketRef),
-		ConsistentRead: aws.Bool(true),
-	})
+	out, err := d.db.GetItem(ctx, consistentGet(d.table, key(ticketRefPK(ticketID), skTicketRef)))
 	if err != nil {
 		return ticketRefItem{}, fmt.Errorf("get ticket ref: %w", err)
 	}
@@ -73,11 +67,7 @@ func (d *Dynamo) ticketRef(ctx context.Context, ticketID string) (ticketRefItem,
 
 // ticketAt reads a ticket under accountID's partition key.
 func (d *Dynamo) ticketAt(ctx context.Context, accountID, sk string) (feedback.Ticket, error) {
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      &d.table,
-		Key:            key(ticketsPK(accountID), sk),
-		ConsistentRead: aws.Bool(true),
-	})
+	out, err := d.db.GetItem(ctx, consistentGet(d.table, key(ticketsPK(accountID), sk)))
 	if err != nil {
 		return feedback.Ticket{}, fmt.Errorf("get ticket: %w", err)
 	}
@@ -128,19 +118,11 @@ func (d *Dynamo) Tickets(ctx context.Context, accountID string, after *feedback.
 	if err != nil {
 		return nil, nil, fmt.Errorf("build tickets query: %w", err)
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 &d.table,
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(int32(limit) + 1),
-		ConsistentRead:            aws.Bool(true),
-	}
+	var start map[string]types.AttributeValue
 	if after != nil {
-		in.ExclusiveStartKey = key(ticketsPK(accountID), feedbackSK(after.CreatedAt, after.ID))
+		start = key(ticketsPK(accountID), feedbackSK(after.CreatedAt, after.ID))
 	}
-	out, err := d.db.Query(ctx, in)
+	out, err := d.db.Query(ctx, pageNewestFirst(consistentQuery(d.table, expr), limit, start))
 	if err != nil {
 		return nil, nil, fmt.Errorf("query tickets: %w", err)
 	}

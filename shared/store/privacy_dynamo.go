@@ -9,10 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
@@ -52,26 +50,11 @@ func (d *Dynamo) queryAll(ctx context.Context, pk string) ([]map[string]types.At
 	if err != nil {
 		return nil, fmt.Errorf("build partition query: %w", err)
 	}
-	var items []map[string]types.AttributeValue
-	var start map[string]types.AttributeValue
-	for {
-		out, err := d.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 &d.table,
-			KeyConditionExpression:    expr.KeyCondition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-			ConsistentRead:            aws.Bool(true),
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("query partition: %w", err)
-		}
-		items = append(items, out.Items...)
-		if len(out.LastEvaluatedKey) == 0 {
-			return items, nil
-		}
-		start = out.LastEvaluatedKey
+	items, err := allPages(ctx, d.db, consistentQuery(d.table, expr))
+	if err != nil {
+		return nil, fmt.Errorf("query partition: %w", err)
 	}
+	return items, nil
 }
 
 func stringAttr(item map[string]types.AttributeValue, name string) string {
@@ -266,11 +249,9 @@ func countKind(e *privacy.Erased, sk, typ string) {
 
 // deleteItem deletes one item by its keys and reports whether it was there.
 func (d *Dynamo) deleteItem(ctx context.Context, item map[string]types.AttributeValue) (bool, error) {
-	out, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:    &d.table,
-		Key:          map[string]types.AttributeValue{attrPK: item[attrPK], attrSK: item[attrSK]},
-		ReturnValues: types.ReturnValueAllOld,
-	})
+	in := deleteByKey(d.table, map[string]types.AttributeValue{attrPK: item[attrPK], attrSK: item[attrSK]})
+	in.ReturnValues = types.ReturnValueAllOld
+	out, err := d.db.DeleteItem(ctx, in)
 	if err != nil {
 		return false, fmt.Errorf("delete %s: %w", stringAttr(item, attrSK), err)
 	}
@@ -302,13 +283,7 @@ func (d *Dynamo) releaseClaim(ctx context.Context, accountID, phoneHMAC string) 
 	if err != nil {
 		return false, fmt.Errorf("build release condition: %w", err)
 	}
-	_, err = d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 &d.table,
-		Key:                       key(claimPK(phoneHMAC), skClaim),
-		ConditionExpression:       ours.Condition(),
-		ExpressionAttributeNames:  ours.Names(),
-		ExpressionAttributeValues: ours.Values(),
-	})
+	_, err = d.db.DeleteItem(ctx, conditionalDelete(d.table, key(claimPK(phoneHMAC), skClaim), ours))
 	if isConditionFailed(err) {
 		return false, nil // free, or another account's
 	}
