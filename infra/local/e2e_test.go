@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/gosuslugi/phonebind/infra/local/runner"
+	"github.com/gosuslugi/phonebind/shared/notify/notifytest"
 	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
 	"github.com/gosuslugi/phonebind/shared/testenv"
 )
@@ -37,6 +39,16 @@ type e2e struct {
 	db    *dynamodb.Client
 	table string
 	srv   *server
+}
+
+// newE2EWithEvents is newE2E with the events topic a subscriber reads
+// (a new one in moto), and extra settings besides.
+func newE2EWithEvents(t *testing.T, extra map[string]string) (*e2e, *notifytest.Topic) {
+	t.Helper()
+	topic := notifytest.NewTopic(t, testenv.MotoEndpoint(t))
+	env := map[string]string{"EVENTS_TOPIC_ARN": topic.ARN}
+	maps.Copy(env, extra)
+	return newE2E(t, env), topic
 }
 
 // newE2E starts the local API on a fresh DynamoDB Local table with SMS

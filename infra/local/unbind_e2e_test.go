@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/gosuslugi/phonebind/infra/local/runner"
-	"github.com/gosuslugi/phonebind/shared/notify/notifytest"
 	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
@@ -256,9 +255,7 @@ func TestE2EUnbindByEmailLocalOutbox(t *testing.T) {
 // support unbind and checks the history in status and the events a
 // subscriber receives.
 func TestE2EHistoryAndEvents(t *testing.T) {
-	moto := testenv.MotoEndpoint(t)
-	topic := notifytest.NewTopic(t, moto)
-	e := newE2E(t, map[string]string{"EVENTS_TOPIC_ARN": topic.ARN, "CHANGE_COOLDOWN": "1h"})
+	e, topic := newE2EWithEvents(t, map[string]string{"CHANGE_COOLDOWN": "1h"})
 	first, second, third := uniqueNumber(), uniqueNumber(), uniqueNumber()
 	mask := func(n string) string { return "+7 916 ***-**-" + n[len(n)-2:] }
 

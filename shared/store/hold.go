@@ -64,17 +64,13 @@ func (d *Dynamo) ScheduleUnbind(ctx context.Context, h binding.Hold) error {
 	t.add(itemHeld, putNew(d.table, held))
 	t.add(itemClaim, update(d.table, key(claimPK(v.Destination.HMAC), skClaim), claim))
 	t.add(itemHistory, putNew(d.table, history))
-	t.add(itemReset, d.resetItems(ctx, rest)...)
-	reasons, err := d.transact(ctx, t.items)
-	switch {
-	case reasons == nil:
-		return err
-	case t.refused(reasons, itemConsume):
-		return binding.ErrVerificationUsed
-	case t.refused(reasons, itemProfile), t.refused(reasons, itemClaim):
-		return binding.ErrStale
-	}
-	return err
+	// The claim moved (another account's now): stale, as the profile.
+	return d.commit(ctx, &t, rest, func(reasons []types.CancellationReason) error {
+		if t.refused(reasons, itemClaim) {
+			return binding.ErrStale
+		}
+		return nil
+	})
 }
 
 // CancelUnbind implements binding.Store with one TransactWriteItems: the
