@@ -84,14 +84,7 @@ func newItem(table string, item map[string]types.AttributeValue) *dynamodb.PutIt
 // conditionalUpdate is an UpdateItem of one item by an expression with
 // its condition.
 func conditionalUpdate(table string, k map[string]types.AttributeValue, e expression.Expression) *dynamodb.UpdateItemInput {
-	return &dynamodb.UpdateItemInput{
-		TableName:                 &table,
-		Key:                       k,
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	}
+	return updateItem(update(table, k, e).Update)
 }
 
 // updateItem is a transaction's Update run alone, as UpdateItem.
