@@ -94,14 +94,7 @@ func TestCommittedLapseFailingLaterIsToldByTheNextRun(t *testing.T) {
 func TestChangeFromSessionWithoutEmailKeepsAddress(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	sent, err := e.request(t, "acc", "+79123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.svc.Confirm(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID,
-		Code: e.sms.lastCode(t, "+79123456789"), Email: "ivan@example.ru"}); err != nil {
-		t.Fatal(err)
-	}
+	e.confirmWithEmail(t, "acc", "+79123456789", "ivan@example.ru")
 	e.clock.Advance(721 * time.Hour)
 	e.bind(t, "acc", "+79161234567") // a change, confirmed by a session without an address
 	if _, err := e.svc.SupportUnbind(ctx, "acc", "ivanova", "SIM lost", "FB-1"); err != nil {
@@ -121,14 +114,7 @@ func TestKeptAddressResealedUnderTheCurrentKey(t *testing.T) {
 	onStores(t, func(t *testing.T, fresh func() binding.Store) {
 		e := newEnvOn(t, fresh())
 		ctx := context.Background()
-		sent, err := e.request(t, "acc", "+79123456789")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.svc.Confirm(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID,
-			Code: e.sms.lastCode(t, "+79123456789"), Email: "ivan@example.ru"}); err != nil {
-			t.Fatal(err)
-		}
+		e.confirmWithEmail(t, "acc", "+79123456789", "ivan@example.ru")
 		rotated, err := secure.ParseKeyring([]byte(`{"current":"k2","hmac_key":"cGhvbmViaW5kLWRldi1obWFjLWtleS1OT1QtU0VDUkVULWRvLW5vdC11c2U=",
 			"keys":{"dev1":"cGhvbmViaW5kLWRldjEtYWVzLU5PVC1TRUNSRVQhISE=","k2":"cm90YXRlZC1rZXktdHdvLWZvci10aGUtdGVzdHMhISE="}}`))
 		if err != nil {
