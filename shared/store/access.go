@@ -183,13 +183,7 @@ func conditionCheck(table string, k map[string]types.AttributeValue, cond expres
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("build condition: %w", err)
 	}
-	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName:                 &table,
-		Key:                       k,
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	}}, nil
+	return checkItem(table, k, e), nil
 }
 
 // CommitRead implements binding.AccessStore with one TransactWriteItems:

@@ -410,12 +410,7 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 		}
 		t.add(itemRelease, deleteIf(d.table, key(claimPK(r.HMAC), skClaim), release))
 	}
-	return d.commit(ctx, &t, rest, func(reasons []types.CancellationReason) error {
-		if t.refused(reasons, itemClaim) {
-			return binding.ErrPhoneTaken
-		}
-		return nil
-	})
+	return d.commit(ctx, &t, rest, binding.ErrPhoneTaken)
 }
 
 // CompleteUnbind implements binding.Store with one TransactWriteItems:
@@ -476,8 +471,9 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 // commit runs a bind's or an unbind's transaction t, with the account's
 // counters kept on other items (rest) reset, and says why it was refused:
 // the code already spent, the profile (or the released claim) moved since
-// it was read, or what refusal finds among the other items (nil: none).
-func (d *Dynamo) commit(ctx context.Context, t *txn, rest []binding.Counter, refusal func([]types.CancellationReason) error) error {
+// it was read, or claimRefused when its claim item (itemClaim) failed its
+// condition (nil: t has no such item).
+func (d *Dynamo) commit(ctx context.Context, t *txn, rest []binding.Counter, claimRefused error) error {
 	t.add(itemReset, d.resetItems(ctx, rest)...)
 	reasons, err := d.transact(ctx, t.items)
 	switch {
@@ -487,11 +483,8 @@ func (d *Dynamo) commit(ctx context.Context, t *txn, rest []binding.Counter, ref
 		return binding.ErrVerificationUsed
 	case t.refused(reasons, itemProfile), t.refused(reasons, itemRelease):
 		return binding.ErrStale
-	}
-	if refusal != nil {
-		if rerr := refusal(reasons); rerr != nil {
-			return rerr
-		}
+	case claimRefused != nil && t.refused(reasons, itemClaim):
+		return claimRefused
 	}
 	return err
 }

@@ -65,12 +65,7 @@ func (d *Dynamo) ScheduleUnbind(ctx context.Context, h binding.Hold) error {
 	t.add(itemClaim, update(d.table, key(claimPK(v.Destination.HMAC), skClaim), claim))
 	t.add(itemHistory, putNew(d.table, history))
 	// The claim moved (another account's now): stale, as the profile.
-	return d.commit(ctx, &t, rest, func(reasons []types.CancellationReason) error {
-		if t.refused(reasons, itemClaim) {
-			return binding.ErrStale
-		}
-		return nil
-	})
+	return d.commit(ctx, &t, rest, binding.ErrStale)
 }
 
 // CancelUnbind implements binding.Store with one TransactWriteItems: the
