@@ -45,14 +45,10 @@ func newAccessLogItem(accountID string, e binding.AccessLogEntry) accessLogItem 
 }
 
 func (it accessLogItem) entry() binding.AccessLogEntry {
-	e := binding.AccessLogEntry{
+	return binding.AccessLogEntry{
 		ID: it.ID, At: parseTime(it.At), ClientID: it.ClientID, ClientName: it.ClientName,
-		Purpose: binding.ReadPurpose(it.Purpose), Result: it.Result,
+		Purpose: binding.ReadPurpose(it.Purpose), Result: it.Result, ExpiresAt: ttlTime(it.TTL),
 	}
-	if it.TTL > 0 {
-		e.ExpiresAt = time.Unix(it.TTL, 0).UTC()
-	}
-	return e
 }
 
 // accessRequestItem is a partner's access request: ACCOUNT#<id> /
