@@ -239,11 +239,19 @@ func wrong(code string) string {
 }
 
 // bind saves number to sub through the two calls and returns the status.
-func (e *e2e) bind(sub, number string) response {
+// codeSent asks for a bind code to number (202) and returns the
+// verification id and the code the SMS brought.
+func (e *e2e) codeSent(sub, number string) (id, code string) {
 	e.t.Helper()
 	r := e.requestCode(sub, number)
 	expect(e.t, r, 202, "")
-	st := e.confirm(sub, r.str("verification_id"), e.code(number))
+	return r.str("verification_id"), e.code(number)
+}
+
+func (e *e2e) bind(sub, number string) response {
+	e.t.Helper()
+	id, code := e.codeSent(sub, number)
+	st := e.confirm(sub, id, code)
 	expect(e.t, st, 200, "")
 	return st
 }
@@ -352,9 +360,7 @@ func TestE2EBadRequests(t *testing.T) {
 func TestE2EWrongCodesExpiryAndSingleUse(t *testing.T) {
 	e := newE2E(t, nil)
 	num := uniqueNumber()
-	r := e.requestCode("alice", num)
-	expect(t, r, 202, "")
-	id, right := r.str("verification_id"), e.code(num)
+	id, right := e.codeSent("alice", num)
 	for left := 4; left >= 0; left-- {
 		bad := e.confirm("alice", id, wrong(right))
 		expect(t, bad, 422, "code_invalid")
@@ -366,29 +372,24 @@ func TestE2EWrongCodesExpiryAndSingleUse(t *testing.T) {
 
 	// Expiry, checked in code whatever DynamoDB's TTL does.
 	e.clock.Advance(time.Minute)
-	r = e.requestCode("alice", num)
-	expect(t, r, 202, "")
+	id, right = e.codeSent("alice", num)
 	e.clock.Advance(5*time.Minute + time.Second)
-	expect(t, e.confirm("alice", r.str("verification_id"), e.code(num)), 410, "code_expired")
+	expect(t, e.confirm("alice", id, right), 410, "code_expired")
 	st := e.status("alice")
 	if req, _ := st.body["request"].(map[string]any); req["state"] != "rejected" || req["reason"] != "expired" {
 		t.Fatalf("status after expiry: %s", st.raw)
 	}
 
 	// Single use.
-	r = e.requestCode("alice", num)
-	expect(t, r, 202, "")
-	code := e.code(num)
-	expect(t, e.confirm("alice", r.str("verification_id"), code), 200, "")
-	expect(t, e.confirm("alice", r.str("verification_id"), code), 404, "verification_not_found")
+	id, right = e.codeSent("alice", num)
+	expect(t, e.confirm("alice", id, right), 200, "")
+	expect(t, e.confirm("alice", id, right), 404, "verification_not_found")
 }
 
 func TestE2ESupersedeCooldownAndForeignID(t *testing.T) {
 	e := newE2E(t, nil)
 	num := uniqueNumber()
-	first := e.requestCode("alice", num)
-	expect(t, first, 202, "")
-	oldCode := e.code(num)
+	firstID, oldCode := e.codeSent("alice", num)
 
 	e.clock.Advance(20 * time.Second)
 	again := e.requestCode("alice", num)
@@ -398,13 +399,12 @@ func TestE2ESupersedeCooldownAndForeignID(t *testing.T) {
 	}
 
 	// Another account cannot use alice's verification id, even with the code.
-	expect(t, e.confirm("mallory", first.str("verification_id"), oldCode), 404, "verification_not_found")
+	expect(t, e.confirm("mallory", firstID, oldCode), 404, "verification_not_found")
 
 	e.clock.Advance(40 * time.Second)
-	second := e.requestCode("alice", num)
-	expect(t, second, 202, "")
-	expect(t, e.confirm("alice", first.str("verification_id"), oldCode), 404, "verification_not_found")
-	expect(t, e.confirm("alice", second.str("verification_id"), e.code(num)), 200, "")
+	secondID, newCode := e.codeSent("alice", num)
+	expect(t, e.confirm("alice", firstID, oldCode), 404, "verification_not_found")
+	expect(t, e.confirm("alice", secondID, newCode), 200, "")
 }
 
 func TestE2ELimits(t *testing.T) {
