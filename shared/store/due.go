@@ -9,6 +9,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -80,7 +82,7 @@ func noticeUpdate(p binding.Profile, now time.Time) (expression.Expression, erro
 		"email_hmac": p.Email.HMAC, "email_key_id": p.Email.KeyID, "email_ciphertext": p.Email.Ciphertext, "email_masked": p.Email.Masked,
 	}
 	var u expression.UpdateBuilder
-	for _, name := range sortedKeys(set) {
+	for _, name := range slices.Sorted(maps.Keys(set)) {
 		if set[name] != "" {
 			u = u.Set(expression.Name(name), expression.Value(set[name]))
 		}
@@ -90,15 +92,6 @@ func noticeUpdate(p binding.Profile, now time.Time) (expression.Expression, erro
 		return expression.Expression{}, fmt.Errorf("build notice: %w", err)
 	}
 	return e, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // deleteHeld is the transaction Delete of a hold's HELD item: the hold
