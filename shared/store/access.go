@@ -123,33 +123,15 @@ func (d *Dynamo) ReadView(ctx context.Context, accountID, clientID string) (bind
 		items = append(items, out.Responses[d.table]...)
 		req = out.UnprocessedKeys
 	}
-	v := binding.ReadView{Profile: binding.Profile{AccountID: accountID}}
-	for _, item := range items {
-		var sk string
-		if err := attributevalue.Unmarshal(item[attrSK], &sk); err != nil {
-			return binding.ReadView{}, fmt.Errorf("read sort key: %w", err)
-		}
-		switch sk {
-		case skProfile:
-			var it profileItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.ReadView{}, fmt.Errorf("read profile: %w", err)
-			}
-			v.Profile = it.profile()
-		case skSettings:
-			var it settingsItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.ReadView{}, fmt.Errorf("read settings: %w", err)
-			}
-			v.Settings, v.SettingsVersion = it.patch(), it.Version
-		default:
-			var it accessRequestItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.ReadView{}, fmt.Errorf("read access request: %w", err)
-			}
-			r := it.request()
-			v.Request = &r
-		}
+	a, err := readAccountItems(items)
+	if err != nil {
+		return binding.ReadView{}, err
+	}
+	v := binding.ReadView{Profile: a.profileOf(accountID)}
+	v.Settings, v.SettingsVersion = a.settingsPatch()
+	if len(a.requests) > 0 {
+		r := a.requests[0].request()
+		v.Request = &r
 	}
 	return v, nil
 }

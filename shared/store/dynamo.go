@@ -74,46 +74,18 @@ func (d *Dynamo) Snapshot(ctx context.Context, accountID string, historyLimit in
 	if err != nil {
 		return binding.Snapshot{}, fmt.Errorf("query account: %w", err)
 	}
-	snap := binding.Snapshot{Profile: binding.Profile{AccountID: accountID}, History: []binding.HistoryEntry{}}
-	for _, item := range out.Items {
-		var sk string
-		if err := attributevalue.Unmarshal(item[attrSK], &sk); err != nil {
-			return binding.Snapshot{}, fmt.Errorf("read sort key: %w", err)
+	a, err := readAccountItems(out.Items)
+	if err != nil {
+		return binding.Snapshot{}, err
+	}
+	snap := binding.Snapshot{Profile: a.profileOf(accountID), Verification: a.liveVerification(), History: []binding.HistoryEntry{}}
+	snap.Settings, _ = a.settingsPatch()
+	// Newest first, as queried; the page may hold one entry too many.
+	for _, it := range a.history {
+		if len(snap.History) >= historyLimit {
+			break
 		}
-		switch sk {
-		case skVerification:
-			var it verificationItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.Snapshot{}, fmt.Errorf("read verification: %w", err)
-			}
-			if it.State == stateVoid {
-				// Taken back: only the account's counters are left on it.
-				continue
-			}
-			v := it.verification()
-			snap.Verification = &v
-		case skProfile:
-			var it profileItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.Snapshot{}, fmt.Errorf("read profile: %w", err)
-			}
-			snap.Profile = it.profile()
-		case skSettings:
-			var it settingsItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.Snapshot{}, fmt.Errorf("read settings: %w", err)
-			}
-			snap.Settings = it.patch()
-		default:
-			if len(snap.History) >= historyLimit {
-				continue
-			}
-			var it historyItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.Snapshot{}, fmt.Errorf("read history: %w", err)
-			}
-			snap.History = append(snap.History, it.entry())
-		}
+		snap.History = append(snap.History, it.entry())
 	}
 	return snap, nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,51 +72,21 @@ func (d *Dynamo) Held(ctx context.Context, accountID string) (privacy.Held, erro
 	if err != nil {
 		return privacy.Held{}, err
 	}
-	held := privacy.Held{Profile: binding.Profile{AccountID: accountID}, History: []binding.HistoryEntry{}}
-	for _, item := range items {
-		sk := stringAttr(item, attrSK)
-		switch {
-		case sk == skProfile:
-			var it profileItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return privacy.Held{}, fmt.Errorf("read profile: %w", err)
-			}
-			held.Profile = it.profile()
-		case sk == skSettings:
-			var it settingsItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return privacy.Held{}, fmt.Errorf("read settings: %w", err)
-			}
-			held.Settings = it.patch()
-		case sk == skVerification:
-			var it verificationItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return privacy.Held{}, fmt.Errorf("read verification: %w", err)
-			}
-			if it.State != stateVoid {
-				v := it.verification()
-				held.Verification = &v
-			}
-		case strings.HasPrefix(sk, skHistoryFrom):
-			var it historyItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return privacy.Held{}, fmt.Errorf("read history: %w", err)
-			}
-			// Ascending sort keys: each entry goes in front, newest first.
-			held.History = append([]binding.HistoryEntry{it.entry()}, held.History...)
-		case strings.HasPrefix(sk, skAccessLogFrom):
-			var it accessLogItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return privacy.Held{}, fmt.Errorf("read access log: %w", err)
-			}
-			held.AccessLog = append([]binding.AccessLogEntry{it.entry()}, held.AccessLog...)
-		case strings.HasPrefix(sk, skAccessReqFrom):
-			var it accessRequestItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return privacy.Held{}, fmt.Errorf("read access request: %w", err)
-			}
-			held.AccessRequests = append(held.AccessRequests, it.request())
-		}
+	a, err := readAccountItems(items)
+	if err != nil {
+		return privacy.Held{}, err
+	}
+	held := privacy.Held{Profile: a.profileOf(accountID), Verification: a.liveVerification(), History: []binding.HistoryEntry{}}
+	held.Settings, _ = a.settingsPatch()
+	// Ascending sort keys: read backwards, newest first.
+	for _, it := range slices.Backward(a.history) {
+		held.History = append(held.History, it.entry())
+	}
+	for _, it := range slices.Backward(a.accessLog) {
+		held.AccessLog = append(held.AccessLog, it.entry())
+	}
+	for _, it := range a.requests {
+		held.AccessRequests = append(held.AccessRequests, it.request())
 	}
 	newestFirst(held.AccessRequests)
 	held.Tickets, err = allTickets(ctx, d, accountID)
