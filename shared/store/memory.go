@@ -187,8 +187,8 @@ func (m *Memory) CompleteBind(_ context.Context, c binding.Completion) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	account := c.Verification.AccountID
-	v, ok := m.verifications[account]
-	if !ok || v.ID != c.Verification.ID || v.State != binding.RequestPending {
+	v, ok := m.pending(account, c.Verification.ID)
+	if !ok {
 		return binding.ErrVerificationUsed
 	}
 	if m.profiles[account].Version != c.Verification.ProfileVersion {
@@ -216,8 +216,11 @@ func (m *Memory) CompleteUnbind(_ context.Context, u binding.Unbinding) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	account := u.Profile.AccountID
-	v, ok := m.verifications[account]
-	if u.Verification != nil && (!ok || v.ID != u.Verification.ID || v.State != binding.RequestPending) {
+	v, ok := binding.Verification{}, true
+	if u.Verification != nil {
+		v, ok = m.pending(account, u.Verification.ID)
+	}
+	if !ok {
 		return binding.ErrVerificationUsed
 	}
 	if cur := m.profiles[account]; cur.Version != u.Profile.Version || cur.Lapsed(u.Now) ||
@@ -243,8 +246,8 @@ func (m *Memory) ScheduleUnbind(_ context.Context, h binding.Hold) error {
 	defer m.mu.Unlock()
 	v := h.Verification
 	account := v.AccountID
-	cur, ok := m.verifications[account]
-	if !ok || cur.ID != v.ID || cur.State != binding.RequestPending {
+	cur, ok := m.pending(account, v.ID)
+	if !ok {
 		return binding.ErrVerificationUsed
 	}
 	p := m.profiles[account]
@@ -261,6 +264,12 @@ func (m *Memory) ScheduleUnbind(_ context.Context, h binding.Hold) error {
 	m.reset(h.Reset)
 	m.addHistory(account, h.History)
 	return nil
+}
+
+// pending is account's verification while it is the pending one of id.
+func (m *Memory) pending(account, id string) (binding.Verification, bool) {
+	v, ok := m.verifications[account]
+	return v, ok && v.ID == id && v.State == binding.RequestPending
 }
 
 // completed is v consumed, as consumeUpdate leaves the item: no code, no
@@ -350,8 +359,8 @@ func unboundProfile(p binding.Profile) binding.Profile {
 func (m *Memory) RejectVerification(_ context.Context, accountID, verificationID, reason string, _ time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	v, ok := m.verifications[accountID]
-	if !ok || v.ID != verificationID || v.State != binding.RequestPending {
+	v, ok := m.pending(accountID, verificationID)
+	if !ok {
 		return nil
 	}
 	v.State = binding.RequestRejected
