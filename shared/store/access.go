@@ -262,9 +262,9 @@ func (d *Dynamo) accessRequestsQuery(ctx context.Context, accountID string) ([]b
 	}
 	var out []binding.AccessRequest
 	for _, item := range items {
-		var it accessRequestItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return nil, fmt.Errorf("read access request: %w", err)
+		it, err := decode[accessRequestItem](item, "access request")
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, it.request())
 	}
@@ -384,9 +384,9 @@ func (d *Dynamo) AccessLog(ctx context.Context, accountID string, since time.Tim
 	}
 	page := binding.AccessLogPage{Entries: make([]binding.AccessLogEntry, 0, size)}
 	for _, item := range out.Items {
-		var it accessLogItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return binding.AccessLogPage{}, fmt.Errorf("read access log: %w", err)
+		it, err := decode[accessLogItem](item, "access log")
+		if err != nil {
+			return binding.AccessLogPage{}, err
 		}
 		page.Entries = append(page.Entries, it.entry())
 	}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -146,18 +145,12 @@ func (d *Dynamo) TakeNotice(ctx context.Context, h binding.DueHold, now, until t
 	if err != nil {
 		return binding.HoldNotice{}, fmt.Errorf("build take notice: %w", err)
 	}
-	in := conditionalUpdate(d.table, key(accountPK(h.AccountID), heldSK(h.UnbindID)), e)
-	in.ReturnValues = types.ReturnValueAllNew
-	out, err := d.db.UpdateItem(ctx, in)
+	it, err := updated[heldItem](ctx, d.db, conditionalUpdate(d.table, key(accountPK(h.AccountID), heldSK(h.UnbindID)), e), "held")
 	if isConditionFailed(err) {
 		return binding.HoldNotice{}, binding.ErrStale
 	}
 	if err != nil {
 		return binding.HoldNotice{}, fmt.Errorf("take notice: %w", err)
-	}
-	var it heldItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return binding.HoldNotice{}, fmt.Errorf("read held: %w", err)
 	}
 	n := it.notice()
 	claim, err := d.db.GetItem(ctx, consistentGet(d.table, key(claimPK(n.Phone.HMAC), skClaim)))

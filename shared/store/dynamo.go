@@ -289,9 +289,8 @@ func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID str
 		return binding.Verification{}, fmt.Errorf("build attempt update: %w", err)
 	}
 	in := conditionalUpdate(d.table, key(accountPK(accountID), skVerification), expr)
-	in.ReturnValues = types.ReturnValueAllNew
 	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	out, err := d.db.UpdateItem(ctx, in)
+	counted, err := updated[verificationItem](ctx, d.db, in, "verification")
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		old := ccf.Item
@@ -322,11 +321,7 @@ func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID str
 	if err != nil {
 		return binding.Verification{}, fmt.Errorf("count attempt: %w", err)
 	}
-	var it verificationItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return binding.Verification{}, fmt.Errorf("read verification: %w", err)
-	}
-	return it.verification(), nil
+	return counted.verification(), nil
 }
 
 // CompleteBind implements binding.Store with one TransactWriteItems: consume

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -58,11 +57,11 @@ func (d *Dynamo) ticketRef(ctx context.Context, ticketID string) (ticketRefItem,
 	if len(out.Item) == 0 {
 		return ticketRefItem{}, feedback.ErrTicketNotFound
 	}
-	var ref ticketRefItem
-	if err := attributevalue.UnmarshalMap(out.Item, &ref); err != nil {
-		return ticketRefItem{}, fmt.Errorf("read ticket ref: %w", err)
+	ref, err := decode[ticketRefItem](out.Item, "ticket ref")
+	if err != nil {
+		return ticketRefItem{}, err
 	}
-	return ref, nil
+	return *ref, nil
 }
 
 // ticketAt reads a ticket under accountID's partition key.
@@ -74,9 +73,9 @@ func (d *Dynamo) ticketAt(ctx context.Context, accountID, sk string) (feedback.T
 	if len(out.Item) == 0 {
 		return feedback.Ticket{}, feedback.ErrTicketNotFound
 	}
-	var it ticketItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return feedback.Ticket{}, fmt.Errorf("read ticket: %w", err)
+	it, err := decode[ticketItem](out.Item, "ticket")
+	if err != nil {
+		return feedback.Ticket{}, err
 	}
 	return it.ticket(), nil
 }
@@ -166,19 +165,12 @@ func (d *Dynamo) UpdateTicket(ctx context.Context, c feedback.StatusChange) (fee
 	if err != nil {
 		return feedback.Ticket{}, fmt.Errorf("build ticket update: %w", err)
 	}
-	in := conditionalUpdate(d.table, key(ticketsPK(t.AccountID), feedbackSK(t.CreatedAt, t.ID)), expr)
-	in.ReturnValues = types.ReturnValueAllNew
-	out, err := d.db.UpdateItem(ctx, in)
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	it, err := updated[ticketItem](ctx, d.db, conditionalUpdate(d.table, key(ticketsPK(t.AccountID), feedbackSK(t.CreatedAt, t.ID)), expr), "ticket")
+	if isConditionFailed(err) {
 		return feedback.Ticket{}, feedback.ErrStale
 	}
 	if err != nil {
 		return feedback.Ticket{}, fmt.Errorf("update ticket: %w", err)
-	}
-	var it ticketItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return feedback.Ticket{}, fmt.Errorf("read ticket: %w", err)
 	}
 	return it.ticket(), nil
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -95,9 +94,9 @@ func (d *DynamoIdempotency) Claim(ctx context.Context, r idempotency.Record, now
 		}
 		old = got.Item
 	}
-	var it idempotencyItem
-	if err := attributevalue.UnmarshalMap(old, &it); err != nil {
-		return nil, fmt.Errorf("unmarshal idempotency record: %w", err)
+	it, err := decode[idempotencyItem](old, "idempotency record")
+	if err != nil {
+		return nil, err
 	}
 	existing := it.record(r)
 	if existing.Response == nil {

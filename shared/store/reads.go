@@ -68,6 +68,18 @@ func allPages(ctx context.Context, db DynamoAPI, in *dynamodb.QueryInput) ([]map
 	}
 }
 
+// updated runs the UpdateItem in, asking for the item as it is after it,
+// and reads that into a T; what names it in the error. A refused
+// condition is UpdateItem's own error, for errors.As.
+func updated[T any](ctx context.Context, db DynamoAPI, in *dynamodb.UpdateItemInput, what string) (*T, error) {
+	in.ReturnValues = types.ReturnValueAllNew
+	out, err := db.UpdateItem(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return decode[T](out.Attributes, what)
+}
+
 // deleteByKey is an unconditional DeleteItem of one item.
 func deleteByKey(table string, k map[string]types.AttributeValue) *dynamodb.DeleteItemInput {
 	return &dynamodb.DeleteItemInput{TableName: &table, Key: k}
