@@ -35,15 +35,8 @@ func (r *report) readDollars() ([]costLine, float64) {
 	lines := []costLine{
 		{"Lambda requests", "1", "$0.20 / M", priceLambdaRequest * 1e6},
 		{"Lambda duration (handler)", fmt.Sprintf("%d ms billed × %.2f GB = %.5f GB-s", billed, gb, gbs), "$0.0000133334 / GB-s", gbs * priceLambdaGBSecondARM * 1e6},
-		{fmt.Sprintf("Lambda init (%.0f%% of invocations cold)", coldStartShare*100), fmt.Sprintf("%.6f GB-s", initGBs), "$0.0000133334 / GB-s", initGBs * priceLambdaGBSecondARM * 1e6},
-		{"DynamoDB writes", fmt.Sprintf("%s WRU", num(wru)), "$0.625 / M WRU", wru * priceDynamoWRU * 1e6},
-		{"DynamoDB reads", fmt.Sprintf("%s RRU", num(rru)), "$0.125 / M RRU", rru * priceDynamoRRU * 1e6},
 	}
-	total := 0.0
-	for _, l := range lines {
-		total += l.perMillion
-	}
-	return lines, total
+	return priced(lines, initGBs, wru, rru)
 }
 
 // readSection is the dollars of a million reads, beside the verifications'.

@@ -154,6 +154,21 @@ type costLine struct {
 	perMillion            float64
 }
 
+// priced adds the rows every bill ends with (the cold starts' init, the
+// DynamoDB writes and reads) to lines and sums the dollars per million.
+func priced(lines []costLine, initGBs, wru, rru float64) ([]costLine, float64) {
+	lines = append(lines,
+		costLine{fmt.Sprintf("Lambda init (%.0f%% of invocations cold)", coldStartShare*100), fmt.Sprintf("%.6f GB-s", initGBs), "$0.0000133334 / GB-s", initGBs * priceLambdaGBSecondARM * 1e6},
+		costLine{"DynamoDB writes", fmt.Sprintf("%s WRU", num(wru)), "$0.625 / M WRU", wru * priceDynamoWRU * 1e6},
+		costLine{"DynamoDB reads", fmt.Sprintf("%s RRU", num(rru)), "$0.125 / M RRU", rru * priceDynamoRRU * 1e6},
+	)
+	total := 0.0
+	for _, l := range lines {
+		total += l.perMillion
+	}
+	return lines, total
+}
+
 // dollars prices one million completed verifications.
 func (r *report) dollars() ([]costLine, float64) {
 	var gbs, initGBs, wru, rru float64
@@ -177,15 +192,8 @@ func (r *report) dollars() ([]costLine, float64) {
 		{"API Gateway HTTP API requests", "3", "$1.00 / M", 3 * priceHTTPAPIRequest * 1e6},
 		{"Lambda requests", "3", "$0.20 / M", 3 * priceLambdaRequest * 1e6},
 		{"Lambda duration (handler)", fmt.Sprintf("%s ms billed × %.2f GB = %.5f GB-s", strings.Join(billed, " + "), gb, gbs), "$0.0000133334 / GB-s", gbs * priceLambdaGBSecondARM * 1e6},
-		{fmt.Sprintf("Lambda init (%.0f%% of invocations cold)", coldStartShare*100), fmt.Sprintf("%.6f GB-s", initGBs), "$0.0000133334 / GB-s", initGBs * priceLambdaGBSecondARM * 1e6},
-		{"DynamoDB writes", fmt.Sprintf("%s WRU", num(wru)), "$0.625 / M WRU", wru * priceDynamoWRU * 1e6},
-		{"DynamoDB reads", fmt.Sprintf("%s RRU", num(rru)), "$0.125 / M RRU", rru * priceDynamoRRU * 1e6},
 	}
-	total := 0.0
-	for _, l := range lines {
-		total += l.perMillion
-	}
-	return lines, total
+	return priced(lines, initGBs, wru, rru)
 }
 
 // --- formatting ----------------------------------------------------------------

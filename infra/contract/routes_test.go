@@ -2,6 +2,7 @@ package contract
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -59,11 +60,7 @@ func TestRoutesAgree(t *testing.T) {
 	for _, k := range slices.Concat(fromTemplate, fromOpenAPI) {
 		all[k] = true
 	}
-	keys := make([]string, 0, len(all))
-	for k := range all {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(all))
 	if len(keys) == 0 {
 		t.Fatal("no routes anywhere")
 	}

@@ -158,11 +158,7 @@ func inProcess(ctx context.Context, fn string, event []byte, stderr io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	h, err := a.Lambda(fn)
-	if err != nil {
-		return nil, err
-	}
-	out, err := h(ctx, event)
+	out, err := a.Invoke(ctx, fn, event)
 	if err != nil {
 		return nil, err
 	}

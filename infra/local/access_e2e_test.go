@@ -6,9 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gosuslugi/phonebind/shared/notify/notifytest"
-	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 // TestE2EPartnerRead walks issue 13's try-out through the runner on
@@ -17,9 +14,7 @@ import (
 // with step-up, the partner reads the number, both reads are in the access
 // log, and the subscriber hears of the request with no number in it.
 func TestE2EPartnerRead(t *testing.T) {
-	moto := testenv.MotoEndpoint(t)
-	topic := notifytest.NewTopic(t, moto)
-	e := newE2E(t, map[string]string{"EVENTS_TOPIC_ARN": topic.ARN})
+	e, topic := newE2EWithEvents(t, nil)
 	number := uniqueNumber()
 	e.bind("alice", number)
 	e.clock.Advance(time.Minute)

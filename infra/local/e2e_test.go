@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/gosuslugi/phonebind/infra/local/runner"
+	"github.com/gosuslugi/phonebind/shared/notify/notifytest"
 	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
 	"github.com/gosuslugi/phonebind/shared/testenv"
 )
@@ -37,6 +39,16 @@ type e2e struct {
 	db    *dynamodb.Client
 	table string
 	srv   *server
+}
+
+// newE2EWithEvents is newE2E with the events topic a subscriber reads
+// (a new one in moto), and extra settings besides.
+func newE2EWithEvents(t *testing.T, extra map[string]string) (*e2e, *notifytest.Topic) {
+	t.Helper()
+	topic := notifytest.NewTopic(t, testenv.MotoEndpoint(t))
+	env := map[string]string{"EVENTS_TOPIC_ARN": topic.ARN}
+	maps.Copy(env, extra)
+	return newE2E(t, env), topic
 }
 
 // newE2E starts the local API on a fresh DynamoDB Local table with SMS
@@ -227,11 +239,19 @@ func wrong(code string) string {
 }
 
 // bind saves number to sub through the two calls and returns the status.
-func (e *e2e) bind(sub, number string) response {
+// codeSent asks for a bind code to number (202) and returns the
+// verification id and the code the SMS brought.
+func (e *e2e) codeSent(sub, number string) (id, code string) {
 	e.t.Helper()
 	r := e.requestCode(sub, number)
 	expect(e.t, r, 202, "")
-	st := e.confirm(sub, r.str("verification_id"), e.code(number))
+	return r.str("verification_id"), e.code(number)
+}
+
+func (e *e2e) bind(sub, number string) response {
+	e.t.Helper()
+	id, code := e.codeSent(sub, number)
+	st := e.confirm(sub, id, code)
 	expect(e.t, st, 200, "")
 	return st
 }
@@ -340,9 +360,7 @@ func TestE2EBadRequests(t *testing.T) {
 func TestE2EWrongCodesExpiryAndSingleUse(t *testing.T) {
 	e := newE2E(t, nil)
 	num := uniqueNumber()
-	r := e.requestCode("alice", num)
-	expect(t, r, 202, "")
-	id, right := r.str("verification_id"), e.code(num)
+	id, right := e.codeSent("alice", num)
 	for left := 4; left >= 0; left-- {
 		bad := e.confirm("alice", id, wrong(right))
 		expect(t, bad, 422, "code_invalid")
@@ -354,29 +372,24 @@ func TestE2EWrongCodesExpiryAndSingleUse(t *testing.T) {
 
 	// Expiry, checked in code whatever DynamoDB's TTL does.
 	e.clock.Advance(time.Minute)
-	r = e.requestCode("alice", num)
-	expect(t, r, 202, "")
+	id, right = e.codeSent("alice", num)
 	e.clock.Advance(5*time.Minute + time.Second)
-	expect(t, e.confirm("alice", r.str("verification_id"), e.code(num)), 410, "code_expired")
+	expect(t, e.confirm("alice", id, right), 410, "code_expired")
 	st := e.status("alice")
 	if req, _ := st.body["request"].(map[string]any); req["state"] != "rejected" || req["reason"] != "expired" {
 		t.Fatalf("status after expiry: %s", st.raw)
 	}
 
 	// Single use.
-	r = e.requestCode("alice", num)
-	expect(t, r, 202, "")
-	code := e.code(num)
-	expect(t, e.confirm("alice", r.str("verification_id"), code), 200, "")
-	expect(t, e.confirm("alice", r.str("verification_id"), code), 404, "verification_not_found")
+	id, right = e.codeSent("alice", num)
+	expect(t, e.confirm("alice", id, right), 200, "")
+	expect(t, e.confirm("alice", id, right), 404, "verification_not_found")
 }
 
 func TestE2ESupersedeCooldownAndForeignID(t *testing.T) {
 	e := newE2E(t, nil)
 	num := uniqueNumber()
-	first := e.requestCode("alice", num)
-	expect(t, first, 202, "")
-	oldCode := e.code(num)
+	firstID, oldCode := e.codeSent("alice", num)
 
 	e.clock.Advance(20 * time.Second)
 	again := e.requestCode("alice", num)
@@ -386,13 +399,12 @@ func TestE2ESupersedeCooldownAndForeignID(t *testing.T) {
 	}
 
 	// Another account cannot use alice's verification id, even with the code.
-	expect(t, e.confirm("mallory", first.str("verification_id"), oldCode), 404, "verification_not_found")
+	expect(t, e.confirm("mallory", firstID, oldCode), 404, "verification_not_found")
 
 	e.clock.Advance(40 * time.Second)
-	second := e.requestCode("alice", num)
-	expect(t, second, 202, "")
-	expect(t, e.confirm("alice", first.str("verification_id"), oldCode), 404, "verification_not_found")
-	expect(t, e.confirm("alice", second.str("verification_id"), e.code(num)), 200, "")
+	secondID, newCode := e.codeSent("alice", num)
+	expect(t, e.confirm("alice", firstID, oldCode), 404, "verification_not_found")
+	expect(t, e.confirm("alice", secondID, newCode), 200, "")
 }
 
 func TestE2ELimits(t *testing.T) {

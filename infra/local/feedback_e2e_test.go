@@ -15,9 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gosuslugi/phonebind/shared/feedback"
-	"github.com/gosuslugi/phonebind/shared/notify/notifytest"
 	"github.com/gosuslugi/phonebind/shared/store"
-	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 // Issue 4 end to end: support tickets over HTTP, operators' update_ticket
@@ -419,8 +417,7 @@ func TestE2EFeedbackStatusIndex(t *testing.T) {
 // TestE2EFeedbackEvents reads feedback.created and feedback.updated back
 // from an SQS queue subscribed to the events topic in moto.
 func TestE2EFeedbackEvents(t *testing.T) {
-	topic := notifytest.NewTopic(t, testenv.MotoEndpoint(t))
-	e := newE2E(t, map[string]string{"EVENTS_TOPIC_ARN": topic.ARN})
+	e, topic := newE2EWithEvents(t, nil)
 	secret, mail := "Мой паспорт 4510 123456", "secret.person@example.ru"
 	r := e.fileTicket("acc-ev", fmt.Sprintf(`{"category":"problem","message":%q,"contact":%q}`, secret, mail))
 	expect(t, r, 201, "")

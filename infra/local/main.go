@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -162,13 +161,7 @@ func newServer(ctx context.Context, getenv func(string) string, console io.Write
 	ropts.OpenAPIFile = filepath.Join(root, "infra", "openapi.yaml")
 	// The citizen's page, as `make web` builds it (read on each request).
 	ropts.WebDir = filepath.Join(root, "infra", "web", "dist")
-	ropts.Invoke = func(ctx context.Context, function string, event json.RawMessage) (any, error) {
-		h, err := a.Lambda(function)
-		if err != nil {
-			return nil, err
-		}
-		return h(ctx, event)
-	}
+	ropts.Invoke = a.Invoke
 	store, sms := "in-memory store", "SMS to the console outbox"
 	if cfg.DynamoDBEndpoint != "" {
 		store = "DynamoDB at " + cfg.DynamoDBEndpoint + ", table " + cfg.TableName

@@ -6,9 +6,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/gosuslugi/phonebind/shared/notify/notifytest"
-	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
 // TestE2ESettings walks the settings through the runner on DynamoDB Local
@@ -16,9 +13,7 @@ import (
 // national form in status, concurrent patches of different settings, and
 // the events a subscriber receives with push.
 func TestE2ESettings(t *testing.T) {
-	moto := testenv.MotoEndpoint(t)
-	topic := notifytest.NewTopic(t, moto)
-	e := newE2E(t, map[string]string{"EVENTS_TOPIC_ARN": topic.ARN})
+	e, topic := newE2EWithEvents(t, nil)
 	number := uniqueNumber()
 	e.bind("acc-set", number)
 	// History entries of one millisecond have no fixed order: the

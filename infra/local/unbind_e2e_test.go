@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/gosuslugi/phonebind/infra/local/runner"
-	"github.com/gosuslugi/phonebind/shared/notify/notifytest"
 	"github.com/gosuslugi/phonebind/shared/testenv"
 )
 
@@ -256,9 +255,7 @@ func TestE2EUnbindByEmailLocalOutbox(t *testing.T) {
 // support unbind and checks the history in status and the events a
 // subscriber receives.
 func TestE2EHistoryAndEvents(t *testing.T) {
-	moto := testenv.MotoEndpoint(t)
-	topic := notifytest.NewTopic(t, moto)
-	e := newE2E(t, map[string]string{"EVENTS_TOPIC_ARN": topic.ARN, "CHANGE_COOLDOWN": "1h"})
+	e, topic := newE2EWithEvents(t, map[string]string{"CHANGE_COOLDOWN": "1h"})
 	first, second, third := uniqueNumber(), uniqueNumber(), uniqueNumber()
 	mask := func(n string) string { return "+7 916 ***-**-" + n[len(n)-2:] }
 
@@ -365,14 +362,12 @@ func TestE2EUnbindRacesChange(t *testing.T) {
 
 		if round%2 == 0 {
 			// A change confirm against an operator's support unbind.
-			r := e.requestCode(account, next)
-			expect(t, r, 202, "")
-			code := e.code(next)
+			id, code := e.codeSent(account, next)
 			var support string
 			var wg sync.WaitGroup
 			wg.Add(2)
 			var confirm response
-			go func() { defer wg.Done(); confirm = e.confirm(account, r.str("verification_id"), code) }()
+			go func() { defer wg.Done(); confirm = e.confirm(account, id, code) }()
 			go func() { defer wg.Done(); support = e.supportUnbind(account, "petrov") }()
 			wg.Wait()
 			if confirm.status != 200 && confirm.status != 404 {
@@ -508,10 +503,8 @@ func TestE2EInvokeSampleEvents(t *testing.T) {
 func TestE2EBindVerificationCannotUnbind(t *testing.T) {
 	e := newE2E(t, nil)
 	num := uniqueNumber()
-	r := e.requestCode("alice", num)
-	expect(t, r, 202, "")
-	code := e.code(num)
-	expect(t, e.unbind("alice", r.str("verification_id"), code), 422, "purpose_mismatch")
+	id, code := e.codeSent("alice", num)
+	expect(t, e.unbind("alice", id, code), 422, "purpose_mismatch")
 	// Nothing was unbound or bound by it; the bind still completes.
-	expect(t, e.confirm("alice", r.str("verification_id"), code), 200, "")
+	expect(t, e.confirm("alice", id, code), 200, "")
 }

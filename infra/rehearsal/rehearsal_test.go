@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -185,7 +186,7 @@ func TestStackRehearsal(t *testing.T) {
 	raw, _ := json.Marshal(body)
 	params := map[string]string{"StackName": stack, "TemplateBody": string(raw), "Capabilities.member.1": "CAPABILITY_IAM"}
 	i := 1
-	for _, k := range sortedKeys(parameters(secret.ARN)) {
+	for _, k := range slices.Sorted(maps.Keys(parameters(secret.ARN))) {
 		params[fmt.Sprintf("Parameters.member.%d.ParameterKey", i)] = k
 		params[fmt.Sprintf("Parameters.member.%d.ParameterValue", i)] = parameters(secret.ARN)[k]
 		i++
@@ -247,15 +248,6 @@ func TestStackRehearsal(t *testing.T) {
 	checkLogsAndDashboard(t, m, stack, physical)
 	checkOutputs(t, m, stack, physical)
 	checkUnsupported(t, declared, trRes)
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func first(s []string) string {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -47,13 +46,7 @@ func localStack(t *testing.T, wrap func(http.Handler) http.Handler) (url, token 
 		Handlers:  a.Handlers(),
 		JWTSecret: jwtSecret,
 		Logger:    logger,
-		Invoke: func(ctx context.Context, function string, event json.RawMessage) (any, error) {
-			fn, err := a.Lambda(function)
-			if err != nil {
-				return nil, err
-			}
-			return fn(ctx, event)
-		},
+		Invoke:    a.Invoke,
 	})
 	if err != nil {
 		t.Fatal(err)

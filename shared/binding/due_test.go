@@ -71,9 +71,7 @@ func TestCompleteDueUnbindsWithoutWrites(t *testing.T) {
 func TestDueJobRacesTheAccountsWrite(t *testing.T) {
 	onStores(t, func(t *testing.T, fresh func() binding.Store) {
 		for round := range 4 {
-			e := newEnvOn(t, fresh(), withHold)
-			e.scheduleRemoval(t, "acc")
-			e.clock.Advance(holdFor + time.Second)
+			e := lapsedHold(t, fresh())
 			var jobErr, reqErr error
 			var wg sync.WaitGroup
 			wg.Add(2)
@@ -100,9 +98,7 @@ func TestDueJobRacesTheAccountsWrite(t *testing.T) {
 func TestTwoDueRunsTellOnce(t *testing.T) {
 	onStores(t, func(t *testing.T, fresh func() binding.Store) {
 		for round := range 4 {
-			e := newEnvOn(t, fresh(), withHold)
-			e.scheduleRemoval(t, "acc")
-			e.clock.Advance(holdFor + time.Second)
+			e := lapsedHold(t, fresh())
 			var reports [2]binding.DueReport
 			var errs [2]error
 			var wg sync.WaitGroup
@@ -124,9 +120,7 @@ func TestTwoDueRunsTellOnce(t *testing.T) {
 // TestDueRunNearItsDeadlineLeavesTheRest: a run whose context has (almost)
 // run out takes on no hold and says how many it left; the next run tells.
 func TestDueRunNearItsDeadlineLeavesTheRest(t *testing.T) {
-	e := newEnvOn(t, store.NewMemory(), withHold)
-	e.scheduleRemoval(t, "acc")
-	e.clock.Advance(holdFor + time.Second)
+	e := lapsedHold(t, store.NewMemory())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if r, err := e.svc.CompleteDueUnbinds(ctx); err != nil || r.Listed != 1 || r.Left != 1 || r.Completed != 0 {

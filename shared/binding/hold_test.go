@@ -18,6 +18,23 @@ const holdFor = 24 * time.Hour
 
 func withHold(c *binding.Config) { c.UnbindEmailHold = holdFor }
 
+// holdConfig is config() with the hold, for a service wired another way.
+func holdConfig() binding.Config {
+	cfg := config()
+	withHold(&cfg)
+	return cfg
+}
+
+// lapsedHold is an env with the hold whose removal of "acc" is due by a
+// second: the job's case.
+func lapsedHold(t *testing.T, st binding.Store) *env {
+	t.Helper()
+	e := newEnvOn(t, st, withHold)
+	e.scheduleRemoval(t, "acc")
+	e.clock.Advance(holdFor + time.Second)
+	return e
+}
+
 // onStores runs a hold case on memory stores and on DynamoDB Local
 // (skipped without DYNAMODB_ENDPOINT); fresh makes an empty store.
 func onStores(t *testing.T, run func(t *testing.T, fresh func() binding.Store)) {
@@ -34,8 +51,7 @@ func onStores(t *testing.T, run func(t *testing.T, fresh func() binding.Store)) 
 // that two goroutines can act at two instants.
 func (e *env) twin(t *testing.T, at time.Time) *binding.Service {
 	t.Helper()
-	cfg := config()
-	withHold(&cfg)
+	cfg := holdConfig()
 	clock := testenv.NewClock(at)
 	return binding.New(cfg, e.store, binding.Senders{SMS: e.sms, Email: e.sms, Events: e.events}, e.keys, clock.Now, nil)
 }

@@ -23,13 +23,9 @@ import (
 // commit promises the event "once, whoever completes it".
 func TestLapseByRequestCodeIsToldByTheJob(t *testing.T) {
 	onStores(t, func(t *testing.T, fresh func() binding.Store) {
-		e := newEnvOn(t, fresh(), withHold)
-		e.scheduleRemoval(t, "acc")
-		e.clock.Advance(holdFor + time.Second)
-		cfg := config()
-		withHold(&cfg)
+		e := lapsedHold(t, fresh())
 		// As functions/request-code wires the service: SMS, e-mail, no events.
-		requestCode := binding.New(cfg, e.store, binding.Senders{SMS: e.sms, Email: e.sms, Signals: e.signals}, e.keys, e.clock.Now, nil)
+		requestCode := binding.New(holdConfig(), e.store, binding.Senders{SMS: e.sms, Email: e.sms, Signals: e.signals}, e.keys, e.clock.Now, nil)
 		if _, err := requestCode.RequestCode(context.Background(), binding.CodeRequest{
 			AccountID: "acc", Purpose: binding.PurposeBind, Phone: number(t, "+79161234567"), Consent: true,
 			SourceIP: "198.51.100.10", Session: e.strongSession(),
@@ -64,12 +60,8 @@ func (f failingAfterLapse) LapseUnbind(ctx context.Context, u binding.Unbinding)
 // minute's run ... each hold is completed and told once" does not hold.
 func TestCommittedLapseFailingLaterIsToldByTheNextRun(t *testing.T) {
 	onStores(t, func(t *testing.T, fresh func() binding.Store) {
-		e := newEnvOn(t, fresh(), withHold)
-		e.scheduleRemoval(t, "acc")
-		e.clock.Advance(holdFor + time.Second)
-		cfg := config()
-		withHold(&cfg)
-		job := binding.New(cfg, failingAfterLapse{e.store}, binding.Senders{SMS: e.sms, Email: e.sms, Events: e.events, Signals: e.signals}, e.keys, e.clock.Now, nil)
+		e := lapsedHold(t, fresh())
+		job := binding.New(holdConfig(), failingAfterLapse{e.store}, binding.Senders{SMS: e.sms, Email: e.sms, Events: e.events, Signals: e.signals}, e.keys, e.clock.Now, nil)
 		if r, err := job.CompleteDueUnbinds(context.Background()); err == nil || r.Failed != 1 {
 			t.Fatalf("first run: %+v, %v; want one failed", r, err)
 		}
@@ -94,14 +86,7 @@ func TestCommittedLapseFailingLaterIsToldByTheNextRun(t *testing.T) {
 func TestChangeFromSessionWithoutEmailKeepsAddress(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	sent, err := e.request(t, "acc", "+79123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.svc.Confirm(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID,
-		Code: e.sms.lastCode(t, "+79123456789"), Email: "ivan@example.ru"}); err != nil {
-		t.Fatal(err)
-	}
+	e.confirmWithEmail(t, "acc", "+79123456789", "ivan@example.ru")
 	e.clock.Advance(721 * time.Hour)
 	e.bind(t, "acc", "+79161234567") // a change, confirmed by a session without an address
 	if _, err := e.svc.SupportUnbind(ctx, "acc", "ivanova", "SIM lost", "FB-1"); err != nil {
@@ -121,14 +106,7 @@ func TestKeptAddressResealedUnderTheCurrentKey(t *testing.T) {
 	onStores(t, func(t *testing.T, fresh func() binding.Store) {
 		e := newEnvOn(t, fresh())
 		ctx := context.Background()
-		sent, err := e.request(t, "acc", "+79123456789")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.svc.Confirm(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID,
-			Code: e.sms.lastCode(t, "+79123456789"), Email: "ivan@example.ru"}); err != nil {
-			t.Fatal(err)
-		}
+		e.confirmWithEmail(t, "acc", "+79123456789", "ivan@example.ru")
 		rotated, err := secure.ParseKeyring([]byte(`{"current":"k2","hmac_key":"cGhvbmViaW5kLWRldi1obWFjLWtleS1OT1QtU0VDUkVULWRvLW5vdC11c2U=",
 			"keys":{"dev1":"cGhvbmViaW5kLWRldjEtYWVzLU5PVC1TRUNSRVQhISE=","k2":"cm90YXRlZC1rZXktdHdvLWZvci10aGUtdGVzdHMhISE="}}`))
 		if err != nil {

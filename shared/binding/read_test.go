@@ -123,17 +123,25 @@ func TestReadPhoneWithoutNumber(t *testing.T) {
 	}
 }
 
+// askingEnv is an env with the reads whose account has readNumber bound
+// and third_party set to ask a minute after the bind.
+func askingEnv(t *testing.T, account string) *env {
+	t.Helper()
+	e := newEnv(t, withReads)
+	e.bind(t, account, readNumber)
+	e.clock.Advance(time.Minute)
+	if _, err := e.patch(account, binding.SettingsPatch{ThirdParty: ptr(binding.ThirdPartyAsk)}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 // third_party: ask, start to end: the first read asks (one request, one
 // event), more reads add none, the citizen approves with step-up, the
 // partner reads until the approval ends, then asks again.
 func TestPartnerApprovalFlow(t *testing.T) {
-	e := newEnv(t, withReads)
 	const a = "acc-ask"
-	e.bind(t, a, readNumber)
-	e.clock.Advance(time.Minute)
-	if _, err := e.patch(a, binding.SettingsPatch{ThirdParty: ptr(binding.ThirdPartyAsk)}); err != nil {
-		t.Fatal(err)
-	}
+	e := askingEnv(t, a)
 	before := len(e.events.all())
 	e.clock.Advance(time.Minute)
 	res := e.read(t, a, binding.ReadThirdParty, "bank")
@@ -209,13 +217,8 @@ func TestPartnerApprovalFlow(t *testing.T) {
 // A declined partner is refused (not_allowed) for SHARE_APPROVAL_TTL and
 // cannot ask again meanwhile; a lapsed request cannot be decided.
 func TestPartnerDeclinedAndLapsed(t *testing.T) {
-	e := newEnv(t, withReads)
 	const a = "acc-decline"
-	e.bind(t, a, readNumber)
-	e.clock.Advance(time.Minute)
-	if _, err := e.patch(a, binding.SettingsPatch{ThirdParty: ptr(binding.ThirdPartyAsk)}); err != nil {
-		t.Fatal(err)
-	}
+	e := askingEnv(t, a)
 	e.clock.Advance(time.Minute)
 	e.read(t, a, binding.ReadThirdParty, "bank")
 	e.read(t, a, binding.ReadThirdParty, "shop")

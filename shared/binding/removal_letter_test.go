@@ -30,14 +30,7 @@ func TestRemovalLettersWithoutSession(t *testing.T) {
 		e := newEnvOn(t, fresh())
 		ctx := context.Background()
 		const num = "+79123456789"
-		sent, err := e.request(t, "acc", num)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.svc.Confirm(ctx, binding.Confirmation{Session: e.strongSession(), AccountID: "acc", VerificationID: sent.VerificationID,
-			Code: e.sms.lastCode(t, num), Email: "ivan@example.ru"}); err != nil {
-			t.Fatal(err)
-		}
+		e.confirmWithEmail(t, "acc", num, "ivan@example.ru")
 		if _, err := e.svc.SupportUnbind(ctx, "acc", "ivanova", "SIM lost", "FB-1"); err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +43,7 @@ func TestRemovalLettersWithoutSession(t *testing.T) {
 		e.clock.Advance(time.Hour)
 		e.bind(t, "acc", num)
 		e.clock.Advance(2 * time.Minute)
-		sent, err = e.code(binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS, Email: "petr@example.ru"})
+		sent, err := e.code(binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS, Email: "petr@example.ru"})
 		if err != nil {
 			t.Fatal(err)
 		}

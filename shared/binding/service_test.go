@@ -212,6 +212,25 @@ func (e *env) request(t *testing.T, account, raw string) (binding.CodeSent, erro
 	})
 }
 
+// boundPastCooldown binds +79123456789 to account and lets the change
+// cooldown (720h) pass: a change may be asked for.
+func (e *env) boundPastCooldown(t *testing.T, account string) {
+	t.Helper()
+	e.bind(t, account, "+79123456789")
+	e.clock.Advance(31 * 24 * time.Hour)
+}
+
+// changeAsked is boundPastCooldown, then a request to change to raw.
+func (e *env) changeAsked(t *testing.T, account, raw string) binding.CodeSent {
+	t.Helper()
+	e.boundPastCooldown(t, account)
+	sent, err := e.request(t, account, raw)
+	if err != nil {
+		t.Fatalf("request a change to %s: %v", raw, err)
+	}
+	return sent
+}
+
 func (e *env) confirm(account, id, code string) (binding.Status, error) {
 	return e.svc.Confirm(context.Background(), binding.Confirmation{Session: e.strongSession(), AccountID: account, VerificationID: id, Code: code, SourceIP: "198.51.100.10"})
 }
@@ -547,12 +566,7 @@ func TestPhoneTakenOnlyAfterProof(t *testing.T) {
 
 func TestChangeAlertsAndReleasesOldNumber(t *testing.T) {
 	e := newEnv(t)
-	e.bind(t, "acc", "+79123456789")
-	e.clock.Advance(31 * 24 * time.Hour)
-	sent, err := e.request(t, "acc", "+79120000000")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sent := e.changeAsked(t, "acc", "+79120000000")
 	old := e.sms.to("+79123456789")
 	if len(old) != 2 || !strings.Contains(old[1], "смена номера") {
 		t.Fatalf("old number was not alerted of the change request: %q", old)

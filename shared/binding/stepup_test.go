@@ -13,7 +13,7 @@ import (
 // a recent sign-in, an unbind by e-mail only the recent sign-in, a first
 // bind neither; a refusal comes before any code is sent or written.
 func TestStepUp(t *testing.T) {
-	bound := func(t *testing.T, e *env) { e.bind(t, "acc", "+79123456789"); e.clock.Advance(31 * 24 * time.Hour) }
+	bound := func(t *testing.T, e *env) { e.boundPastCooldown(t, "acc") }
 	change := binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeBind, Phone: number(t, "+79161234567"), Consent: true}
 	bySMS := binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelSMS}
 	byEmail := binding.CodeRequest{AccountID: "acc", Purpose: binding.PurposeUnbind, Channel: binding.ChannelEmail, Email: "ivan@example.ru"}
@@ -95,12 +95,7 @@ func ptr[T any](v T) *T { return &v }
 // complete a change or a removal with it.
 func TestStepUpAtConfirm(t *testing.T) {
 	e := newEnv(t)
-	e.bind(t, "acc", "+79123456789")
-	e.clock.Advance(31 * 24 * time.Hour)
-	sent, err := e.request(t, "acc", "+79161234567")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sent := e.changeAsked(t, "acc", "+79161234567")
 	code := e.sms.lastCode(t, "+79161234567")
 	weak := binding.Confirmation{AccountID: "acc", VerificationID: sent.VerificationID, Code: code,
 		Session: binding.Session{AMR: []string{"pwd"}, AuthTime: e.clock.Now()}}

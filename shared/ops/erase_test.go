@@ -14,7 +14,6 @@ import (
 
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/ops"
-	"github.com/gosuslugi/phonebind/shared/phone"
 	"github.com/gosuslugi/phonebind/shared/privacy"
 	"github.com/gosuslugi/phonebind/shared/secure"
 	"github.com/gosuslugi/phonebind/shared/store"
@@ -43,25 +42,13 @@ func TestEraseAccountEvent(t *testing.T) {
 	ctx := context.Background()
 	clock := testenv.NewClock(time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC))
 	box := &inbox{codes: map[string]string{}}
-	cfg := binding.Config{CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, CodesPerAccountHour: 5, CodesPerPhoneDay: 10,
-		CodesPerIPHour: 20, MaxFailuresDay: 15, CodesPerPrefixDay: 50, CodesGlobalDay: 1000, UnbindEmailHold: 24 * time.Hour,
-		HistoryRetention: time.Hour, StepUp: binding.StepUp{AMR: []string{"mfa"}, MaxAge: 15 * time.Minute}}
+	cfg := serviceConfig()
 	mem, tickets, idem := store.NewMemory(), store.NewFeedbackMemory(), store.NewMemoryIdempotency()
 	keys := secure.DevKeyring()
 	svc := binding.New(cfg, mem, binding.Senders{SMS: box, Email: box}, keys, clock.Now, nil)
 	events := &erasedEvents{}
 	eraser := privacy.New(store.MemoryPrivacy{Binding: mem, Tickets: tickets, Idempotency: idem}, keys, svc, events, clock.Now, nil)
-	n, err := phone.NewParser([]string{"RU"}).Parse("+79123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sent, err := svc.RequestCode(ctx, binding.CodeRequest{AccountID: "acc-1", Purpose: binding.PurposeBind, Phone: n, Consent: true, SourceIP: "203.0.113.9"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Confirm(ctx, binding.Confirmation{AccountID: "acc-1", VerificationID: sent.VerificationID, Code: box.codes["+79123456789"]}); err != nil {
-		t.Fatal(err)
-	}
+	box.bind(t, svc, binding.CodeRequest{AccountID: "acc-1", SourceIP: "203.0.113.9"})
 
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
@@ -109,11 +96,7 @@ func TestEraseAccountEvent(t *testing.T) {
 	}
 	// The number is free for another account at once.
 	clock.Advance(time.Minute)
-	if sent, err := svc.RequestCode(ctx, binding.CodeRequest{AccountID: "acc-2", Purpose: binding.PurposeBind, Phone: n, Consent: true}); err != nil {
-		t.Fatal(err)
-	} else if _, err := svc.Confirm(ctx, binding.Confirmation{AccountID: "acc-2", VerificationID: sent.VerificationID, Code: box.codes["+79123456789"]}); err != nil {
-		t.Fatalf("binding the erased account's number: %v", err)
-	}
+	box.bind(t, svc, binding.CodeRequest{AccountID: "acc-2"})
 
 	got, res = run(string(sample))
 	if !strings.Contains(got, `"ok":true`) || !reflect.DeepEqual(res.Erased, ops.ErasedCounts{Other: map[string]int{}}) || !strings.Contains(res.Message, "nothing left") {

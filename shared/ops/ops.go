@@ -12,7 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -92,7 +93,7 @@ func Function(http httpapi.Handler, actions map[string]Action, logger *slog.Logg
 		act, ok := actions[name]
 		if !ok {
 			logger.WarnContext(ctx, "ops event refused", "code", "unknown_action")
-			return Result{Action: name, InvocationID: id, Error: &Error{Code: "unknown_action", Message: "unknown action; this function accepts: " + strings.Join(names(actions), ", "), Field: "action"}}, nil
+			return Result{Action: name, InvocationID: id, Error: &Error{Code: "unknown_action", Message: "unknown action; this function accepts: " + strings.Join(slices.Sorted(maps.Keys(actions)), ", "), Field: "action"}}, nil
 		}
 		ctx, cancel := httpapi.Budget(ctx)
 		defer cancel()
@@ -125,15 +126,6 @@ func invocationID(ctx context.Context) string {
 func claimed(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-func names(actions map[string]Action) []string {
-	out := make([]string, 0, len(actions))
-	for n := range actions {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Decode reads an ops event strictly into v: unknown fields and wrong types

@@ -37,6 +37,32 @@ func (b *inbox) SendSMS(_ context.Context, to, body string) error { b.keep(to, b
 
 func (b *inbox) SendEmail(_ context.Context, to, _, body string) error { b.keep(to, body); return nil }
 
+// bind binds +79123456789 to req's account through svc with the code the
+// box got; req brings the account and the session or source address.
+func (b *inbox) bind(t *testing.T, svc *binding.Service, req binding.CodeRequest) {
+	t.Helper()
+	n, err := phone.NewParser([]string{"RU"}).Parse("+79123456789")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Purpose, req.Phone, req.Consent = binding.PurposeBind, n, true
+	sent, err := svc.RequestCode(context.Background(), req)
+	if err != nil {
+		t.Fatalf("request a bind of %s: %v", req.AccountID, err)
+	}
+	if _, err := svc.Confirm(context.Background(), binding.Confirmation{AccountID: req.AccountID, VerificationID: sent.VerificationID, Code: b.codes["+79123456789"]}); err != nil {
+		t.Fatalf("bind %s: %v", req.AccountID, err)
+	}
+}
+
+// serviceConfig is the binding service's configuration of the actions'
+// tests: a day's hold, step-up by a second factor.
+func serviceConfig() binding.Config {
+	return binding.Config{CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, CodesPerAccountHour: 5, CodesPerPhoneDay: 10,
+		CodesPerIPHour: 20, MaxFailuresDay: 15, CodesPerPrefixDay: 50, CodesGlobalDay: 1000, UnbindEmailHold: 24 * time.Hour,
+		HistoryRetention: time.Hour, StepUp: binding.StepUp{AMR: []string{"mfa"}, MaxAge: 15 * time.Minute}}
+}
+
 // TestCancelUnbindEvent: the sample cancel_unbind event takes back a
 // scheduled removal; with none scheduled it is refused as
 // no_unbind_pending; every field is required.
@@ -44,22 +70,10 @@ func TestCancelUnbindEvent(t *testing.T) {
 	ctx := context.Background()
 	clock := testenv.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	box := &inbox{codes: map[string]string{}}
-	cfg := binding.Config{CodeLength: 6, CodeTTL: 5 * time.Minute, MaxAttempts: 5, CodesPerAccountHour: 5, CodesPerPhoneDay: 10,
-		CodesPerIPHour: 20, MaxFailuresDay: 15, CodesPerPrefixDay: 50, CodesGlobalDay: 1000, UnbindEmailHold: 24 * time.Hour,
-		HistoryRetention: time.Hour, StepUp: binding.StepUp{AMR: []string{"mfa"}, MaxAge: 15 * time.Minute}}
+	cfg := serviceConfig()
 	svc := binding.New(cfg, store.NewMemory(), binding.Senders{SMS: box, Email: box}, secure.DevKeyring(), clock.Now, nil)
-	n, err := phone.NewParser([]string{"RU"}).Parse("+79123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
 	session := binding.Session{AMR: []string{"mfa"}, AuthTime: clock.Now()}
-	sent, err := svc.RequestCode(ctx, binding.CodeRequest{AccountID: "acc-1", Purpose: binding.PurposeBind, Phone: n, Consent: true, Session: session})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Confirm(ctx, binding.Confirmation{AccountID: "acc-1", VerificationID: sent.VerificationID, Code: box.codes["+79123456789"]}); err != nil {
-		t.Fatal(err)
-	}
+	box.bind(t, svc, binding.CodeRequest{AccountID: "acc-1", Session: session})
 
 	h := ops.Function(nil, map[string]ops.Action{"cancel_unbind": ops.CancelUnbind(svc, nil)}, nil)
 	sample, err := os.ReadFile("../../infra/events/cancel-unbind.json")
@@ -71,7 +85,7 @@ func TestCancelUnbindEvent(t *testing.T) {
 	}
 
 	clock.Advance(time.Minute)
-	sent, err = svc.RequestCode(ctx, binding.CodeRequest{AccountID: "acc-1", Purpose: binding.PurposeUnbind, Channel: binding.ChannelEmail, Email: "ivan@example.ru", Session: session})
+	sent, err := svc.RequestCode(ctx, binding.CodeRequest{AccountID: "acc-1", Purpose: binding.PurposeUnbind, Channel: binding.ChannelEmail, Email: "ivan@example.ru", Session: session})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,14 +45,10 @@ func newAccessLogItem(accountID string, e binding.AccessLogEntry) accessLogItem 
 }
 
 func (it accessLogItem) entry() binding.AccessLogEntry {
-	e := binding.AccessLogEntry{
+	return binding.AccessLogEntry{
 		ID: it.ID, At: parseTime(it.At), ClientID: it.ClientID, ClientName: it.ClientName,
-		Purpose: binding.ReadPurpose(it.Purpose), Result: it.Result,
+		Purpose: binding.ReadPurpose(it.Purpose), Result: it.Result, ExpiresAt: ttlTime(it.TTL),
 	}
-	if it.TTL > 0 {
-		e.ExpiresAt = time.Unix(it.TTL, 0).UTC()
-	}
-	return e
 }
 
 // accessRequestItem is a partner's access request: ACCOUNT#<id> /
@@ -127,33 +123,15 @@ func (d *Dynamo) ReadView(ctx context.Context, accountID, clientID string) (bind
 		items = append(items, out.Responses[d.table]...)
 		req = out.UnprocessedKeys
 	}
-	v := binding.ReadView{Profile: binding.Profile{AccountID: accountID}}
-	for _, item := range items {
-		var sk string
-		if err := attributevalue.Unmarshal(item[attrSK], &sk); err != nil {
-			return binding.ReadView{}, fmt.Errorf("read sort key: %w", err)
-		}
-		switch sk {
-		case skProfile:
-			var it profileItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.ReadView{}, fmt.Errorf("read profile: %w", err)
-			}
-			v.Profile = it.profile()
-		case skSettings:
-			var it settingsItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.ReadView{}, fmt.Errorf("read settings: %w", err)
-			}
-			v.Settings, v.SettingsVersion = it.patch(), it.Version
-		default:
-			var it accessRequestItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.ReadView{}, fmt.Errorf("read access request: %w", err)
-			}
-			r := it.request()
-			v.Request = &r
-		}
+	a, err := readAccountItems(items)
+	if err != nil {
+		return binding.ReadView{}, err
+	}
+	v := binding.ReadView{Profile: a.profileOf(accountID)}
+	v.Settings, v.SettingsVersion = a.settingsPatch()
+	if len(a.requests) > 0 {
+		r := a.requests[0].request()
+		v.Request = &r
 	}
 	return v, nil
 }
@@ -183,13 +161,7 @@ func conditionCheck(table string, k map[string]types.AttributeValue, cond expres
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("build condition: %w", err)
 	}
-	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName:                 &table,
-		Key:                       k,
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	}}, nil
+	return checkItem(table, k, e), nil
 }
 
 // CommitRead implements binding.AccessStore with one TransactWriteItems:
@@ -291,31 +263,19 @@ func (d *Dynamo) accessRequestsQuery(ctx context.Context, accountID string) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("build access requests query: %w", err)
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 &d.table,
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ConsistentRead:            aws.Bool(true),
+	items, err := allPages(ctx, d.db, consistentQuery(d.table, expr))
+	if err != nil {
+		return nil, fmt.Errorf("query access requests: %w", err)
 	}
 	var out []binding.AccessRequest
-	for {
-		page, err := d.db.Query(ctx, in)
+	for _, item := range items {
+		it, err := decode[accessRequestItem](item, "access request")
 		if err != nil {
-			return nil, fmt.Errorf("query access requests: %w", err)
+			return nil, err
 		}
-		for _, item := range page.Items {
-			var it accessRequestItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return nil, fmt.Errorf("read access request: %w", err)
-			}
-			out = append(out, it.request())
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
+		out = append(out, it.request())
 	}
+	return out, nil
 }
 
 // AccessRequests implements binding.AccessStore with one Query.
@@ -433,26 +393,19 @@ func (d *Dynamo) AccessLog(ctx context.Context, accountID string, since time.Tim
 	if err != nil {
 		return binding.AccessLogPage{}, fmt.Errorf("build access log query: %w", err)
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 &d.table,
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(int32(size) + 1),
-	}
+	var start map[string]types.AttributeValue
 	if after != nil {
-		in.ExclusiveStartKey = key(pk, accessLogSK(after.At, after.ID))
+		start = key(pk, accessLogSK(after.At, after.ID))
 	}
-	out, err := d.db.Query(ctx, in)
+	out, err := d.db.Query(ctx, pageNewestFirst(keyQuery(d.table, expr), size, start))
 	if err != nil {
 		return binding.AccessLogPage{}, fmt.Errorf("query access log: %w", err)
 	}
 	page := binding.AccessLogPage{Entries: make([]binding.AccessLogEntry, 0, size)}
 	for _, item := range out.Items {
-		var it accessLogItem
-		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-			return binding.AccessLogPage{}, fmt.Errorf("read access log: %w", err)
+		it, err := decode[accessLogItem](item, "access log")
+		if err != nil {
+			return binding.AccessLogPage{}, err
 		}
 		page.Entries = append(page.Entries, it.entry())
 	}

@@ -9,14 +9,14 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
@@ -81,7 +81,7 @@ func noticeUpdate(p binding.Profile, now time.Time) (expression.Expression, erro
 		"email_hmac": p.Email.HMAC, "email_key_id": p.Email.KeyID, "email_ciphertext": p.Email.Ciphertext, "email_masked": p.Email.Masked,
 	}
 	var u expression.UpdateBuilder
-	for _, name := range sortedKeys(set) {
+	for _, name := range slices.Sorted(maps.Keys(set)) {
 		if set[name] != "" {
 			u = u.Set(expression.Name(name), expression.Value(set[name]))
 		}
@@ -91,15 +91,6 @@ func noticeUpdate(p binding.Profile, now time.Time) (expression.Expression, erro
 		return expression.Expression{}, fmt.Errorf("build notice: %w", err)
 	}
 	return e, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // deleteHeld is the transaction Delete of a hold's HELD item: the hold
@@ -119,13 +110,8 @@ func (d *Dynamo) DueUnbinds(ctx context.Context, now time.Time, limit int) ([]bi
 	if err != nil {
 		return nil, fmt.Errorf("build due holds query: %w", err)
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 &d.table,
-		IndexName:                 aws.String(DueUnbindsIndex),
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}
+	in := keyQuery(d.table, expr)
+	in.IndexName = aws.String(DueUnbindsIndex)
 	var out []binding.DueHold
 	for len(out) < limit {
 		in.Limit = aws.Int32(int32(limit - len(out)))
@@ -159,27 +145,15 @@ func (d *Dynamo) TakeNotice(ctx context.Context, h binding.DueHold, now, until t
 	if err != nil {
 		return binding.HoldNotice{}, fmt.Errorf("build take notice: %w", err)
 	}
-	out, err := d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &d.table,
-		Key:                       key(accountPK(h.AccountID), heldSK(h.UnbindID)),
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-		ReturnValues:              types.ReturnValueAllNew,
-	})
+	it, err := updated[heldItem](ctx, d.db, conditionalUpdate(d.table, key(accountPK(h.AccountID), heldSK(h.UnbindID)), e), "held")
 	if isConditionFailed(err) {
 		return binding.HoldNotice{}, binding.ErrStale
 	}
 	if err != nil {
 		return binding.HoldNotice{}, fmt.Errorf("take notice: %w", err)
 	}
-	var it heldItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return binding.HoldNotice{}, fmt.Errorf("read held: %w", err)
-	}
 	n := it.notice()
-	claim, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(claimPK(n.Phone.HMAC), skClaim), ConsistentRead: aws.Bool(true)})
+	claim, err := d.db.GetItem(ctx, consistentGet(d.table, key(claimPK(n.Phone.HMAC), skClaim)))
 	if err != nil {
 		return binding.HoldNotice{}, fmt.Errorf("read claim: %w", err)
 	}
@@ -197,13 +171,7 @@ func (d *Dynamo) NoticeSent(ctx context.Context, h binding.DueHold, until time.T
 	if err != nil {
 		return fmt.Errorf("build notice sent: %w", err)
 	}
-	_, err = d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 &d.table,
-		Key:                       key(accountPK(h.AccountID), heldSK(h.UnbindID)),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
+	_, err = d.db.DeleteItem(ctx, conditionalDelete(d.table, key(accountPK(h.AccountID), heldSK(h.UnbindID)), e))
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("delete held: %w", err)
 	}

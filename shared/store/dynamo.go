@@ -68,58 +68,24 @@ func (d *Dynamo) Snapshot(ctx context.Context, accountID string, historyLimit in
 	if err != nil {
 		return binding.Snapshot{}, fmt.Errorf("build snapshot query: %w", err)
 	}
-	out, err := d.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 &d.table,
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(limit),
-		ConsistentRead:            aws.Bool(true),
-	})
+	in := consistentQuery(d.table, expr)
+	in.ScanIndexForward, in.Limit = aws.Bool(false), aws.Int32(limit)
+	out, err := d.db.Query(ctx, in)
 	if err != nil {
 		return binding.Snapshot{}, fmt.Errorf("query account: %w", err)
 	}
-	snap := binding.Snapshot{Profile: binding.Profile{AccountID: accountID}, History: []binding.HistoryEntry{}}
-	for _, item := range out.Items {
-		var sk string
-		if err := attributevalue.Unmarshal(item[attrSK], &sk); err != nil {
-			return binding.Snapshot{}, fmt.Errorf("read sort key: %w", err)
+	a, err := readAccountItems(out.Items)
+	if err != nil {
+		return binding.Snapshot{}, err
+	}
+	snap := binding.Snapshot{Profile: a.profileOf(accountID), Verification: a.liveVerification(), History: []binding.HistoryEntry{}}
+	snap.Settings, _ = a.settingsPatch()
+	// Newest first, as queried; the page may hold one entry too many.
+	for _, it := range a.history {
+		if len(snap.History) >= historyLimit {
+			break
 		}
-		switch sk {
-		case skVerification:
-			var it verificationItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.Snapshot{}, fmt.Errorf("read verification: %w", err)
-			}
-			if it.State == stateVoid {
-				// Taken back: only the account's counters are left on it.
-				continue
-			}
-			v := it.verification()
-			snap.Verification = &v
-		case skProfile:
-			var it profileItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.Snapshot{}, fmt.Errorf("read profile: %w", err)
-			}
-			snap.Profile = it.profile()
-		case skSettings:
-			var it settingsItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.Snapshot{}, fmt.Errorf("read settings: %w", err)
-			}
-			snap.Settings = it.patch()
-		default:
-			if len(snap.History) >= historyLimit {
-				continue
-			}
-			var it historyItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return binding.Snapshot{}, fmt.Errorf("read history: %w", err)
-			}
-			snap.History = append(snap.History, it.entry())
-		}
+		snap.History = append(snap.History, it.entry())
 	}
 	return snap, nil
 }
@@ -323,20 +289,15 @@ func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID str
 		return binding.Verification{}, fmt.Errorf("build attempt update: %w", err)
 	}
 	in := conditionalUpdate(d.table, key(accountPK(accountID), skVerification), expr)
-	in.ReturnValues = types.ReturnValueAllNew
 	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	out, err := d.db.UpdateItem(ctx, in)
+	counted, err := updated[verificationItem](ctx, d.db, in, "verification")
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		old := ccf.Item
 		if len(old) == 0 {
 			// Some DynamoDB-compatible engines (DynamoDB Local among them)
 			// return no item with a failed condition; read it to say why.
-			got, gerr := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-				TableName:      &d.table,
-				Key:            key(accountPK(accountID), skVerification),
-				ConsistentRead: aws.Bool(true),
-			})
+			got, gerr := d.db.GetItem(ctx, consistentGet(d.table, key(accountPK(accountID), skVerification)))
 			if gerr != nil {
 				return binding.Verification{}, fmt.Errorf("read refused verification: %w", gerr)
 			}
@@ -360,11 +321,7 @@ func (d *Dynamo) CountAttempt(ctx context.Context, accountID, verificationID str
 	if err != nil {
 		return binding.Verification{}, fmt.Errorf("count attempt: %w", err)
 	}
-	var it verificationItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return binding.Verification{}, fmt.Errorf("read verification: %w", err)
-	}
-	return it.verification(), nil
+	return counted.verification(), nil
 }
 
 // CompleteBind implements binding.Store with one TransactWriteItems: consume
@@ -420,12 +377,7 @@ func (d *Dynamo) CompleteBind(ctx context.Context, c binding.Completion) error {
 		}
 		t.add(itemRelease, deleteIf(d.table, key(claimPK(r.HMAC), skClaim), release))
 	}
-	return d.commit(ctx, &t, rest, func(reasons []types.CancellationReason) error {
-		if t.refused(reasons, itemClaim) {
-			return binding.ErrPhoneTaken
-		}
-		return nil
-	})
+	return d.commit(ctx, &t, rest, binding.ErrPhoneTaken)
 }
 
 // CompleteUnbind implements binding.Store with one TransactWriteItems:
@@ -486,8 +438,9 @@ func (d *Dynamo) CompleteUnbind(ctx context.Context, u binding.Unbinding) error 
 // commit runs a bind's or an unbind's transaction t, with the account's
 // counters kept on other items (rest) reset, and says why it was refused:
 // the code already spent, the profile (or the released claim) moved since
-// it was read, or what refusal finds among the other items (nil: none).
-func (d *Dynamo) commit(ctx context.Context, t *txn, rest []binding.Counter, refusal func([]types.CancellationReason) error) error {
+// it was read, or claimRefused when its claim item (itemClaim) failed its
+// condition (nil: t has no such item).
+func (d *Dynamo) commit(ctx context.Context, t *txn, rest []binding.Counter, claimRefused error) error {
 	t.add(itemReset, d.resetItems(ctx, rest)...)
 	reasons, err := d.transact(ctx, t.items)
 	switch {
@@ -497,11 +450,8 @@ func (d *Dynamo) commit(ctx context.Context, t *txn, rest []binding.Counter, ref
 		return binding.ErrVerificationUsed
 	case t.refused(reasons, itemProfile), t.refused(reasons, itemRelease):
 		return binding.ErrStale
-	}
-	if refusal != nil {
-		if rerr := refusal(reasons); rerr != nil {
-			return rerr
-		}
+	case claimRefused != nil && t.refused(reasons, itemClaim):
+		return claimRefused
 	}
 	return err
 }

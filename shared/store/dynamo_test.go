@@ -12,16 +12,7 @@ import (
 	"github.com/gosuslugi/phonebind/shared/binding"
 	"github.com/gosuslugi/phonebind/shared/store"
 	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
-	"github.com/gosuslugi/phonebind/shared/store/storetest"
 )
-
-func TestDynamoContract(t *testing.T) {
-	db := dynamotest.Client(t)
-	table := dynamotest.Table(t, db)
-	storetest.Run(t, func(*testing.T) (binding.Store, storetest.Probe) {
-		return store.NewDynamo(db, table), dynamotest.Claims{DB: db, Table: table}
-	})
-}
 
 // TestDynamoGlobalCapAcrossInstances: warm function instances each reserve
 // the global cap in blocks; together they never issue more codes than the

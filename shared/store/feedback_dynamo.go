@@ -2,13 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gosuslugi/phonebind/shared/feedback"
@@ -53,40 +50,32 @@ func (d *Dynamo) CreateTicket(ctx context.Context, c feedback.Creation) error {
 
 // ticketRef reads the item that says whose ticket an id is.
 func (d *Dynamo) ticketRef(ctx context.Context, ticketID string) (ticketRefItem, error) {
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      &d.table,
-		Key:            key(ticketRefPK(ticketID), skTicketRef),
-		ConsistentRead: aws.Bool(true),
-	})
+	out, err := d.db.GetItem(ctx, consistentGet(d.table, key(ticketRefPK(ticketID), skTicketRef)))
 	if err != nil {
 		return ticketRefItem{}, fmt.Errorf("get ticket ref: %w", err)
 	}
 	if len(out.Item) == 0 {
 		return ticketRefItem{}, feedback.ErrTicketNotFound
 	}
-	var ref ticketRefItem
-	if err := attributevalue.UnmarshalMap(out.Item, &ref); err != nil {
-		return ticketRefItem{}, fmt.Errorf("read ticket ref: %w", err)
+	ref, err := decode[ticketRefItem](out.Item, "ticket ref")
+	if err != nil {
+		return ticketRefItem{}, err
 	}
-	return ref, nil
+	return *ref, nil
 }
 
 // ticketAt reads a ticket under accountID's partition key.
 func (d *Dynamo) ticketAt(ctx context.Context, accountID, sk string) (feedback.Ticket, error) {
-	out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      &d.table,
-		Key:            key(ticketsPK(accountID), sk),
-		ConsistentRead: aws.Bool(true),
-	})
+	out, err := d.db.GetItem(ctx, consistentGet(d.table, key(ticketsPK(accountID), sk)))
 	if err != nil {
 		return feedback.Ticket{}, fmt.Errorf("get ticket: %w", err)
 	}
 	if len(out.Item) == 0 {
 		return feedback.Ticket{}, feedback.ErrTicketNotFound
 	}
-	var it ticketItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return feedback.Ticket{}, fmt.Errorf("read ticket: %w", err)
+	it, err := decode[ticketItem](out.Item, "ticket")
+	if err != nil {
+		return feedback.Ticket{}, err
 	}
 	return it.ticket(), nil
 }
@@ -128,19 +117,11 @@ func (d *Dynamo) Tickets(ctx context.Context, accountID string, after *feedback.
 	if err != nil {
 		return nil, nil, fmt.Errorf("build tickets query: %w", err)
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 &d.table,
-		KeyConditionExpression:    expr.KeyCondition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(int32(limit) + 1),
-		ConsistentRead:            aws.Bool(true),
-	}
+	var start map[string]types.AttributeValue
 	if after != nil {
-		in.ExclusiveStartKey = key(ticketsPK(accountID), feedbackSK(after.CreatedAt, after.ID))
+		start = key(ticketsPK(accountID), feedbackSK(after.CreatedAt, after.ID))
 	}
-	out, err := d.db.Query(ctx, in)
+	out, err := d.db.Query(ctx, pageNewestFirst(consistentQuery(d.table, expr), limit, start))
 	if err != nil {
 		return nil, nil, fmt.Errorf("query tickets: %w", err)
 	}
@@ -184,19 +165,12 @@ func (d *Dynamo) UpdateTicket(ctx context.Context, c feedback.StatusChange) (fee
 	if err != nil {
 		return feedback.Ticket{}, fmt.Errorf("build ticket update: %w", err)
 	}
-	in := conditionalUpdate(d.table, key(ticketsPK(t.AccountID), feedbackSK(t.CreatedAt, t.ID)), expr)
-	in.ReturnValues = types.ReturnValueAllNew
-	out, err := d.db.UpdateItem(ctx, in)
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	it, err := updated[ticketItem](ctx, d.db, conditionalUpdate(d.table, key(ticketsPK(t.AccountID), feedbackSK(t.CreatedAt, t.ID)), expr), "ticket")
+	if isConditionFailed(err) {
 		return feedback.Ticket{}, feedback.ErrStale
 	}
 	if err != nil {
 		return feedback.Ticket{}, fmt.Errorf("update ticket: %w", err)
-	}
-	var it ticketItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return feedback.Ticket{}, fmt.Errorf("read ticket: %w", err)
 	}
 	return it.ticket(), nil
 }

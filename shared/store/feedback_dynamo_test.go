@@ -15,15 +15,8 @@ import (
 	"github.com/gosuslugi/phonebind/shared/feedback"
 	"github.com/gosuslugi/phonebind/shared/store"
 	"github.com/gosuslugi/phonebind/shared/store/dynamotest"
-	"github.com/gosuslugi/phonebind/shared/store/storetest"
 	"github.com/gosuslugi/phonebind/shared/testenv"
 )
-
-func TestFeedbackDynamoContract(t *testing.T) {
-	db := dynamotest.Client(t)
-	table := dynamotest.Table(t, db)
-	storetest.RunFeedback(t, func(*testing.T) feedback.Store { return store.NewDynamo(db, table) })
-}
 
 // fileTicket files a ticket through the service, as the API does.
 func fileTicket(t *testing.T, svc *feedback.Service, accountID, message string) feedback.Ticket {

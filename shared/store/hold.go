@@ -9,10 +9,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
@@ -66,17 +64,8 @@ func (d *Dynamo) ScheduleUnbind(ctx context.Context, h binding.Hold) error {
 	t.add(itemHeld, putNew(d.table, held))
 	t.add(itemClaim, update(d.table, key(claimPK(v.Destination.HMAC), skClaim), claim))
 	t.add(itemHistory, putNew(d.table, history))
-	t.add(itemReset, d.resetItems(ctx, rest)...)
-	reasons, err := d.transact(ctx, t.items)
-	switch {
-	case reasons == nil:
-		return err
-	case t.refused(reasons, itemConsume):
-		return binding.ErrVerificationUsed
-	case t.refused(reasons, itemProfile), t.refused(reasons, itemClaim):
-		return binding.ErrStale
-	}
-	return err
+	// The claim moved (another account's now): stale, as the profile.
+	return d.commit(ctx, &t, rest, binding.ErrStale)
 }
 
 // CancelUnbind implements binding.Store with one TransactWriteItems: the
@@ -176,20 +165,14 @@ func (d *Dynamo) LapseUnbind(ctx context.Context, u binding.Unbinding) error {
 	if err != nil {
 		return fmt.Errorf("build release condition: %w", err)
 	}
-	_, err = d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 &d.table,
-		Key:                       key(claimPK(p.Phone.HMAC), skClaim),
-		ConditionExpression:       release.Condition(),
-		ExpressionAttributeNames:  release.Names(),
-		ExpressionAttributeValues: release.Values(),
-	})
+	_, err = d.db.DeleteItem(ctx, conditionalDelete(d.table, key(claimPK(p.Phone.HMAC), skClaim), release))
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("%w: release claim: %w", binding.ErrClaimKept, err)
 	}
 	if err != nil {
 		// Not this account's claim any more: whose, then? An item still
 		// there names another account (a bind after effective_at).
-		out, gerr := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(claimPK(p.Phone.HMAC), skClaim), ConsistentRead: aws.Bool(true)})
+		out, gerr := d.db.GetItem(ctx, consistentGet(d.table, key(claimPK(p.Phone.HMAC), skClaim)))
 		if gerr == nil {
 			if owner, ok := out.Item[attrAccountID].(*types.AttributeValueMemberS); ok && owner.Value != p.AccountID {
 				return binding.ErrNumberRebound
@@ -197,17 +180,4 @@ func (d *Dynamo) LapseUnbind(ctx context.Context, u binding.Unbinding) error {
 		}
 	}
 	return nil
-}
-
-// update is a transaction Update of one item by an expression with its
-// condition.
-func update(table string, k map[string]types.AttributeValue, e expression.Expression) types.TransactWriteItem {
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName:                 &table,
-		Key:                       k,
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	}}
 }

@@ -7,10 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gosuslugi/phonebind/shared/idempotency"
@@ -78,15 +75,9 @@ func (d *DynamoIdempotency) Claim(ctx context.Context, r idempotency.Record, now
 	if err != nil {
 		return nil, fmt.Errorf("build idempotency claim: %w", err)
 	}
-	_, err = d.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           &d.table,
-		Key:                                 idempotencyKey(r),
-		UpdateExpression:                    expr.Update(),
-		ConditionExpression:                 expr.Condition(),
-		ExpressionAttributeNames:            expr.Names(),
-		ExpressionAttributeValues:           expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	in := conditionalUpdate(d.table, idempotencyKey(r), expr)
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	_, err = d.db.UpdateItem(ctx, in)
 	var ccf *types.ConditionalCheckFailedException
 	if !errors.As(err, &ccf) {
 		if err != nil {
@@ -97,15 +88,15 @@ func (d *DynamoIdempotency) Claim(ctx context.Context, r idempotency.Record, now
 	old := ccf.Item
 	if old == nil {
 		// DynamoDB Local returns no item with the failure: read it.
-		got, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: idempotencyKey(r), ConsistentRead: aws.Bool(true)})
+		got, err := d.db.GetItem(ctx, consistentGet(d.table, idempotencyKey(r)))
 		if err != nil {
 			return nil, fmt.Errorf("read idempotency key: %w", err)
 		}
 		old = got.Item
 	}
-	var it idempotencyItem
-	if err := attributevalue.UnmarshalMap(old, &it); err != nil {
-		return nil, fmt.Errorf("unmarshal idempotency record: %w", err)
+	it, err := decode[idempotencyItem](old, "idempotency record")
+	if err != nil {
+		return nil, err
 	}
 	existing := it.record(r)
 	if existing.Response == nil {
@@ -140,13 +131,7 @@ func (d *DynamoIdempotency) Release(ctx context.Context, r idempotency.Record) e
 	if err != nil {
 		return fmt.Errorf("build idempotency release: %w", err)
 	}
-	_, err = d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 &d.table,
-		Key:                       idempotencyKey(r),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	})
+	_, err = d.db.DeleteItem(ctx, conditionalDelete(d.table, idempotencyKey(r), expr))
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("release idempotency key: %w", err)
 	}

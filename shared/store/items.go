@@ -213,23 +213,20 @@ func newHistoryItem(accountID string, h binding.HistoryEntry) historyItem {
 }
 
 func (it historyItem) entry() binding.HistoryEntry {
-	h := binding.HistoryEntry{
-		ID:       it.ID,
-		At:       parseTime(it.At),
-		Event:    it.Event,
-		Phone:    it.Phone,
-		Actor:    it.Actor,
-		Channel:  binding.Channel(it.Channel),
-		SourceIP: it.SourceIP,
-		TicketID: it.TicketID,
-		Reason:   it.Reason,
-		Fields:   it.Fields,
-		ClientID: it.ClientID,
+	return binding.HistoryEntry{
+		ID:        it.ID,
+		At:        parseTime(it.At),
+		Event:     it.Event,
+		Phone:     it.Phone,
+		Actor:     it.Actor,
+		Channel:   binding.Channel(it.Channel),
+		SourceIP:  it.SourceIP,
+		TicketID:  it.TicketID,
+		Reason:    it.Reason,
+		Fields:    it.Fields,
+		ClientID:  it.ClientID,
+		ExpiresAt: ttlTime(it.TTL),
 	}
-	if it.TTL > 0 {
-		h.ExpiresAt = time.Unix(it.TTL, 0).UTC()
-	}
-	return h
 }
 
 type claimItem struct {

@@ -85,6 +85,14 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format(timeLayout)
 }
 
+// ttlTime reads an epoch ttl attribute (0: none, the zero time).
+func ttlTime(ttl int64) time.Time {
+	if ttl <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(ttl, 0).UTC()
+}
+
 func parseTime(s string) time.Time {
 	if s == "" {
 		return time.Time{}

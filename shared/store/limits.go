@@ -6,10 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
@@ -170,7 +168,7 @@ func limitTouch(end time.Time) expression.UpdateBuilder {
 func (d *Dynamo) tripped(ctx context.Context, l *limitItem, old map[string]types.AttributeValue) binding.Counter {
 	members := l.members()
 	if len(old) == 0 {
-		out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(l.pk, l.sk), ConsistentRead: aws.Bool(true)})
+		out, err := d.db.GetItem(ctx, consistentGet(d.table, key(l.pk, l.sk)))
 		if err == nil {
 			old = out.Item
 		}
@@ -270,7 +268,7 @@ func (d *Dynamo) resetItems(ctx context.Context, counters []binding.Counter) []t
 		if _, ok := held[k]; ok {
 			continue
 		}
-		out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(s.pk, s.sk)})
+		out, err := d.db.GetItem(ctx, getByKey(d.table, key(s.pk, s.sk)))
 		if err != nil {
 			// The reset is not worth failing a right code for: the wrong
 			// codes stand, which errs on the safe side.
@@ -367,7 +365,7 @@ func (d *Dynamo) reserve(ctx context.Context, c binding.Counter, n int) (int, er
 		if !isConditionFailed(err) {
 			return 0, fmt.Errorf("reserve %s: %w", c.Name, err)
 		}
-		out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(counterPK(c), counterSK(c)), ConsistentRead: aws.Bool(true)})
+		out, err := d.db.GetItem(ctx, consistentGet(d.table, key(counterPK(c), counterSK(c))))
 		if err != nil {
 			return 0, fmt.Errorf("read %s: %w", c.Name, err)
 		}

@@ -187,8 +187,8 @@ func (m *Memory) CompleteBind(_ context.Context, c binding.Completion) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	account := c.Verification.AccountID
-	v, ok := m.verifications[account]
-	if !ok || v.ID != c.Verification.ID || v.State != binding.RequestPending {
+	v, ok := m.pending(account, c.Verification.ID)
+	if !ok {
 		return binding.ErrVerificationUsed
 	}
 	if m.profiles[account].Version != c.Verification.ProfileVersion {
@@ -200,19 +200,14 @@ func (m *Memory) CompleteBind(_ context.Context, c binding.Completion) error {
 	if m.claims[c.Profile.Phone.HMAC].heldAgainst(account, c.Now) {
 		return binding.ErrPhoneTaken
 	}
-	v.State = binding.RequestCompleted
-	v.CodeHMAC = ""
-	v.Previous.Ciphertext, v.Previous.KeyID = "", ""
-	m.verifications[account] = v
+	m.verifications[account] = completed(v, false)
 	if !c.Release.IsZero() {
 		delete(m.claims, c.Release.HMAC)
 	}
 	m.claims[c.Profile.Phone.HMAC] = claim{account: account}
 	m.profiles[account] = c.Profile
 	m.reset(c.Reset)
-	h := append(m.history[account], c.History)
-	sort.SliceStable(h, func(i, j int) bool { return h[i].At.Before(h[j].At) })
-	m.history[account] = h
+	m.addHistory(account, c.History)
 	return nil
 }
 
@@ -221,8 +216,11 @@ func (m *Memory) CompleteUnbind(_ context.Context, u binding.Unbinding) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	account := u.Profile.AccountID
-	v, ok := m.verifications[account]
-	if u.Verification != nil && (!ok || v.ID != u.Verification.ID || v.State != binding.RequestPending) {
+	v, ok := binding.Verification{}, true
+	if u.Verification != nil {
+		v, ok = m.pending(account, u.Verification.ID)
+	}
+	if !ok {
 		return binding.ErrVerificationUsed
 	}
 	if cur := m.profiles[account]; cur.Version != u.Profile.Version || cur.Lapsed(u.Now) ||
@@ -230,11 +228,7 @@ func (m *Memory) CompleteUnbind(_ context.Context, u binding.Unbinding) error {
 		return binding.ErrStale
 	}
 	if u.Verification != nil {
-		v.State = binding.RequestCompleted
-		v.CodeHMAC = ""
-		v.Destination.Ciphertext, v.Destination.KeyID = "", ""
-		v.Previous.Ciphertext, v.Previous.KeyID = "", ""
-		m.verifications[account] = v
+		m.verifications[account] = completed(v, true)
 	} else {
 		delete(m.verifications, account)
 	}
@@ -252,8 +246,8 @@ func (m *Memory) ScheduleUnbind(_ context.Context, h binding.Hold) error {
 	defer m.mu.Unlock()
 	v := h.Verification
 	account := v.AccountID
-	cur, ok := m.verifications[account]
-	if !ok || cur.ID != v.ID || cur.State != binding.RequestPending {
+	cur, ok := m.pending(account, v.ID)
+	if !ok {
 		return binding.ErrVerificationUsed
 	}
 	p := m.profiles[account]
@@ -261,23 +255,42 @@ func (m *Memory) ScheduleUnbind(_ context.Context, h binding.Hold) error {
 	if p.Version != v.ProfileVersion || p.Phone.HMAC != v.Destination.HMAC || cl.account != account {
 		return binding.ErrStale
 	}
-	cur.State = binding.RequestCompleted
-	cur.CodeHMAC = ""
-	cur.Destination.Ciphertext, cur.Destination.KeyID = "", ""
-	cur.Previous.Ciphertext, cur.Previous.KeyID = "", ""
-	m.verifications[account] = cur
-	p.UnbindAt, p.UnbindID = h.UnbindAt, h.UnbindID
+	m.verifications[account] = completed(cur, true)
 	if h.Email != nil {
 		p.Email = *h.Email
 	}
-	p.Version++
-	m.profiles[account] = p
-	cl.unbindAt = h.UnbindAt
-	m.claims[v.Destination.HMAC] = cl
+	m.holdAs(account, p, cl, h.UnbindAt, h.UnbindID)
 	m.heldOf(account)[h.UnbindID] = &heldNotice{notice: binding.HoldNotice{AccountID: account, UnbindID: h.UnbindID, UnbindAt: h.UnbindAt}}
 	m.reset(h.Reset)
 	m.addHistory(account, h.History)
 	return nil
+}
+
+// pending is account's verification while it is the pending one of id.
+func (m *Memory) pending(account, id string) (binding.Verification, bool) {
+	v, ok := m.verifications[account]
+	return v, ok && v.ID == id && v.State == binding.RequestPending
+}
+
+// completed is v consumed, as consumeUpdate leaves the item: no code, no
+// ciphertext of the previous number, nor of the destination with scrub.
+func completed(v binding.Verification, scrub bool) binding.Verification {
+	v.State, v.CodeHMAC = binding.RequestCompleted, ""
+	v.Previous.Ciphertext, v.Previous.KeyID = "", ""
+	if scrub {
+		v.Destination.Ciphertext, v.Destination.KeyID = "", ""
+	}
+	return v
+}
+
+// holdAs writes account's profile p, one version on, and its number's
+// claim cl with the hold at (the zero time: none) and its id.
+func (m *Memory) holdAs(account string, p binding.Profile, cl claim, at time.Time, id string) {
+	p.UnbindAt, p.UnbindID = at, id
+	p.Version++
+	m.profiles[account] = p
+	cl.unbindAt = at
+	m.claims[p.Phone.HMAC] = cl
 }
 
 // CancelUnbind implements binding.Store.
@@ -291,11 +304,7 @@ func (m *Memory) CancelUnbind(_ context.Context, c binding.HoldCancel) error {
 		return binding.ErrStale
 	}
 	delete(m.held[account], p.UnbindID)
-	p.UnbindAt, p.UnbindID = time.Time{}, ""
-	p.Version++
-	m.profiles[account] = p
-	cl.unbindAt = time.Time{}
-	m.claims[p.Phone.HMAC] = cl
+	m.holdAs(account, p, cl, time.Time{}, "")
 	m.addHistory(account, c.History)
 	return nil
 }
@@ -350,8 +359,8 @@ func unboundProfile(p binding.Profile) binding.Profile {
 func (m *Memory) RejectVerification(_ context.Context, accountID, verificationID, reason string, _ time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	v, ok := m.verifications[accountID]
-	if !ok || v.ID != verificationID || v.State != binding.RequestPending {
+	v, ok := m.pending(accountID, verificationID)
+	if !ok {
 		return nil
 	}
 	v.State = binding.RequestRejected

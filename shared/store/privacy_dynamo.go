@@ -6,13 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
@@ -52,26 +51,11 @@ func (d *Dynamo) queryAll(ctx context.Context, pk string) ([]map[string]types.At
 	if err != nil {
 		return nil, fmt.Errorf("build partition query: %w", err)
 	}
-	var items []map[string]types.AttributeValue
-	var start map[string]types.AttributeValue
-	for {
-		out, err := d.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 &d.table,
-			KeyConditionExpression:    expr.KeyCondition(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-			ConsistentRead:            aws.Bool(true),
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("query partition: %w", err)
-		}
-		items = append(items, out.Items...)
-		if len(out.LastEvaluatedKey) == 0 {
-			return items, nil
-		}
-		start = out.LastEvaluatedKey
+	items, err := allPages(ctx, d.db, consistentQuery(d.table, expr))
+	if err != nil {
+		return nil, fmt.Errorf("query partition: %w", err)
 	}
+	return items, nil
 }
 
 func stringAttr(item map[string]types.AttributeValue, name string) string {
@@ -88,51 +72,21 @@ func (d *Dynamo) Held(ctx context.Context, accountID string) (privacy.Held, erro
 	if err != nil {
 		return privacy.Held{}, err
 	}
-	held := privacy.Held{Profile: binding.Profile{AccountID: accountID}, History: []binding.HistoryEntry{}}
-	for _, item := range items {
-		sk := stringAttr(item, attrSK)
-		switch {
-		case sk == skProfile:
-			var it profileItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return privacy.Held{}, fmt.Errorf("read profile: %w", err)
-			}
-			held.Profile = it.profile()
-		case sk == skSettings:
-			var it settingsItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return privacy.Held{}, fmt.Errorf("read settings: %w", err)
-			}
-			held.Settings = it.patch()
-		case sk == skVerification:
-			var it verificationItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return privacy.Held{}, fmt.Errorf("read verification: %w", err)
-			}
-			if it.State != stateVoid {
-				v := it.verification()
-				held.Verification = &v
-			}
-		case strings.HasPrefix(sk, skHistoryFrom):
-			var it historyItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return privacy.Held{}, fmt.Errorf("read history: %w", err)
-			}
-			// Ascending sort keys: each entry goes in front, newest first.
-			held.History = append([]binding.HistoryEntry{it.entry()}, held.History...)
-		case strings.HasPrefix(sk, skAccessLogFrom):
-			var it accessLogItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return privacy.Held{}, fmt.Errorf("read access log: %w", err)
-			}
-			held.AccessLog = append([]binding.AccessLogEntry{it.entry()}, held.AccessLog...)
-		case strings.HasPrefix(sk, skAccessReqFrom):
-			var it accessRequestItem
-			if err := attributevalue.UnmarshalMap(item, &it); err != nil {
-				return privacy.Held{}, fmt.Errorf("read access request: %w", err)
-			}
-			held.AccessRequests = append(held.AccessRequests, it.request())
-		}
+	a, err := readAccountItems(items)
+	if err != nil {
+		return privacy.Held{}, err
+	}
+	held := privacy.Held{Profile: a.profileOf(accountID), Verification: a.liveVerification(), History: []binding.HistoryEntry{}}
+	held.Settings, _ = a.settingsPatch()
+	// Ascending sort keys: read backwards, newest first.
+	for _, it := range slices.Backward(a.history) {
+		held.History = append(held.History, it.entry())
+	}
+	for _, it := range slices.Backward(a.accessLog) {
+		held.AccessLog = append(held.AccessLog, it.entry())
+	}
+	for _, it := range a.requests {
+		held.AccessRequests = append(held.AccessRequests, it.request())
 	}
 	newestFirst(held.AccessRequests)
 	held.Tickets, err = allTickets(ctx, d, accountID)
@@ -299,11 +253,9 @@ func countKind(e *privacy.Erased, sk, typ string) {
 
 // deleteItem deletes one item by its keys and reports whether it was there.
 func (d *Dynamo) deleteItem(ctx context.Context, item map[string]types.AttributeValue) (bool, error) {
-	out, err := d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:    &d.table,
-		Key:          map[string]types.AttributeValue{attrPK: item[attrPK], attrSK: item[attrSK]},
-		ReturnValues: types.ReturnValueAllOld,
-	})
+	in := deleteByKey(d.table, map[string]types.AttributeValue{attrPK: item[attrPK], attrSK: item[attrSK]})
+	in.ReturnValues = types.ReturnValueAllOld
+	out, err := d.db.DeleteItem(ctx, in)
 	if err != nil {
 		return false, fmt.Errorf("delete %s: %w", stringAttr(item, attrSK), err)
 	}
@@ -335,13 +287,7 @@ func (d *Dynamo) releaseClaim(ctx context.Context, accountID, phoneHMAC string) 
 	if err != nil {
 		return false, fmt.Errorf("build release condition: %w", err)
 	}
-	_, err = d.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:                 &d.table,
-		Key:                       key(claimPK(phoneHMAC), skClaim),
-		ConditionExpression:       ours.Condition(),
-		ExpressionAttributeNames:  ours.Names(),
-		ExpressionAttributeValues: ours.Values(),
-	})
+	_, err = d.db.DeleteItem(ctx, conditionalDelete(d.table, key(claimPK(phoneHMAC), skClaim), ours))
 	if isConditionFailed(err) {
 		return false, nil // free, or another account's
 	}

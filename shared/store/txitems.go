@@ -7,8 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Writes of one item by an expression (update, in hold.go, is the Update
-// of a transaction): every transaction item and conditional UpdateItem is
+// Writes of one item by an expression: every transaction item and conditional UpdateItem is
 // built by one of these, so that no call site copies an expression's parts
 // into a request by hand.
 
@@ -26,6 +25,19 @@ func putIf(table string, item map[string]types.AttributeValue, cond expression.E
 // putNew puts item only where no item has its key yet.
 func putNew(table string, item map[string]types.AttributeValue) types.TransactWriteItem {
 	return types.TransactWriteItem{Put: &types.Put{TableName: &table, Item: item, ConditionExpression: aws.String(absent)}}
+}
+
+// update is a transaction Update of one item by an expression with its
+// condition.
+func update(table string, k map[string]types.AttributeValue, e expression.Expression) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 &table,
+		Key:                       k,
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+	}}
 }
 
 // checkItem is a transaction ConditionCheck: the item is not
@@ -64,17 +76,15 @@ func oldOnFailure(it types.TransactWriteItem) types.TransactWriteItem {
 	return it
 }
 
+// newItem is a PutItem that may only create its item.
+func newItem(table string, item map[string]types.AttributeValue) *dynamodb.PutItemInput {
+	return &dynamodb.PutItemInput{TableName: &table, Item: item, ConditionExpression: aws.String(absent)}
+}
+
 // conditionalUpdate is an UpdateItem of one item by an expression with
 // its condition.
 func conditionalUpdate(table string, k map[string]types.AttributeValue, e expression.Expression) *dynamodb.UpdateItemInput {
-	return &dynamodb.UpdateItemInput{
-		TableName:                 &table,
-		Key:                       k,
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	}
+	return updateItem(update(table, k, e).Update)
 }
 
 // updateItem is a transaction's Update run alone, as UpdateItem.

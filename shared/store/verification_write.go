@@ -8,10 +8,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gosuslugi/phonebind/shared/binding"
@@ -118,7 +116,7 @@ func verificationWrite(table string, v binding.Verification, now time.Time, own 
 // engine did not return it).
 func (d *Dynamo) startRefusal(ctx context.Context, accountID string, now time.Time, own *limitItem, old map[string]types.AttributeValue) error {
 	if len(old) == 0 {
-		out, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &d.table, Key: key(accountPK(accountID), skVerification), ConsistentRead: aws.Bool(true)})
+		out, err := d.db.GetItem(ctx, consistentGet(d.table, key(accountPK(accountID), skVerification)))
 		if err == nil {
 			old = out.Item
 		}

@@ -1,8 +1,11 @@
 package core
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/gosuslugi/phonebind/shared/httpapi"
@@ -124,14 +127,20 @@ func (a *App) Lambda(function string) (ops.Handler, error) {
 	}
 	h, ok := a.Handlers()[id]
 	if !ok {
-		known := make([]string, 0, len(functionDirs))
-		for dir := range functionDirs {
-			known = append(known, dir)
-		}
-		sort.Strings(known)
+		known := slices.Sorted(maps.Keys(functionDirs))
 		return nil, fmt.Errorf("no function %q (known: %s, or their logical ids)", function, strings.Join(known, ", "))
 	}
 	return ops.Function(h, a.actions()[id], a.Logger), nil
+}
+
+// Invoke runs event through function's Lambda handler, as a direct
+// invocation does (the runner's /_local/invoke, make invoke).
+func (a *App) Invoke(ctx context.Context, function string, event json.RawMessage) (any, error) {
+	h, err := a.Lambda(function)
+	if err != nil {
+		return nil, err
+	}
+	return h(ctx, event)
 }
 
 // Status is the status function's Lambda handler: GET /v1/phone and

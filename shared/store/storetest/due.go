@@ -154,8 +154,7 @@ func dueJobRacesCancel(t *testing.T, s subject) {
 func heldOutboxOutlivesTheProfile(t *testing.T, s subject) {
 	n := sealed("9990001890")
 	a, p := bound(t, s, "outbox", n)
-	u := verification(a, "u1", n, p.Version, binding.SealedPhone{})
-	u.Purpose, u.Channel = binding.PurposeUnbind, binding.ChannelEmail
+	u := unbindCode(a, "u1", n, p.Version, binding.ChannelEmail)
 	now := base.Add(time.Minute)
 	start(t, s, u, now)
 	kept := sealedEmail("outbox")
@@ -254,8 +253,7 @@ func noticeTakenOnce(t *testing.T, s subject) {
 func noCodeToADueHold(t *testing.T, s subject) {
 	n := sealed("9990001893")
 	a, p := scheduled(t, s, "due-code", n)
-	u := verification(a, "u2", n, p.Version, binding.SealedPhone{})
-	u.Purpose, u.Channel = binding.PurposeUnbind, binding.ChannelSMS
+	u := unbindCode(a, "u2", n, p.Version, binding.ChannelSMS)
 	u.ResendAfter = holdAt.Add(time.Minute)
 	if err := s.StartVerification(ctx, binding.Start{Verification: u, Now: holdAt}); !errors.Is(err, binding.ErrStale) {
 		t.Fatalf("code to a number whose hold is due: err = %v, want ErrStale", err)

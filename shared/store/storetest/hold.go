@@ -38,8 +38,7 @@ func bound(t *testing.T, s subject, name string, n binding.SealedPhone) (string,
 func scheduled(t *testing.T, s subject, name string, n binding.SealedPhone) (string, binding.Profile) {
 	t.Helper()
 	a, p := bound(t, s, name, n)
-	u := verification(a, "u1", n, p.Version, binding.SealedPhone{})
-	u.Purpose, u.Channel = binding.PurposeUnbind, binding.ChannelEmail
+	u := unbindCode(a, "u1", n, p.Version, binding.ChannelEmail)
 	u.ResendAfter = base.Add(2 * time.Minute)
 	now := base.Add(time.Minute)
 	start(t, s, u, now)

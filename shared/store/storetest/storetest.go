@@ -138,6 +138,13 @@ func verification(accountID, id string, dest binding.SealedPhone, version int64,
 	}
 }
 
+// unbindCode is an unbind's verification of n, sent by channel.
+func unbindCode(accountID, id string, n binding.SealedPhone, version int64, channel binding.Channel) binding.Verification {
+	u := verification(accountID, id, n, version, binding.SealedPhone{})
+	u.Purpose, u.Channel = binding.PurposeUnbind, channel
+	return u
+}
+
 func counter(name, subject string, max int) binding.Counter {
 	return binding.Counter{Name: name, Subject: subject, WindowStart: base.Truncate(time.Hour), Period: time.Hour, Max: max}
 }
