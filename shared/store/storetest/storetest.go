@@ -76,7 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (binding.Store, Probe)) {
 	runCases(t, func(t *testing.T) subject {
 		s, p := newStore(t)
 		return subject{s, p}
-	}, bindingCases, holdCases, settingsCases, tallyCases, emailCases, dueCases, accessCases, answerCases)
+	}, bindingCases, holdCases, settingsCases, tallyCases, emailCases, dueCases, accessCases)
 }
 
 // Cases of codes, binds and unbinds, run by Run.
