@@ -254,13 +254,8 @@ func TestPartnerDeclinedAndLapsed(t *testing.T) {
 // and event, and the list no longer shows it; a second withdrawal finds it
 // decided.
 func TestPartnerApprovalWithdrawn(t *testing.T) {
-	e := newEnv(t, withReads)
 	const a = "acc-withdraw"
-	e.bind(t, a, readNumber)
-	e.clock.Advance(time.Minute)
-	if _, err := e.patch(a, binding.SettingsPatch{ThirdParty: ptr(binding.ThirdPartyAsk)}); err != nil {
-		t.Fatal(err)
-	}
+	e := askingEnv(t, a)
 	e.clock.Advance(time.Minute)
 	e.read(t, a, binding.ReadThirdParty, "bank")
 	listed, _ := e.svc.CurrentAccessRequests(context.Background(), a)
@@ -303,13 +298,8 @@ func TestPartnerApprovalWithdrawn(t *testing.T) {
 
 // An approval that ran out cannot be withdrawn: it is expired.
 func TestPartnerApprovalRunOutNotWithdrawn(t *testing.T) {
-	e := newEnv(t, withReads)
 	const a = "acc-withdraw-late"
-	e.bind(t, a, readNumber)
-	e.clock.Advance(time.Minute)
-	if _, err := e.patch(a, binding.SettingsPatch{ThirdParty: ptr(binding.ThirdPartyAsk)}); err != nil {
-		t.Fatal(err)
-	}
+	e := askingEnv(t, a)
 	e.read(t, a, binding.ReadThirdParty, "bank")
 	listed, _ := e.svc.CurrentAccessRequests(context.Background(), a)
 	approved, err := e.svc.DecideAccessRequest(context.Background(), binding.AccessDecision{AccountID: a, RequestID: listed[0].ID, Approve: true, Session: e.strongSession()})
